@@ -1,0 +1,35 @@
+"""Follow-up service Flask application factory."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from followup_service.bootstrap import bootstrap
+from followup_service.config import load_settings
+from shared.config import Settings
+from shared.health import database_check, kafka_check, redis_check
+from shared.web import health_blueprint, install_json_errors
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the follow-up app; tests pass their own settings."""
+    settings = settings or load_settings()
+    followup = bootstrap(settings)
+    app = Flask(__name__)
+    app.config.update(SETTINGS=settings, MAX_CONTENT_LENGTH=settings.max_body_bytes)
+    app.extensions["followup"] = followup
+    install_json_errors(app)
+
+    from followup_service.api import bp as api_bp
+
+    app.register_blueprint(api_bp)
+    app.register_blueprint(
+        health_blueprint(
+            {
+                "database": database_check(followup.engine),
+                "kafka": kafka_check(settings.kafka_bootstrap_servers),
+                "redis": redis_check(followup.redis),
+            }
+        )
+    )
+    return app

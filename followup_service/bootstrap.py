@@ -1,0 +1,35 @@
+"""Wires the follow-up service's adapters in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import redis as redis_lib
+from sqlalchemy import Engine
+
+import shared.events.case  # noqa: F401 - registers the case event schemas
+import shared.events.intake  # noqa: F401 - registers the intake event schemas it consumes
+from followup_service.tables import metadata
+from shared.config import Settings
+from shared.db import make_engine
+from shared.events import REGISTRY
+from shared.events.topics import CASE_EVENTS
+from shared.eventstore.store import EventStore
+
+
+@dataclass
+class Followup:
+    settings: Settings
+    engine: Engine
+    store: EventStore
+    redis: redis_lib.Redis
+
+
+def bootstrap(settings: Settings) -> Followup:
+    engine = make_engine(settings.database_url)
+    return Followup(
+        settings=settings,
+        engine=engine,
+        store=EventStore(metadata, REGISTRY, topic=settings.topic(CASE_EVENTS)),
+        redis=redis_lib.Redis.from_url(settings.redis_url, socket_timeout=2),
+    )

@@ -1,0 +1,1 @@
+"""Pure domain of the follow-up service: cases, routing, deadlines, visibility."""

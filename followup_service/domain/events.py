@@ -1,0 +1,196 @@
+"""Case events: immutable facts in the past tense, serialisable to JSON-safe dicts."""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from followup_service.domain.routing import Agency
+
+OUTCOMES = ("resolved_verified", "not_responsible", "duplicate", "no_further_action", "withdrawn")
+DISPUTERS = ("officer", "community")
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseEvent:
+    case_id: str
+    occurred_at: datetime
+    actor: str
+
+    def __post_init__(self) -> None:
+        if self.occurred_at.tzinfo is None:
+            raise ValueError("occurred_at must be timezone-aware")
+
+
+@dataclass(frozen=True)
+class SubCase:
+    case_id: str
+    category: str
+    public_summary: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseOpened(CaseEvent):
+    aspiration_id: str
+    tracking_code: str
+    category: str
+    region: str
+    kelurahan: str
+    kecamatan: str = ""
+    public_summary: str
+    description: str = ""  # raw text from the meeting: may name people, never public
+    urgency: str = "normal"
+    sensitive: bool = False
+    parent_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseRouted(CaseEvent):
+    agency_id: str
+    agency_name: str
+    level: int
+    ladder: tuple[Agency, ...]
+    rule_version: str
+    reason: str
+    automatic: bool
+    acknowledge_by: datetime
+    resolve_by: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseAcknowledged(CaseEvent):
+    agency_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProgressNoted(CaseEvent):
+    text: str
+    public: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseEscalated(CaseEvent):
+    from_agency_id: str
+    from_level: int
+    to_agency_id: str
+    to_agency_name: str
+    to_level: int
+    reason: str
+    automatic: bool
+    breach: str | None  # "acknowledge" or "resolve" when a missed deadline caused it
+    rule_version: str
+    acknowledge_by: datetime
+    resolve_by: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeadlineMissed(CaseEvent):
+    """A deadline passed with no higher rung left to escalate to."""
+
+    agency_id: str
+    breach: str
+    due_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseDeclined(CaseEvent):
+    agency_id: str
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseResolved(CaseEvent):
+    agency_id: str
+    resolution: str
+    evidence_ref: str | None = None
+    verify_by: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class VerificationConfirmed(CaseEvent):
+    photo_ref: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResolutionDisputed(CaseEvent):
+    by: str  # one of DISPUTERS
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseReopened(CaseEvent):
+    reason: str
+    resolve_by: datetime | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseClosed(CaseEvent):
+    outcome: str  # one of OUTCOMES
+    reason: str = ""
+    duplicate_of: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseSplit(CaseEvent):
+    sub_cases: tuple[SubCase, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class AspirationAmended(CaseEvent):
+    """Only the changed fields are set; `sensitive` follows the (possibly new) category."""
+
+    public_summary: str | None = None
+    description: str | None = None
+    category: str | None = None
+    sensitive: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class AspirationWithdrawn(CaseEvent):
+    reason: str
+
+
+EVENT_TYPES: dict[str, type[CaseEvent]] = {cls.__name__: cls for cls in CaseEvent.__subclasses__()}
+
+
+def event_type(event: CaseEvent) -> str:
+    return type(event).__name__
+
+
+def to_payload(event: CaseEvent) -> dict[str, Any]:
+    return {field.name: _encode(getattr(event, field.name)) for field in dataclasses.fields(event)}
+
+
+def from_payload(type_name: str, payload: dict[str, Any]) -> CaseEvent:
+    cls = EVENT_TYPES[type_name]
+    hints = typing.get_type_hints(cls)
+    return cls(**{name: _decode(hints[name], value) for name, value in payload.items()})
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return [_encode(item) for item in value]
+    if dataclasses.is_dataclass(value):
+        return dataclasses.asdict(value)
+    return value
+
+
+def _decode(hint: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(hint, types.UnionType):  # X | None
+        hint = next(arg for arg in typing.get_args(hint) if arg is not type(None))
+    if hint is datetime:
+        return datetime.fromisoformat(value)
+    if typing.get_origin(hint) is tuple:
+        item_type = typing.get_args(hint)[0]
+        return tuple(_decode(item_type, item) for item in value)
+    if dataclasses.is_dataclass(hint):
+        return hint(**value)
+    return value

@@ -1,0 +1,35 @@
+"""Intake service Flask application factory."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from intake_service.bootstrap import bootstrap
+from intake_service.config import load_settings
+from shared.config import Settings
+from shared.health import database_check, kafka_check, redis_check
+from shared.web import health_blueprint, install_json_errors
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the intake app; tests pass their own settings."""
+    settings = settings or load_settings()
+    intake = bootstrap(settings)
+    app = Flask(__name__)
+    app.config.update(SETTINGS=settings, MAX_CONTENT_LENGTH=settings.max_body_bytes)
+    app.extensions["intake"] = intake
+    install_json_errors(app)
+
+    from intake_service.api import bp as api_bp
+
+    app.register_blueprint(api_bp)
+    app.register_blueprint(
+        health_blueprint(
+            {
+                "database": database_check(intake.engine),
+                "kafka": kafka_check(settings.kafka_bootstrap_servers),
+                "redis": redis_check(intake.redis),
+            }
+        )
+    )
+    return app

@@ -1,0 +1,34 @@
+"""Wires the intake service's adapters in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import redis as redis_lib
+from sqlalchemy import Engine
+
+import shared.events.intake  # noqa: F401 - registers the intake event schemas
+from intake_service.tables import metadata
+from shared.config import Settings
+from shared.db import make_engine
+from shared.events import REGISTRY
+from shared.events.topics import INTAKE_EVENTS
+from shared.eventstore.store import EventStore
+
+
+@dataclass
+class Intake:
+    settings: Settings
+    engine: Engine
+    store: EventStore
+    redis: redis_lib.Redis
+
+
+def bootstrap(settings: Settings) -> Intake:
+    engine = make_engine(settings.database_url)
+    return Intake(
+        settings=settings,
+        engine=engine,
+        store=EventStore(metadata, REGISTRY, topic=settings.topic(INTAKE_EVENTS)),
+        redis=redis_lib.Redis.from_url(settings.redis_url, socket_timeout=2),
+    )

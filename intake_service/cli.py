@@ -1,0 +1,60 @@
+"""Intake service processes and admin commands.
+
+python -m intake_service.cli migrate      # create/upgrade the database schema
+python -m intake_service.cli api [--port 8001]
+python -m intake_service.cli relay        # outbox -> Kafka
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+
+from intake_service.config import load_settings
+
+SERVICE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="intake")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate")
+    api = sub.add_parser("api")
+    api.add_argument("--host", default="127.0.0.1")
+    api.add_argument("--port", type=int, default=int(os.environ.get("INTAKE_PORT", 8001)))
+    sub.add_parser("relay")
+    demo = sub.add_parser("demo", help="load the demo meetings through the API")
+    demo.add_argument("--intake-url", default="http://127.0.0.1:8001")
+    demo.add_argument("--followup-url", default="http://127.0.0.1:8002")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s intake %(levelname)s %(message)s")
+    settings = load_settings()
+
+    if args.command == "migrate":
+        from shared.migrations import upgrade
+
+        upgrade(SERVICE_DIR, settings.database_url)
+    elif args.command == "api":
+        from intake_service.app import create_app
+
+        create_app(settings).run(host=args.host, port=args.port, threaded=True)
+    elif args.command == "demo":
+        from intake_service.demo import load_demo
+
+        print("Demo aspirations (tracking codes to look up at the follow-up service):")
+        for summary, code in load_demo(args.intake_url, args.followup_url):
+            print(f"  {code}  {summary}  ->  {args.followup_url}/api/v1/track/{code}")
+    elif args.command == "relay":
+        from intake_service.bootstrap import bootstrap
+        from intake_service.tables import metadata
+        from shared.events.topics import INTAKE_EVENTS
+        from shared.processes import run_relay, stop_on_signals
+
+        intake = bootstrap(settings)
+        topic = settings.topic(INTAKE_EVENTS)
+        run_relay(settings, intake.engine, metadata, topic, stop_on_signals())
+
+
+if __name__ == "__main__":
+    main()

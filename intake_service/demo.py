@@ -1,0 +1,65 @@
+"""Loads the demo meetings (drawn from the field reports) through the intake API."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import urllib.error
+import urllib.request
+
+from shared.config import REPO_ROOT
+
+DEMO_FILE = os.path.join(REPO_ROOT, "deploy", "demo", "meetings.json")
+
+
+def _request(method: str, url: str, body: dict | None = None, headers: dict | None = None):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    req.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, json.loads(resp.read() or b"null")
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read() or b"null")
+
+
+def wait_until_ready(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if _request("GET", f"{url}/healthz")[0] == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise TimeoutError(f"{url} did not come up")
+
+
+def load_demo(intake_url: str, followup_url: str) -> list[tuple[str, str]]:
+    """Post every demo aspiration; return (summary, tracking code) once followup has them."""
+    wait_until_ready(intake_url)
+    wait_until_ready(followup_url)
+    with open(DEMO_FILE, encoding="utf-8") as fh:
+        meetings = json.load(fh)
+    codes = []
+    for meeting in meetings:
+        for aspiration in meeting["aspirations"]:
+            body = {
+                "id": aspiration["id"],
+                "category": aspiration["category"],
+                "summary": aspiration["summary"],
+                "description": aspiration.get("description", ""),
+                "kelurahan": meeting["place"]["kelurahan"],
+            }
+            status, answer = _request("POST", f"{intake_url}/api/v1/aspirations", body)
+            if status not in (200, 201):
+                raise RuntimeError(f"demo aspiration refused: {status} {answer}")
+            codes.append((aspiration["summary"], answer["tracking_code"]))
+    deadline = time.monotonic() + 60
+    for _, code in codes:
+        while _request("GET", f"{followup_url}/api/v1/track/{code}")[0] != 200:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{code} never reached the follow-up service")
+            time.sleep(0.2)
+    return codes

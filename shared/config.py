@@ -1,0 +1,58 @@
+"""Settings read from the environment, with defaults that match deploy/ scripts.
+
+Each service builds a ``Settings`` with its own embedded default database; tests
+override any field through ``Settings.from_env(overrides)`` or ``replace``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LOCAL_DIR = os.path.join(REPO_ROOT, ".local")
+
+
+@dataclass(frozen=True)
+class Settings:
+    service_name: str
+    database_url: str
+    kafka_bootstrap_servers: str = "127.0.0.1:19092"
+    redis_url: str = "redis://127.0.0.1:16379/0"
+    topic_prefix: str = "kawal"
+    redis_key_prefix: str = "kawal"
+    jwt_secret: str = "dev-only-change-me-please-32-bytes!"
+    jwt_issuer: str = "kawal-aspirasi"
+    max_body_bytes: int = 256 * 1024
+    routing_rules_path: str = os.path.join(REPO_ROOT, "deploy", "routing", "rules.yaml")
+    relay_batch_size: int = 500
+    consumer_group: str = ""
+
+    @classmethod
+    def from_env(cls, service_name: str, default_database_url: str, **overrides) -> Settings:
+        """Build settings: overrides beat environment variables beat defaults."""
+        env = os.environ
+        prefix = service_name.upper() + "_"
+        values: dict = {"service_name": service_name}
+        values["database_url"] = env.get(prefix + "DATABASE_URL") or env.get(
+            "DATABASE_URL", default_database_url
+        )
+        for f in fields(cls):
+            if f.name in values:
+                continue
+            raw = env.get(prefix + f.name.upper()) or env.get(f.name.upper())
+            if raw is not None:
+                values[f.name] = int(raw) if f.type in ("int", int) else raw
+        settings = cls(**values)
+        return replace(settings, **overrides) if overrides else settings
+
+    def topic(self, base_name: str) -> str:
+        return f"{self.topic_prefix}.{base_name}"
+
+    def redis_key(self, *parts: str) -> str:
+        return ":".join((self.redis_key_prefix, *parts))
+
+
+def sqlite_default(name: str) -> str:
+    os.makedirs(LOCAL_DIR, exist_ok=True)
+    return f"sqlite:///{os.path.join(LOCAL_DIR, name)}.db"

@@ -1,0 +1,86 @@
+"""Registry of event schemas per (type, version), with upcasters to the latest version."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+from marshmallow import Schema, ValidationError
+
+from shared.events.envelope import EventEnvelope
+
+
+class EventSchemaError(ValueError):
+    """An event payload does not match its registered schema, or its type is unknown."""
+
+    def __init__(self, event_type: str, version: int | None, messages):
+        self.event_type = event_type
+        self.version = version
+        self.messages = messages
+        super().__init__(f"{event_type} v{version}: {messages}")
+
+
+Upcaster = Callable[[dict], dict]
+
+
+class EventRegistry:
+    def __init__(self) -> None:
+        self._schemas: dict[tuple[str, int], Schema] = {}
+        self._upcasters: dict[tuple[str, int], Upcaster] = {}
+        self._latest: dict[str, int] = {}
+
+    def event(self, event_type: str, version: int = 1):
+        """Class decorator registering a marshmallow schema for one event version."""
+
+        def register(schema_cls: type[Schema]) -> type[Schema]:
+            self._schemas[(event_type, version)] = schema_cls()
+            self._latest[event_type] = max(version, self._latest.get(event_type, 0))
+            return schema_cls
+
+        return register
+
+    def upcaster(self, event_type: str, from_version: int):
+        """Decorator for a function turning a payload of from_version into from_version+1."""
+
+        def register(fn: Upcaster) -> Upcaster:
+            self._upcasters[(event_type, from_version)] = fn
+            return fn
+
+        return register
+
+    def latest_version(self, event_type: str) -> int:
+        if event_type not in self._latest:
+            raise EventSchemaError(event_type, None, {"event_type": ["Unknown event type."]})
+        return self._latest[event_type]
+
+    def known_types(self) -> list[str]:
+        return sorted(self._latest)
+
+    def validate(self, event_type: str, version: int, payload: dict) -> dict:
+        """Validate a payload and return its canonical JSON-ready form."""
+        schema = self._schemas.get((event_type, version))
+        if schema is None:
+            raise EventSchemaError(event_type, version, {"event_type": ["Unknown event type."]})
+        try:
+            return schema.dump(schema.load(payload))
+        except ValidationError as exc:
+            raise EventSchemaError(event_type, version, exc.messages) from exc
+
+    def upcast(self, envelope: EventEnvelope) -> EventEnvelope:
+        """Bring an envelope's payload to the latest schema version, validating on the way."""
+        payload, version = envelope.payload, envelope.schema_version
+        latest = self.latest_version(envelope.event_type)
+        self.validate(envelope.event_type, version, payload)
+        while version < latest:
+            step = self._upcasters.get((envelope.event_type, version))
+            if step is None:
+                raise EventSchemaError(
+                    envelope.event_type, version, {"schema_version": ["No upcaster."]}
+                )
+            payload, version = step(dict(payload)), version + 1
+        payload = self.validate(envelope.event_type, version, payload)
+        return replace(envelope, payload=payload, schema_version=version)
+
+
+REGISTRY = EventRegistry()
+"""The project's registry; event modules register into it when imported."""

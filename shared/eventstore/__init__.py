@@ -1,0 +1,1 @@
+"""Event store, outbox relay and offset-tracking consumer (SQLAlchemy + kafka-python)."""

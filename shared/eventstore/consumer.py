@@ -1,0 +1,176 @@
+"""Kafka consumer runner that stores offsets in the database with the handler's effects.
+
+Kafka's own committed offsets are never used: on assignment the runner seeks to the
+offsets stored in ``consumer_offsets``. One poll's records are handled in one
+database transaction together with the new offsets and the ids of processed events,
+so a crash anywhere leaves either all of a batch's effects or none, and an event
+published twice (relay retry) takes effect once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+
+from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
+from marshmallow import ValidationError
+from sqlalchemy import Connection, Engine, MetaData, insert, select, update
+
+from shared.events.envelope import EventEnvelope
+from shared.events.registry import EventRegistry, EventSchemaError
+from shared.events.topics import dead_letter
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Connection, EventEnvelope], None]
+
+
+class OffsetStore:
+    def __init__(self, metadata: MetaData, group_id: str):
+        self.offsets = metadata.tables["consumer_offsets"]
+        self.processed = metadata.tables["processed_events"]
+        self.group_id = group_id
+
+    def load(self, conn: Connection, partitions) -> dict[TopicPartition, int]:
+        t = self.offsets
+        rows = conn.execute(select(t).where(t.c.group_id == self.group_id)).all()
+        stored = {TopicPartition(r.topic, r.partition): r.next_offset for r in rows}
+        return {tp: stored[tp] for tp in partitions if tp in stored}
+
+    def save(self, conn: Connection, next_offsets: dict[TopicPartition, int]) -> None:
+        t = self.offsets
+        for tp, offset in next_offsets.items():
+            key = (t.c.group_id == self.group_id) & (t.c.topic == tp.topic)
+            changed = conn.execute(
+                update(t).where(key & (t.c.partition == tp.partition)).values(next_offset=offset)
+            ).rowcount
+            if not changed:
+                conn.execute(
+                    insert(t).values(
+                        group_id=self.group_id,
+                        topic=tp.topic,
+                        partition=tp.partition,
+                        next_offset=offset,
+                    )
+                )
+
+    def first_time(self, conn: Connection, event_id: str) -> bool:
+        """Record event_id as processed; False if this group has seen it before."""
+        p = self.processed
+        seen = conn.execute(
+            select(p.c.event_id).where((p.c.group_id == self.group_id) & (p.c.event_id == event_id))
+        ).first()
+        if seen:
+            return False
+        conn.execute(insert(p).values(group_id=self.group_id, event_id=event_id))
+        return True
+
+
+class _SeekToStoredOffsets(ConsumerRebalanceListener):
+    def __init__(self, runner: ConsumerRunner):
+        self.runner = runner
+
+    def on_partitions_revoked(self, revoked):
+        pass
+
+    def on_partitions_assigned(self, assigned):
+        self.runner.seek_to_stored(assigned)
+
+
+class ConsumerRunner:
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        metadata: MetaData,
+        registry: EventRegistry,
+        bootstrap_servers: str,
+        topics: list[str],
+        group_id: str,
+        handler: Handler,
+        dead_letter_producer,
+        max_records: int = 500,
+    ):
+        self.engine = engine
+        self.registry = registry
+        self.topics = topics
+        self.handler = handler
+        self.dead_letter_producer = dead_letter_producer
+        self.offsets = OffsetStore(metadata, group_id)
+        self.consumer = KafkaConsumer(
+            bootstrap_servers=bootstrap_servers,
+            group_id=group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=max_records,
+            isolation_level="read_committed",
+        )
+        self.consumer.subscribe(topics, listener=_SeekToStoredOffsets(self))
+
+    def seek_to_stored(self, partitions) -> None:
+        with self.engine.connect() as conn:
+            stored = self.offsets.load(conn, partitions)
+        for tp in partitions:
+            if tp in stored:
+                self.consumer.seek(tp, stored[tp])
+            else:
+                self.consumer.seek_to_beginning(tp)
+
+    def poll_once(self, timeout_ms: int = 500) -> int:
+        """Handle one poll's records in one transaction; return how many were handled."""
+        batches = self.consumer.poll(timeout_ms=timeout_ms)
+        if not batches:
+            return 0
+        try:
+            with self.engine.begin() as conn:
+                next_offsets = {}
+                for tp, records in batches.items():
+                    for record in records:
+                        self._handle_record(conn, record)
+                    next_offsets[tp] = records[-1].offset + 1
+                self.offsets.save(conn, next_offsets)
+        except Exception:
+            # Nothing of this batch was committed: go back and read it again.
+            self.seek_to_stored(list(batches))
+            raise
+        return sum(len(records) for records in batches.values())
+
+    def _handle_record(self, conn: Connection, record) -> None:
+        try:
+            envelope = self.registry.upcast(EventEnvelope.from_wire(record.value))
+        except (ValueError, TypeError, ValidationError, EventSchemaError) as exc:
+            self._send_to_dead_letter(record, exc)
+            return
+        if self.offsets.first_time(conn, envelope.event_id):
+            self.handler(conn, envelope)
+
+    def _send_to_dead_letter(self, record, exc: Exception) -> None:
+        reason = getattr(exc, "messages", None) or str(exc)
+        headers = [
+            ("dead_letter_reason", json.dumps(reason, default=str)[:1000].encode()),
+            ("dead_letter_error", type(exc).__name__.encode()),
+            ("original_topic", record.topic.encode()),
+            ("original_partition", str(record.partition).encode()),
+            ("original_offset", str(record.offset).encode()),
+        ]
+        log.warning("dead-lettering %s@%s: %s", record.topic, record.offset, reason)
+        self.dead_letter_producer.send(
+            dead_letter(record.topic), key=record.key, value=record.value, headers=headers
+        ).get(timeout=30)
+
+    def run(self, stop: threading.Event, error_backoff: float = 1.0) -> None:
+        """Consume until stop is set; a failing batch is retried after a pause."""
+        try:
+            while not stop.is_set():
+                try:
+                    self.poll_once()
+                except Exception:
+                    log.exception("consumer batch failed; retrying")
+                    stop.wait(error_backoff)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self.consumer.close(autocommit=False)

@@ -1,0 +1,62 @@
+"""Tables every service's database has: the event log, its outbox, consumer tracking."""
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+)
+
+# BIGINT on PostgreSQL, INTEGER on SQLite (so SQLite's rowid autoincrement works).
+Position = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def define_event_tables(metadata: MetaData) -> None:
+    """Add the event-sourcing tables to a service's metadata."""
+    Table(
+        "events",
+        metadata,
+        Column("global_position", Position, primary_key=True, autoincrement=True),
+        Column("event_id", String(36), nullable=False, unique=True),
+        Column("stream_id", String(120), nullable=False),
+        Column("stream_version", Integer, nullable=False),
+        Column("event_type", String(80), nullable=False),
+        Column("schema_version", Integer, nullable=False),
+        Column("occurred_at", DateTime(timezone=True), nullable=False),
+        Column("recorded_at", DateTime(timezone=True), nullable=False),
+        Column("actor", String(120)),
+        Column("correlation_id", String(64)),
+        Column("causation_id", String(64)),
+        Column("payload", JSON, nullable=False),
+        UniqueConstraint("stream_id", "stream_version", name="uq_events_stream_version"),
+    )
+    # Rows written in the same transaction as the event; the relay deletes them once
+    # Kafka has acknowledged, so a row here means "not yet published".
+    Table(
+        "outbox",
+        metadata,
+        Column("id", Position, primary_key=True, autoincrement=True),
+        Column("topic", String(200), nullable=False),
+        Column("message_key", String(120), nullable=False),
+        Column("global_position", Position, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+    )
+    Table(
+        "consumer_offsets",
+        metadata,
+        Column("group_id", String(200), primary_key=True),
+        Column("topic", String(200), primary_key=True),
+        Column("partition", Integer, primary_key=True),
+        Column("next_offset", BigInteger, nullable=False),
+    )
+    Table(
+        "processed_events",
+        metadata,
+        Column("group_id", String(200), primary_key=True),
+        Column("event_id", String(36), primary_key=True),
+    )

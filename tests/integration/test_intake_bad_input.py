@@ -1,0 +1,65 @@
+"""Bad input at the intake endpoint: a 4xx JSON error naming the field, nothing stored."""
+
+import pytest
+from sqlalchemy import func, select
+
+from intake_service.app import create_app
+from intake_service.tables import metadata
+
+pytestmark = pytest.mark.integration
+
+VALID = {"category": "road_damage", "summary": "Jalan berlubang", "kelurahan": "Cikande"}
+
+
+@pytest.fixture
+def app(make_settings):
+    return create_app(make_settings("intake", max_body_bytes=4096))
+
+
+def _stored(app) -> tuple[int, int]:
+    engine = app.extensions["intake"].engine
+    with engine.connect() as conn:
+        return tuple(
+            conn.execute(select(func.count()).select_from(metadata.tables[name])).scalar_one()
+            for name in ("events", "outbox")
+        )
+
+
+@pytest.mark.parametrize(
+    "body, status, field",
+    [
+        ({**VALID, "category": "ufo_sighting"}, 422, "category"),
+        ({k: v for k, v in VALID.items() if k != "summary"}, 422, "summary"),
+        ({k: v for k, v in VALID.items() if k != "kelurahan"}, 422, "kelurahan"),
+        ({**VALID, "id": "not-a-uuid"}, 422, "id"),
+        ({**VALID, "summary": "x" * 301}, 422, "summary"),
+    ],
+)
+def test_field_is_named_and_nothing_stored_when_input_is_invalid(app, body, status, field):
+    response = app.test_client().post("/api/v1/aspirations", json=body)
+    assert response.status_code == status
+    assert field in response.json["fields"]
+    assert _stored(app) == (0, 0)
+
+
+def test_malformed_json_gets_a_400_json_error(app):
+    response = app.test_client().post(
+        "/api/v1/aspirations", data="{oops", content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert response.json["error"] == "malformed JSON body"
+    assert _stored(app) == (0, 0)
+
+
+def test_oversize_body_gets_a_413_json_error(app):
+    body = {**VALID, "description": "x" * 10_000}
+    response = app.test_client().post("/api/v1/aspirations", json=body)
+    assert response.status_code == 413
+    assert response.is_json
+    assert _stored(app) == (0, 0)
+
+
+def test_a_list_where_an_object_belongs_is_a_422_not_a_500(app):
+    response = app.test_client().post("/api/v1/aspirations", json=[VALID])
+    assert response.status_code == 422
+    assert _stored(app) == (0, 0)

@@ -1,0 +1,106 @@
+import json
+import threading
+import uuid
+from collections import defaultdict
+
+import pytest
+
+from followup_service.bootstrap import bootstrap
+from followup_service.tables import metadata
+from shared.events.envelope import NewEvent
+from shared.events.topics import CASE_EVENTS
+from shared.eventstore.kafka_io import ensure_topics, make_producer
+from shared.eventstore.relay import OutboxRelay
+from tests.support import KafkaBroker, read_topic, wait_for
+
+pytestmark = pytest.mark.integration
+
+
+def _append_case_events(followup, streams: list[str], per_stream: int) -> None:
+    for stream in streams:
+        with followup.engine.begin() as conn:
+            version = followup.store.stream_version(conn, stream)
+            followup.store.append(
+                conn,
+                stream,
+                version,
+                [
+                    NewEvent(
+                        "CaseOpened",
+                        {
+                            "case_id": stream,
+                            "aspiration_id": str(uuid.uuid4()),
+                            "tracking_code": "KA-7GQ4-MX",
+                            "category": "road_damage",
+                            "kelurahan": "Cikande",
+                            "summary": f"jalan rusak {i}",
+                        },
+                    )
+                    for i in range(per_stream)
+                ],
+            )
+
+
+def _assert_each_stream_in_order_without_gaps(records, streams, per_stream):
+    versions = defaultdict(list)
+    for record in records:
+        envelope = json.loads(record.value)
+        assert record.key.decode() == envelope["stream_id"]
+        versions[envelope["stream_id"]].append(envelope["stream_version"])
+    for stream in streams:
+        assert versions[stream] == list(range(1, per_stream + 1)), stream
+
+
+@pytest.fixture
+def followup(make_settings):
+    followup = bootstrap(make_settings("followup"))
+    ensure_topics(followup.settings.kafka_bootstrap_servers, [followup.settings.topic(CASE_EVENTS)])
+    return followup
+
+
+def test_every_event_reaches_kafka_keyed_by_stream_in_order_when_relayed(followup):
+    streams = [f"case-{uuid.uuid4()}" for _ in range(10)]
+    _append_case_events(followup, streams, per_stream=5)
+    producer = make_producer(followup.settings.kafka_bootstrap_servers)
+    relay = OutboxRelay(followup.engine, metadata, producer, batch_size=7)
+    while relay.publish_batch():
+        pass
+    producer.close()
+    assert relay.pending() == 0
+    records = read_topic(
+        followup.settings.kafka_bootstrap_servers, followup.settings.topic(CASE_EVENTS), 50
+    )
+    assert len(records) == 50
+    _assert_each_stream_in_order_without_gaps(records, streams, 5)
+
+
+def test_no_event_is_lost_when_the_broker_restarts_under_the_relay(followup):
+    broker = KafkaBroker()
+    streams = [f"case-{uuid.uuid4()}" for _ in range(20)]
+    _append_case_events(followup, streams[:10], per_stream=3)
+    producer = make_producer(followup.settings.kafka_bootstrap_servers)
+    relay = OutboxRelay(followup.engine, metadata, producer, batch_size=10)
+    stop = threading.Event()
+    thread = threading.Thread(target=relay.run, args=(stop,), kwargs={"max_backoff": 1.0})
+    thread.start()
+    try:
+        wait_for(lambda: relay.pending() == 0, what="first half relayed")
+        broker.stop()
+        _append_case_events(followup, streams[10:], per_stream=3)  # written while Kafka is down
+        assert relay.pending() == 30
+        broker.start()
+        wait_for(lambda: relay.pending() == 0, timeout=90, what="outbox drained after restart")
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+        producer.close(timeout=5)
+    records = read_topic(
+        followup.settings.kafka_bootstrap_servers, followup.settings.topic(CASE_EVENTS), 60
+    )
+    ids = [json.loads(r.value)["event_id"] for r in records]
+    assert len(set(ids)) == 60
+    _assert_each_stream_in_order_without_gaps(
+        [r for i, r in enumerate(records) if json.loads(r.value)["event_id"] not in ids[:i]],
+        streams,
+        3,
+    )
