@@ -1,0 +1,51 @@
+"""Issue and revoke the bearer tokens both services accept.
+
+python -m shared.tokens_cli issue --subject budi --role officer --unit "Polsek Cikande"
+python -m shared.tokens_cli issue --subject rina --role liaison --agency dishub-kab-serang
+python -m shared.tokens_cli revoke <token>
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import timedelta
+
+import redis
+
+from shared.auth import ROLES, RevocationList, Tokens
+from shared.config import Settings
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="tokens")
+    sub = parser.add_subparsers(dest="command", required=True)
+    issue = sub.add_parser("issue")
+    issue.add_argument("--subject", required=True)
+    issue.add_argument("--role", required=True, choices=ROLES)
+    issue.add_argument("--unit")
+    issue.add_argument("--agency")
+    issue.add_argument("--days", type=int, default=30)
+    revoke = sub.add_parser("revoke")
+    revoke.add_argument("token")
+    args = parser.parse_args(argv)
+
+    settings = Settings.from_env("tokens", default_database_url="")
+    redis_client = redis.Redis.from_url(settings.redis_url)
+    revocations = RevocationList(redis_client, settings.redis_key_prefix)
+    tokens = Tokens(settings.jwt_secret, settings.jwt_issuer, revocations)
+    if args.command == "issue":
+        print(
+            tokens.issue(
+                args.subject,
+                args.role,
+                unit=args.unit,
+                agency=args.agency,
+                ttl=timedelta(days=args.days),
+            )
+        )
+    else:
+        print(f"revoked {tokens.revoke(args.token)}")
+
+
+if __name__ == "__main__":
+    main()
