@@ -40,6 +40,7 @@ from followup_service.domain.events import (
     VerificationConfirmed,
 )
 from followup_service.domain.routing import (
+    URGENCIES,
     Agency,
     Area,
     RoutingDecision,
@@ -159,6 +160,8 @@ class Case:
     ) -> list[CaseEvent]:
         """Open from a recorded aspiration; the rules may mark the category sensitive."""
         self._require("open")
+        if urgency not in URGENCIES:
+            raise InvalidCommandError(f"urgency must be one of {URGENCIES}")
         return self._record(
             CaseOpened(
                 case_id=case_id,
@@ -236,7 +239,7 @@ class Case:
     def decline(
         self, rules: RoutingRules, *, reason: str, now: datetime, actor: str
     ) -> list[CaseEvent]:
-        """ "Not ours": back to triage, then the next candidate or not_responsible."""
+        """The agency declines: back to triage, then the next candidate or not_responsible."""
         self._require("decline")
         _require_text(reason, "reason")
         declined = CaseDeclined(

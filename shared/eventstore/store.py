@@ -43,8 +43,15 @@ class EventStore:
         stream_id: str,
         expected_version: int,
         new_events: Sequence[NewEvent],
+        *,
+        publish: bool = True,
+        message_key: str | None = None,
     ) -> list[EventEnvelope]:
         """Append events after expected_version; raise ConcurrencyError if it moved.
+
+        publish=False keeps events private to this service (no outbox row), e.g. a
+        reporter's contact. message_key (default: the stream id) is the Kafka key,
+        so events of related streams can share a partition and its order.
 
         The unique (stream_id, stream_version) constraint is the real guard: two
         writers that both read version N cannot both insert N+1.
@@ -81,13 +88,13 @@ class EventStore:
             raise ConcurrencyError(
                 stream_id, expected_version, self.stream_version(conn, stream_id)
             ) from exc
-        if self.topic:
+        if self.topic and publish:
             conn.execute(
                 insert(self.outbox),
                 [
                     {
                         "topic": self.topic,
-                        "message_key": stream_id,
+                        "message_key": message_key or stream_id,
                         "global_position": position,
                         "created_at": now,
                     }

@@ -10,7 +10,9 @@ from followup_service.domain.routing import Area, RoutingRules
 
 RULES_FILE = Path(__file__).parents[3] / "deploy" / "routing" / "rules.yaml"
 CIKANDE = Area(region="kab-serang", kecamatan="Cikande", kelurahan="Cikande")
-T0 = datetime(2026, 2, 5, 9, 0, tzinfo=JAKARTA)  # the morning after the Cikande ngariung
+# The morning after the Cikande ngariung. Test modules repeat CIKANDE and T0 rather than
+# import this conftest: `from conftest import` picks the wrong file when several exist.
+T0 = datetime(2026, 2, 5, 9, 0, tzinfo=JAKARTA)
 
 
 @pytest.fixture(scope="session")

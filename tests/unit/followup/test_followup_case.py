@@ -1,8 +1,7 @@
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
-from conftest import CIKANDE, T0
 
 from followup_service.domain.case import (
     TRANSITIONS,
@@ -12,7 +11,7 @@ from followup_service.domain.case import (
     open_sub_case,
     split_outcome,
 )
-from followup_service.domain.deadlines import auto_close_due, breaches
+from followup_service.domain.deadlines import JAKARTA, auto_close_due, breaches
 from followup_service.domain.events import (
     CaseClosed,
     CaseDeclined,
@@ -24,6 +23,10 @@ from followup_service.domain.events import (
     from_payload,
     to_payload,
 )
+from followup_service.domain.routing import Area
+
+CIKANDE = Area(region="kab-serang", kecamatan="Cikande", kelurahan="Cikande")
+T0 = datetime(2026, 2, 5, 9, 0, tzinfo=JAKARTA)  # same opening time as conftest.open_case
 
 LIAISON = "liaison:dishub-kab-serang"
 OFFICER = "officer:bhabin-cikande"
@@ -220,6 +223,7 @@ def test_case_closed_not_responsible_when_every_candidate_declines(rules, open_c
 def test_money_politics_rerouted_to_panwascam_when_wrongly_assigned_agency_declines(
     rules, open_case
 ):
+
     case = open_case("money_politics", route=False)
     case.assign(rules, "polsek-cikande", reason="dibawa ke Polsek", now=T0, actor=OFFICER)
 

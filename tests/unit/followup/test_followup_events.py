@@ -5,8 +5,8 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from conftest import T0
 
+from followup_service.domain.deadlines import JAKARTA
 from followup_service.domain.events import (
     CaseOpened,
     CaseSplit,
@@ -15,6 +15,8 @@ from followup_service.domain.events import (
     from_payload,
     to_payload,
 )
+
+T0 = datetime(2026, 2, 5, 9, 0, tzinfo=JAKARTA)
 
 DOMAIN = Path(__file__).parents[3] / "followup_service" / "domain"
 

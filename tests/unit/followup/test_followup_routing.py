@@ -1,6 +1,8 @@
-import pytest
-from conftest import CIKANDE, T0
+from datetime import datetime
 
+import pytest
+
+from followup_service.domain.deadlines import JAKARTA
 from followup_service.domain.routing import (
     Agency,
     Area,
@@ -8,6 +10,9 @@ from followup_service.domain.routing import (
     RoutingRulesError,
     next_level,
 )
+
+CIKANDE = Area(region="kab-serang", kecamatan="Cikande", kelurahan="Cikande")
+T0 = datetime(2026, 2, 5, 9, 0, tzinfo=JAKARTA)
 
 CATEGORIES = [
     "street_lighting",

@@ -1,14 +1,16 @@
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from conftest import T0
-
+from followup_service.domain.deadlines import JAKARTA
 from followup_service.domain.visibility import (
     Viewer,
     is_publicly_listed,
     may_see_details,
     public_view,
 )
+
+T0 = datetime(2026, 2, 5, 9, 0, tzinfo=JAKARTA)  # same opening time as conftest.open_case
+
 
 LIAISON = "liaison:dishub-kab-serang"
 
