@@ -11,7 +11,7 @@ ROOT=$(cd "$HERE/../.." && pwd)
 PORT=${KAFKA_PORT:-19092}
 CPORT=${KAFKA_CONTROLLER_PORT:-$((PORT + 1))}
 DATA=${KAFKA_DATA_DIR:-$ROOT/.local/kafka-data-$PORT}
-CACHE=${KAWAL_CACHE:-$HOME/.cache/kawal-aspirasi}/kafka-$(sha256sum "$HERE/pom.xml" | cut -c1-16)
+CACHE=${KAWAL_CACHE:-${HOME:-/tmp}/.cache/kawal-aspirasi}/kafka-$(sha256sum "$HERE/pom.xml" | cut -c1-16)
 LIBS=$CACHE/libs
 PIDFILE=$DATA/kafka.pid
 LOG=$DATA/kafka.log
@@ -30,9 +30,26 @@ running_pid() {
   echo "$pid"
 }
 
+as_root() { if (( EUID == 0 )); then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else die "need root for: $*"; fi; }
+
+# The machine image has OpenJDK 17 and Maven; install them from Debian if not.
+need_java_mvn() {
+  { command -v java && command -v mvn; } >/dev/null && return 0
+  exec 8>/tmp/kawal-apt.lock
+  flock 8                              # one apt-get at a time across our scripts
+  if ! { command -v java && command -v mvn; } >/dev/null; then
+    say "installing java and maven from Debian"
+    { as_root apt-get update -qq &&
+      as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless maven
+    } >/tmp/kawal-kafka-apt.$$.log 2>&1 || { cat /tmp/kawal-kafka-apt.$$.log >&2; die "apt-get failed"; }
+    rm -f /tmp/kawal-kafka-apt.$$.log
+  fi
+  exec 8>&-
+}
+
 fetch() {
   [[ -d $LIBS ]] && return 0
-  command -v mvn >/dev/null && command -v java >/dev/null || die "needs java (17+) and mvn on PATH"
+  need_java_mvn
   mkdir -p "$CACHE"
   exec 9>"$CACHE/.lock"
   flock 9                              # concurrent fetches wait for each other
@@ -80,6 +97,7 @@ start() {
   local pid
   if pid=$(running_pid); then say "already running (pid $pid) on 127.0.0.1:$PORT"; return 0; fi
   for p in "$PORT" "$CPORT"; do port_open "$p" && die "port $p is already in use by another process"; done
+  need_java_mvn
   fetch
   write_config
   local cp="$LIBS/*" t0=$SECONDS
@@ -94,7 +112,7 @@ start() {
   fi
   [[ -f $LOG ]] && mv -f "$LOG" "$LOG.prev"
   # Own session, no inherited fds: the broker outlives the calling shell.
-  # shellcheck disable=SC2086  # JAVA_OPTS is a list of flags
+  # shellcheck disable=SC2016,SC2086  # $$ is the inner shell's; JAVA_OPTS is a list of flags
   setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$PIDFILE" \
     java $JAVA_OPTS -Djava.awt.headless=true -Dlog4j2.shutdownHookEnabled=false \
     -Dlog4j2.configurationFile="$HERE/log4j2.properties" \

@@ -16,13 +16,13 @@ die() { say "ERROR: $*"; exit 1; }
 # as_root CMD...: run CMD as root (directly, or through sudo when not root).
 as_root() { if (( EUID == 0 )); then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else die "need root for: $*"; fi; }
 
-pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1; }
-BIN=$(pg_bin || true)
+pg_bin() { printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n1; }
+BIN=$(pg_bin)
 install() {
   [[ -x $BIN/initdb ]] && return 0
   exec 8>/tmp/kawal-apt.lock
   flock 8                        # one apt-get at a time across our scripts
-  BIN=$(pg_bin || true)
+  BIN=$(pg_bin)
   if [[ ! -x $BIN/initdb ]]; then
     say "installing PostgreSQL server binaries from Debian"
     local log=/tmp/kawal-pg-apt.$$.log

@@ -56,7 +56,7 @@ start() {
 stop() {
   local pid i
   pid=$(running_pid) || { say "not running"; return 0; }
-  kill -TERM "$pid"
+  kill -TERM "$pid" 2>/dev/null || true
   for ((i = 0; i < 100; i++)); do
     running_pid >/dev/null || { say "stopped"; return 0; }
     sleep 0.1

@@ -1,0 +1,3 @@
+-- docker-compose: one database per service on the shared server.
+CREATE DATABASE intake;
+CREATE DATABASE followup;
