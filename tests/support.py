@@ -57,3 +57,24 @@ class KafkaBroker:
 
     def start(self) -> None:
         subprocess.run([self.script, "start"], check=True, capture_output=True)
+
+
+def probe_event(stream_id: str, n: int = 0):
+    """A NewEvent of a test-only type, so store/relay tests don't depend on domain schemas."""
+    from shared.events.envelope import NewEvent
+
+    return NewEvent("ProbeRecorded", {"stream": stream_id, "n": n})
+
+
+def _register_probe_event() -> None:
+    from marshmallow import Schema, fields
+
+    from shared.events.registry import REGISTRY
+
+    @REGISTRY.event("ProbeRecorded", version=1)
+    class ProbeRecordedV1(Schema):
+        stream = fields.String(required=True)
+        n = fields.Integer(required=True)
+
+
+_register_probe_event()

@@ -80,10 +80,16 @@ class EventStore:
             )
         try:
             with conn.begin_nested():
-                positions = [
-                    conn.execute(insert(self.events).values(**row)).inserted_primary_key[0]
-                    for row in rows
-                ]
+                positions = (
+                    conn.execute(
+                        insert(self.events).returning(
+                            self.events.c.global_position, sort_by_parameter_order=True
+                        ),
+                        rows,
+                    )
+                    .scalars()
+                    .all()
+                )
         except IntegrityError as exc:
             raise ConcurrencyError(
                 stream_id, expected_version, self.stream_version(conn, stream_id)

@@ -15,7 +15,7 @@ from shared.events.topics import dead_letter
 from shared.eventstore.consumer import ConsumerRunner
 from shared.eventstore.kafka_io import ensure_topics, make_producer
 from shared.eventstore.tables import define_event_tables
-from tests.support import read_topic, wait_for
+from tests.support import read_topic, wait_for  # also registers ProbeRecorded
 
 pytestmark = pytest.mark.integration
 
@@ -28,20 +28,13 @@ def _envelope(n: int) -> EventEnvelope:
     now = datetime.now(UTC)
     return EventEnvelope(
         event_id=str(uuid.uuid4()),
-        event_type="AspirationRecorded",
+        event_type="ProbeRecorded",
         schema_version=1,
-        stream_id=f"aspiration-{n}",
+        stream_id=f"probe-{n}",
         stream_version=1,
         occurred_at=now,
         recorded_at=now,
-        payload={
-            "aspiration_id": str(uuid.uuid4()),
-            "tracking_code": "KA-7GQ4-MX",
-            "category": "street_lighting",
-            "summary": f"lampu {n}",
-            "description": "",
-            "kelurahan": "Cikande",
-        },
+        payload={"stream": f"probe-{n}", "n": n},
     )
 
 
@@ -81,8 +74,6 @@ def _crash_after_effects(database_url, bootstrap, topic, group, crash_after):
 
 @pytest.fixture
 def setup(create_database, stack_env):
-    import shared.events.intake  # noqa: F401
-
     url = create_database("consumer")
     engine = make_engine(url)
     metadata.create_all(engine)

@@ -9,22 +9,13 @@ from followup_service.tables import metadata
 from shared.events.envelope import NewEvent
 from shared.events.registry import EventSchemaError
 from shared.eventstore.store import ConcurrencyError
+from tests.support import probe_event
 
 pytestmark = pytest.mark.integration
 
 
 def _opened(case_id: str) -> NewEvent:
-    return NewEvent(
-        "CaseOpened",
-        {
-            "case_id": case_id,
-            "aspiration_id": str(uuid.uuid4()),
-            "tracking_code": "KA-7GQ4-MX",
-            "category": "street_lighting",
-            "kelurahan": "Cikande",
-            "summary": "PJU mati",
-        },
-    )
+    return probe_event(case_id)
 
 
 @pytest.fixture
@@ -84,7 +75,7 @@ def test_only_one_writer_wins_when_two_append_the_same_version_concurrently(foll
 
 def test_nothing_is_stored_when_a_payload_breaks_its_schema(followup):
     stream = f"case-{uuid.uuid4()}"
-    bad = NewEvent("CaseOpened", {"case_id": stream})
+    bad = NewEvent("ProbeRecorded", {"stream": stream})
     with pytest.raises(EventSchemaError), followup.engine.begin() as conn:
         followup.store.append(conn, stream, 0, [_opened(stream), bad])
     with followup.engine.connect() as conn:

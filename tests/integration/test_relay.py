@@ -7,11 +7,10 @@ import pytest
 
 from followup_service.bootstrap import bootstrap
 from followup_service.tables import metadata
-from shared.events.envelope import NewEvent
 from shared.events.topics import CASE_EVENTS
 from shared.eventstore.kafka_io import ensure_topics, make_producer
 from shared.eventstore.relay import OutboxRelay
-from tests.support import KafkaBroker, read_topic, wait_for
+from tests.support import KafkaBroker, probe_event, read_topic, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -21,23 +20,7 @@ def _append_case_events(followup, streams: list[str], per_stream: int) -> None:
         with followup.engine.begin() as conn:
             version = followup.store.stream_version(conn, stream)
             followup.store.append(
-                conn,
-                stream,
-                version,
-                [
-                    NewEvent(
-                        "CaseOpened",
-                        {
-                            "case_id": stream,
-                            "aspiration_id": str(uuid.uuid4()),
-                            "tracking_code": "KA-7GQ4-MX",
-                            "category": "road_damage",
-                            "kelurahan": "Cikande",
-                            "summary": f"jalan rusak {i}",
-                        },
-                    )
-                    for i in range(per_stream)
-                ],
+                conn, stream, version, [probe_event(stream, i) for i in range(per_stream)]
             )
 
 
