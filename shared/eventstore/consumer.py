@@ -92,6 +92,7 @@ class ConsumerRunner:
         handler: Handler,
         dead_letter_producer,
         max_records: int = 500,
+        **consumer_config,
     ):
         self.engine = engine
         self.registry = registry
@@ -106,6 +107,7 @@ class ConsumerRunner:
             auto_offset_reset="earliest",
             max_poll_records=max_records,
             isolation_level="read_committed",
+            **consumer_config,
         )
         self.consumer.subscribe(topics, listener=_SeekToStoredOffsets(self))
 

@@ -53,6 +53,9 @@ def _runner(database_url, bootstrap, topic, group, handler=_record_effect):
         handler=handler,
         dead_letter_producer=make_producer(bootstrap),
         max_records=7,
+        # A crashed member's partitions move on after the session timeout: keep it short.
+        session_timeout_ms=6000,
+        heartbeat_interval_ms=1000,
     )
 
 
