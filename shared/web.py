@@ -20,8 +20,14 @@ class ApiError(Exception):
         self.status, self.message, self.details = status, message, details
 
 
+JSON_PATHS = ("/api/", "/healthz", "/readyz", "/openapi.json", "/open311/")
+
+
 def wants_json() -> bool:
-    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+    """Machine endpoints always answer JSON; pages may answer HTML errors."""
+    return (
+        request.path.startswith(JSON_PATHS) or request.accept_mimetypes.best == "application/json"
+    )
 
 
 def install_json_errors(app: Flask) -> None:
