@@ -3,46 +3,377 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, time, timedelta
 
-from flask import Blueprint, current_app, jsonify
-from marshmallow import Schema, ValidationError, fields, validate, validates
+from flask import Blueprint, current_app, jsonify, request
+from marshmallow import ValidationError
+from sqlalchemy import func, select
 
 from intake_service import handlers
-from intake_service.domain.aspiration import RecordAspiration
-from shared.taxonomy import load_categories
+from intake_service import schemas as s
+from intake_service.domain.access import READERS, WRITERS, may_see_reporter
+from intake_service.domain.commands import (
+    AmendAspiration,
+    BackAspiration,
+    RecordAspiration,
+    RecordMeeting,
+    Reporter,
+    WithdrawAspiration,
+)
+from intake_service.domain.errors import (
+    ConflictError,
+    InvalidError,
+    ItemsRejectedError,
+    NotFoundError,
+)
+from intake_service.private_events import PRIVATE_EVENT_TYPES
+from intake_service.tables import aspirations, meetings
+from shared.idempotency import idempotent
 from shared.web import json_body
+from shared.web_auth import current_principal, require_role
 
 bp = Blueprint("intake_api", __name__, url_prefix="/api/v1")
-
-
-class AspirationIn(Schema):
-    id = fields.UUID(load_default=None, metadata={"description": "client-generated id"})
-    category = fields.String(required=True)
-    summary = fields.String(required=True, validate=validate.Length(min=3, max=300))
-    description = fields.String(load_default="", validate=validate.Length(max=5000))
-    kelurahan = fields.String(required=True, validate=validate.Length(min=2, max=200))
-
-    @validates("category")
-    def _known_category(self, value, **_):
-        known = load_categories(current_app.config["SETTINGS"].routing_rules_path)
-        if value not in known:
-            raise ValidationError(f"Unknown category. Known: {', '.join(sorted(known))}.")
 
 
 def intake():
     return current_app.extensions["intake"]
 
 
-@bp.post("/aspirations")
-def record_aspiration():
-    data = AspirationIn().load(json_body())
-    command = RecordAspiration(
-        aspiration_id=str(data["id"] or uuid.uuid4()),
-        category=data["category"],
-        summary=data["summary"],
-        description=data["description"],
-        kelurahan=data["kelurahan"],
+def idempotent_post(view):
+    return idempotent(lambda: intake().idempotency, lambda: current_principal().subject)(view)
+
+
+@bp.app_errorhandler(NotFoundError)
+def _not_found(exc):
+    return jsonify({"error": "not found", "message": str(exc)}), 404
+
+
+@bp.app_errorhandler(ConflictError)
+def _conflict(exc):
+    return jsonify({"error": "conflict", "message": str(exc)}), 409
+
+
+@bp.app_errorhandler(InvalidError)
+def _invalid(exc):
+    return jsonify({"error": "validation failed", "fields": {exc.field: [exc.message]}}), 422
+
+
+def _load(schema, data=None):
+    return schema.load(json_body() if data is None else data)
+
+
+def _written(outcomes, status_if_new=201):
+    return status_if_new if any(o.created for o in outcomes) else 200
+
+
+def _write_out(outcome) -> dict:
+    return s.WriteOut().dump(outcome.__dict__)
+
+
+# --- meetings ---------------------------------------------------------------------
+
+
+@bp.post("/meetings")
+@require_role(*WRITERS)
+@idempotent_post
+def record_meeting():
+    data = _load(s.MeetingIn())
+    principal = current_principal()
+    command = RecordMeeting(
+        meeting_id=str(data["id"] or uuid.uuid4()),
+        kind=data["kind"],
+        held_at=data["held_at"],
+        unit=data["unit"] or principal.unit or "",
+        place=s.Place().dump(data["place"]),
+        host_officer=data["host_officer"],
+        partners=tuple(data["partners"]),
+        attendee_count=data["attendee_count"],
+        notes=data["notes"],
     )
-    result = handlers.record_aspiration(intake(), command, actor=None)
-    body = {"id": result.aspiration_id, "tracking_code": result.tracking_code}
-    return jsonify(body), 201 if result.created else 200
+    if not command.unit:
+        raise ValidationError({"unit": ["Name the unit that held the meeting."]})
+    outcome = handlers.record_meeting(intake(), command, principal)
+    return jsonify(_write_out(outcome)), _written([outcome])
+
+
+@bp.get("/meetings")
+@require_role(*READERS)
+def list_meetings():
+    q = s.MeetingQuery().load(request.args)
+    query = select(meetings)
+    for name in ("unit", "kelurahan", "kind"):
+        if name in q:
+            query = query.where(meetings.c[name] == q[name])
+    query = _date_range(query, meetings.c.held_at, q)
+    page = _page(query.order_by(meetings.c.held_at.desc(), meetings.c.meeting_id), q)
+    page["items"] = [_meeting_out(row) for row in page["items"]]
+    return jsonify(s.MeetingPage().dump(page))
+
+
+@bp.get("/meetings/<uuid:meeting_id>")
+@require_role(*READERS)
+def get_meeting(meeting_id):
+    with intake().engine.connect() as conn:
+        row = conn.execute(select(meetings).where(meetings.c.meeting_id == str(meeting_id))).first()
+        if row is None:
+            raise NotFoundError(f"no meeting {meeting_id}")
+        rows = conn.execute(
+            select(aspirations)
+            .where(aspirations.c.meeting_id == str(meeting_id))
+            .order_by(aspirations.c.position)
+        ).all()
+    meeting = _meeting_out(row)
+    meeting["aspirations"] = [_aspiration_out(r) for r in rows]
+    return jsonify(s.MeetingOut().dump(meeting))
+
+
+@bp.post("/meetings/<uuid:meeting_id>/aspirations")
+@require_role(*WRITERS)
+@idempotent_post
+def record_batch(meeting_id):
+    data = _load(s.BatchIn())
+    commands = [_record_command(item) for item in data["aspirations"]]
+    try:
+        outcomes = handlers.record_aspirations(
+            intake(), str(meeting_id), commands, current_principal()
+        )
+    except ItemsRejectedError as exc:
+        raise ValidationError({"aspirations": exc.errors}) from exc
+    body = {"meeting_id": meeting_id, "items": [o.__dict__ for o in outcomes]}
+    return jsonify(s.BatchOut().dump(body)), _written(outcomes)
+
+
+# --- aspirations ------------------------------------------------------------------
+
+
+@bp.post("/aspirations")
+@require_role(*WRITERS)
+@idempotent_post
+def record_aspiration():
+    data = _load(s.SingleAspirationIn())
+    meeting_id = str(data["meeting_id"]) if data["meeting_id"] else None
+    command = _record_command(data, unit=data["unit"])
+    try:
+        [outcome] = handlers.record_aspirations(
+            intake(), meeting_id, [command], current_principal()
+        )
+    except ItemsRejectedError as exc:
+        raise ValidationError(exc.errors[0]) from exc
+    return jsonify(_write_out(outcome)), _written([outcome])
+
+
+@bp.get("/aspirations")
+@require_role(*READERS)
+def list_aspirations():
+    q = s.AspirationQuery().load(request.args)
+    query = select(aspirations)
+    for name in ("unit", "kelurahan", "category", "status"):
+        if name in q:
+            query = query.where(aspirations.c[name] == q[name])
+    if "meeting_id" in q:
+        query = query.where(aspirations.c.meeting_id == str(q["meeting_id"]))
+    query = _date_range(query, aspirations.c.raised_at, q)
+    order = (aspirations.c.raised_at.desc(), aspirations.c.position)
+    page = _page(query.order_by(*order), q)
+    page["items"] = [_aspiration_out(row) for row in page["items"]]
+    return jsonify(s.AspirationPage().dump(page))
+
+
+@bp.get("/aspirations/candidates")
+@require_role(*READERS)
+def support_candidates():
+    """Open aspirations a new one in this kelurahan and category could support instead."""
+    q = s.CandidateQuery().load(request.args)
+    with intake().engine.connect() as conn:
+        rows = conn.execute(
+            select(aspirations)
+            .where(
+                aspirations.c.kelurahan == q["kelurahan"],
+                aspirations.c.category == q["category"],
+                aspirations.c.status == "open",
+            )
+            .order_by(aspirations.c.backing_count.desc(), aspirations.c.recorded_at.desc())
+            .limit(20)
+        ).all()
+    return jsonify(s.CandidatesOut().dump({"items": [_aspiration_out(r) for r in rows]}))
+
+
+@bp.get("/aspirations/<uuid:aspiration_id>")
+@require_role(*READERS)
+def get_aspiration(aspiration_id):
+    return jsonify(s.AspirationOut().dump(_aspiration_out(_aspiration_row(aspiration_id))))
+
+
+@bp.get("/aspirations/<uuid:aspiration_id>/history")
+@require_role(*READERS)
+def aspiration_history(aspiration_id):
+    """Every recorded change: what, when, by whom and why."""
+    row = _aspiration_row(aspiration_id)
+    principal = current_principal()
+    private_ok = may_see_reporter(principal.role, principal.unit, row.unit)
+    with intake().engine.connect() as conn:
+        events = intake().store.read_stream(conn, handlers.stream_id(str(aspiration_id)))
+    items = [
+        {
+            "event_type": e.event_type,
+            "occurred_at": e.occurred_at,
+            "actor": e.actor,
+            "payload": e.payload,
+        }
+        for e in events
+        if private_ok or e.event_type not in PRIVATE_EVENT_TYPES
+    ]
+    return jsonify(s.HistoryOut().dump({"items": items}))
+
+
+@bp.post("/aspirations/<uuid:aspiration_id>/backing")
+@require_role(*WRITERS)
+@idempotent_post
+def back_aspiration(aspiration_id):
+    data = _load(s.BackingIn())
+    command = BackAspiration(
+        aspiration_id=str(aspiration_id),
+        backing_id=str(data["id"] or uuid.uuid4()),
+        count=data["count"],
+        groups=tuple(data["groups"]),
+        meeting_id=str(data["meeting_id"]) if data["meeting_id"] else None,
+        note=data["note"],
+    )
+    outcome = handlers.back_aspiration(intake(), command, current_principal())
+    return jsonify(_write_out(outcome)), _written([outcome])
+
+
+@bp.post("/aspirations/<uuid:aspiration_id>/amendments")
+@require_role(*WRITERS)
+@idempotent_post
+def amend_aspiration(aspiration_id):
+    data = _load(s.AmendmentIn())
+    changes = dict(data["changes"])
+    reporter = changes.pop("raised_by", None)
+    if "location" in changes:
+        changes["location"] = s.Place().dump(changes["location"])
+    command = AmendAspiration(
+        aspiration_id=str(aspiration_id),
+        changes=changes,
+        raised_by=Reporter(**reporter) if reporter else None,
+        reason=data["reason"],
+    )
+    outcome = handlers.amend_aspiration(intake(), command, current_principal())
+    return jsonify(_write_out(outcome)), 201
+
+
+@bp.post("/aspirations/<uuid:aspiration_id>/withdrawal")
+@require_role(*WRITERS)
+@idempotent_post
+def withdraw_aspiration(aspiration_id):
+    data = _load(s.WithdrawalIn())
+    command = WithdrawAspiration(
+        aspiration_id=str(aspiration_id),
+        reason=data["reason"],
+        duplicate_of=str(data["duplicate_of"]) if data["duplicate_of"] else None,
+        note=data["note"],
+    )
+    outcome = handlers.withdraw_aspiration(intake(), command, current_principal())
+    return jsonify(_write_out(outcome)), 201
+
+
+# --- helpers ----------------------------------------------------------------------
+
+
+def _record_command(item: dict, unit: str | None = None) -> RecordAspiration:
+    backing = item["backing"] or {"count": 0, "groups": []}
+    reporter = item["raised_by"]
+    return RecordAspiration(
+        aspiration_id=str(item["id"] or uuid.uuid4()),
+        category=item["category"],
+        summary=item["summary"],
+        description=item["description"],
+        public_summary=item["public_summary"],
+        location=s.Place().dump(item["location"]) if item["location"] else None,
+        urgency=item["urgency"],
+        confidential=item["confidential"],
+        raised_by=Reporter(**reporter) if reporter else None,
+        attachments=tuple(item["attachments"]),
+        backing_count=backing["count"],
+        backing_groups=tuple(backing["groups"]),
+        supports=str(item["supports"]) if item["supports"] else None,
+        unit=unit,
+    )
+
+
+def _date_range(query, column, q: dict):
+    if "date_from" in q:
+        query = query.where(column >= datetime.combine(q["date_from"], time(), s.JAKARTA))
+    if "date_to" in q:
+        end = datetime.combine(q["date_to"] + timedelta(days=1), time(), s.JAKARTA)
+        query = query.where(column < end)
+    return query
+
+
+def _page(query, q: dict) -> dict:
+    page, per_page = q["page"], q["per_page"]
+    with intake().engine.connect() as conn:
+        total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+        rows = conn.execute(query.limit(per_page).offset((page - 1) * per_page)).all()
+    return {"items": rows, "page": page, "per_page": per_page, "total": total}
+
+
+def _aspiration_row(aspiration_id):
+    with intake().engine.connect() as conn:
+        row = conn.execute(
+            select(aspirations).where(aspirations.c.aspiration_id == str(aspiration_id))
+        ).first()
+    if row is None:
+        raise NotFoundError(f"no aspiration {aspiration_id}")
+    return row
+
+
+def _meeting_out(row) -> dict:
+    data = row.data
+    return {
+        **{k: data[k] for k in ("kind", "place", "host_officer", "partners", "attendee_count")},
+        "id": row.meeting_id,
+        "unit": row.unit,
+        "held_at": datetime.fromisoformat(data["held_at"]),
+        "notes": data["notes"],
+        "aspiration_count": row.aspiration_count,
+        "recorded_at": row.recorded_at,
+    }
+
+
+def _aspiration_out(row) -> dict:
+    """An aspiration as the caller may see it: the reporter only for the roles allowed."""
+    principal = current_principal()
+    extra = row.extra or {}
+    out = {
+        "id": row.aspiration_id,
+        **{
+            name: getattr(row, name)
+            for name in (
+                "tracking_code",
+                "meeting_id",
+                "unit",
+                "category",
+                "summary",
+                "public_summary",
+                "description",
+                "kelurahan",
+                "location",
+                "urgency",
+                "confidential",
+                "status",
+                "backing_count",
+                "backing_groups",
+                "attachments",
+                "raised_at",
+                "recorded_at",
+            )
+        },
+        "amendments": extra.get("amendments", 0),
+        "withdrawal": extra.get("withdrawal"),
+    }
+    if may_see_reporter(principal.role, principal.unit, row.unit):
+        private = row.private or {}
+        out["raised_by"] = private.get("raised_by")
+        out["supporters"] = private.get("supporters", [])
+    return out

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import redis as redis_lib
 from sqlalchemy import Engine
 
+import intake_service.private_events  # noqa: F401 - registers the private event schemas
 import shared.events.intake  # noqa: F401 - registers the intake event schemas
 from intake_service.tables import metadata
 from shared.config import Settings
@@ -14,6 +15,7 @@ from shared.db import make_engine
 from shared.events import REGISTRY
 from shared.events.topics import INTAKE_EVENTS
 from shared.eventstore.store import EventStore
+from shared.idempotency import IdempotencyStore
 
 
 @dataclass
@@ -22,13 +24,16 @@ class Intake:
     engine: Engine
     store: EventStore
     redis: redis_lib.Redis
+    idempotency: IdempotencyStore
 
 
 def bootstrap(settings: Settings) -> Intake:
     engine = make_engine(settings.database_url)
+    redis = redis_lib.Redis.from_url(settings.redis_url, socket_timeout=2)
     return Intake(
         settings=settings,
         engine=engine,
         store=EventStore(metadata, REGISTRY, topic=settings.topic(INTAKE_EVENTS)),
-        redis=redis_lib.Redis.from_url(settings.redis_url, socket_timeout=2),
+        redis=redis,
+        idempotency=IdempotencyStore(redis, settings.redis_key("intake")),
     )

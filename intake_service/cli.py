@@ -3,6 +3,9 @@
 python -m intake_service.cli migrate      # create/upgrade the database schema
 python -m intake_service.cli api [--port 8001]
 python -m intake_service.cli relay        # outbox -> Kafka
+python -m intake_service.cli tokens issue --subject budi --role officer --unit "Polsek Cikande"
+python -m intake_service.cli tokens revoke <token>
+python -m intake_service.cli demo [--token T]   # the seed meetings, through the API
 """
 
 from __future__ import annotations
@@ -27,7 +30,14 @@ def main(argv: list[str] | None = None) -> None:
     demo = sub.add_parser("demo", help="load the demo meetings through the API")
     demo.add_argument("--intake-url", default="http://127.0.0.1:8001")
     demo.add_argument("--followup-url", default="http://127.0.0.1:8002")
+    demo.add_argument("--token", help="bearer token (default: a one-hour supervisor token)")
+    tokens = sub.add_parser("tokens", help="issue or revoke bearer tokens (see shared.tokens_cli)")
+    tokens.add_argument("args", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
+    if args.command == "tokens":
+        from shared.tokens_cli import main as tokens_main
+
+        return tokens_main(args.args)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s intake %(levelname)s %(message)s")
     settings = load_settings()
 
@@ -42,8 +52,9 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "demo":
         from intake_service.demo import load_demo
 
+        token = args.token or _demo_token(settings)
         print("Demo aspirations (tracking codes to look up at the follow-up service):")
-        for summary, code in load_demo(args.intake_url, args.followup_url):
+        for summary, code in load_demo(args.intake_url, args.followup_url, token):
             print(f"  {code}  {summary}  ->  {args.followup_url}/api/v1/track/{code}")
     elif args.command == "relay":
         from intake_service.bootstrap import bootstrap
@@ -54,6 +65,15 @@ def main(argv: list[str] | None = None) -> None:
         intake = bootstrap(settings)
         topic = settings.topic(INTAKE_EVENTS)
         run_relay(settings, intake.engine, metadata, topic, stop_on_signals())
+
+
+def _demo_token(settings) -> str:
+    from datetime import timedelta
+
+    from shared.auth import Tokens
+
+    tokens = Tokens(settings.jwt_secret, settings.jwt_issuer)
+    return tokens.issue("demo-loader", "supervisor", ttl=timedelta(hours=1))
 
 
 if __name__ == "__main__":

@@ -36,26 +36,32 @@ def wait_until_ready(url: str, timeout: float = 60) -> None:
     raise TimeoutError(f"{url} did not come up")
 
 
-def load_demo(intake_url: str, followup_url: str) -> list[tuple[str, str]]:
-    """Post every demo aspiration; return (summary, tracking code) once followup has them."""
+def load_demo(intake_url: str, followup_url: str, token: str) -> list[tuple[str, str]]:
+    """Post every demo meeting and its aspirations as one batch; return (summary, code)."""
     wait_until_ready(intake_url)
     wait_until_ready(followup_url)
     with open(DEMO_FILE, encoding="utf-8") as fh:
         meetings = json.load(fh)
     codes = []
     for meeting in meetings:
-        for aspiration in meeting["aspirations"]:
-            body = {
-                "id": aspiration["id"],
-                "category": aspiration["category"],
-                "summary": aspiration["summary"],
-                "description": aspiration.get("description", ""),
-                "kelurahan": meeting["place"]["kelurahan"],
-            }
-            status, answer = _request("POST", f"{intake_url}/api/v1/aspirations", body)
-            if status not in (200, 201):
-                raise RuntimeError(f"demo aspiration refused: {status} {answer}")
-            codes.append((aspiration["summary"], answer["tracking_code"]))
+        headers = {"Authorization": f"Bearer {token}"}
+        body = {k: v for k, v in meeting.items() if k != "aspirations"}
+        status, answer = _request(
+            "POST", f"{intake_url}/api/v1/meetings", body,
+            {**headers, "Idempotency-Key": f"demo-meeting-{meeting['id']}"},
+        )  # fmt: skip
+        if status not in (200, 201):
+            raise RuntimeError(f"demo meeting refused: {status} {answer}")
+        status, answer = _request(
+            "POST",
+            f"{intake_url}/api/v1/meetings/{meeting['id']}/aspirations",
+            {"aspirations": meeting["aspirations"]},
+            {**headers, "Idempotency-Key": f"demo-aspirations-{meeting['id']}"},
+        )
+        if status not in (200, 201):
+            raise RuntimeError(f"demo aspirations refused: {status} {answer}")
+        for aspiration, item in zip(meeting["aspirations"], answer["items"], strict=True):
+            codes.append((aspiration["summary"], item["tracking_code"]))
     deadline = time.monotonic() + 60
     for _, code in codes:
         while _request("GET", f"{followup_url}/api/v1/track/{code}")[0] != 200:

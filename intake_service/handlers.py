@@ -1,58 +1,281 @@
-"""Intake command handlers: load, decide, append and project in one transaction."""
+"""Intake command handlers: load, decide, append and project in one transaction each.
+
+Aspiration events go to Kafka keyed by meeting, so a batch arrives in order. Reporter
+identities are appended as private events (publish=False) and never reach the outbox.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from intake_service import projections
 from intake_service.bootstrap import Intake
-from intake_service.domain.aspiration import RecordAspiration, recorded_event
-from intake_service.tables import aspirations
+from intake_service.domain import aspiration as decide
+from intake_service.domain.access import may_write
+from intake_service.domain.aspiration import Aspiration
+from intake_service.domain.commands import (
+    AmendAspiration,
+    BackAspiration,
+    RecordAspiration,
+    RecordMeeting,
+    WithdrawAspiration,
+)
+from intake_service.domain.errors import (
+    ConflictError,
+    InvalidError,
+    ItemsRejectedError,
+    NotFoundError,
+)
+from intake_service.domain.meeting import Meeting, meeting_recorded
+from intake_service.tables import aspirations, metadata
+from shared.auth import ForbiddenError, Principal
 from shared.events.envelope import NewEvent
 from shared.eventstore.store import ConcurrencyError
 from shared.tracking_code import new_tracking_code
 
+events_table = metadata.tables["events"]
+
 
 @dataclass(frozen=True)
-class Recorded:
-    aspiration_id: str
-    tracking_code: str
-    created: bool
+class Outcome:
+    """What a write did: `created`, `existing` (a replayed client id) or `linked`."""
+
+    id: str
+    status: str
+    tracking_code: str | None = None
+    linked_to: str | None = None
+
+    @property
+    def created(self) -> bool:
+        return self.status in ("created", "linked")
+
+
+def meeting_stream(meeting_id: str) -> str:
+    return f"meeting-{meeting_id}"
 
 
 def stream_id(aspiration_id: str) -> str:
     return f"aspiration-{aspiration_id}"
 
 
-def record_aspiration(intake: Intake, command: RecordAspiration, actor: str | None) -> Recorded:
-    """Record a new aspiration; replaying the same client id returns the first result."""
-    try:
-        return _record_once(intake, command, actor)
-    except ConcurrencyError:  # a concurrent request with the same client id won
-        return _record_once(intake, command, actor)
+def _retrying(intake: Intake, work: Callable[[Connection], object]):
+    """Run work in one transaction; on a lost optimistic race, once more on fresh state."""
+    for attempt in (1, 2):
+        try:
+            with intake.engine.begin() as conn:
+                return work(conn)
+        except ConcurrencyError:
+            if attempt == 2:
+                raise ConflictError("a concurrent change won; retry the request") from None
 
 
-def _record_once(intake: Intake, command: RecordAspiration, actor: str | None) -> Recorded:
-    with intake.engine.begin() as conn:
-        existing = conn.execute(
-            select(aspirations.c.tracking_code).where(
-                aspirations.c.aspiration_id == command.aspiration_id
-            )
-        ).first()
+def _append(intake: Intake, conn, stream: str, version: int, events, **options):
+    stored = intake.store.append(conn, stream, version, events, **options)
+    for event in stored:
+        projections.apply(conn, event)
+    return stored
+
+
+def _check_unit(principal: Principal, unit: str | None) -> None:
+    if not may_write(principal.role, principal.unit, unit):
+        raise ForbiddenError(f"{principal.actor} may not write for unit {unit!r}")
+
+
+def load_meeting(intake: Intake, conn, meeting_id: str) -> Meeting | None:
+    stream = intake.store.read_stream(conn, meeting_stream(meeting_id))
+    return Meeting.from_events([(e.event_type, e.payload) for e in stream])
+
+
+def load_aspiration(intake: Intake, conn, aspiration_id: str) -> Aspiration | None:
+    stream = intake.store.read_stream(conn, stream_id(aspiration_id))
+    return Aspiration.from_events([(e.event_type, e.payload) for e in stream])
+
+
+def _event_stream(conn, event_id: str) -> str | None:
+    return conn.execute(
+        select(events_table.c.stream_id).where(events_table.c.event_id == event_id)
+    ).scalar()
+
+
+def record_meeting(intake: Intake, command: RecordMeeting, principal: Principal) -> Outcome:
+    """Record a meeting; replaying the same client id returns the first result."""
+    _check_unit(principal, command.unit)
+
+    def work(conn):
+        existing = load_meeting(intake, conn, command.meeting_id)
         if existing:
-            return Recorded(command.aspiration_id, existing.tracking_code, created=False)
-        code = _unused_tracking_code(conn)
-        events = intake.store.append(
-            conn,
-            stream_id(command.aspiration_id),
-            0,
-            [NewEvent("AspirationRecorded", recorded_event(command, code), actor=actor)],
+            if existing.unit != command.unit:
+                raise InvalidError("id", "This id belongs to another unit's meeting.")
+            return Outcome(command.meeting_id, "existing")
+        event = NewEvent("MeetingRecorded", meeting_recorded(command), actor=principal.actor)
+        _append(intake, conn, meeting_stream(command.meeting_id), 0, [event])
+        return Outcome(command.meeting_id, "created")
+
+    return _retrying(intake, work)
+
+
+def record_aspirations(
+    intake: Intake,
+    meeting_id: str | None,
+    commands: list[RecordAspiration],
+    principal: Principal,
+) -> list[Outcome]:
+    """Record a batch for one meeting (or one aspiration without a meeting): all or nothing."""
+
+    def work(conn):
+        meeting = None
+        if meeting_id:
+            meeting = load_meeting(intake, conn, meeting_id)
+            if meeting is None:
+                raise NotFoundError(f"no meeting {meeting_id}")
+        unit = meeting.unit if meeting else (commands[0].unit or principal.unit)
+        if unit is None:
+            raise InvalidError("unit", "Name the unit logging an aspiration without a meeting.")
+        _check_unit(principal, unit)
+        outcomes, errors, seen = [], {}, set()
+        for index, command in enumerate(commands):
+            if command.aspiration_id in seen:
+                errors[index] = {"id": ["This id is used twice in the batch."]}
+                continue
+            seen.add(command.aspiration_id)
+            try:
+                outcomes.append(_record_one(intake, conn, meeting, unit, command, principal))
+            except InvalidError as exc:
+                errors[index] = {exc.field: [exc.message]}
+        if errors:
+            raise ItemsRejectedError(errors)  # rolls the whole batch back
+        return outcomes
+
+    return _retrying(intake, work)
+
+
+def _record_one(intake, conn, meeting, unit, command: RecordAspiration, principal) -> Outcome:
+    if command.supports:
+        return _link_as_support(intake, conn, meeting, command, principal)
+    existing = conn.execute(
+        select(aspirations.c.tracking_code, aspirations.c.meeting_id).where(
+            aspirations.c.aspiration_id == command.aspiration_id
         )
-        for event in events:
-            projections.apply(conn, event)
-    return Recorded(command.aspiration_id, code, created=True)
+    ).first()
+    if existing:
+        if existing.meeting_id != (meeting.meeting_id if meeting else None):
+            raise InvalidError("id", "This id belongs to an aspiration of another meeting.")
+        return Outcome(command.aspiration_id, "existing", existing.tracking_code)
+    code = _unused_tracking_code(conn)
+    payload = decide.recorded_event(command, code, meeting, unit)
+    stream = stream_id(command.aspiration_id)
+    key = decide.message_key(payload["meeting_id"], command.aspiration_id)
+    recorded = NewEvent("AspirationRecorded", payload, actor=principal.actor)
+    _append(intake, conn, stream, 0, [recorded], message_key=key)
+    if command.raised_by:
+        private = decide.reporter_event(command.aspiration_id, command.raised_by)
+        identified = NewEvent("ReporterIdentified", private, actor=principal.actor)
+        _append(intake, conn, stream, 1, [identified], publish=False)
+    return Outcome(command.aspiration_id, "created", code)
+
+
+def _link_as_support(intake, conn, meeting, command: RecordAspiration, principal) -> Outcome:
+    """A new aspiration that repeats an open one becomes backing for it (no new case)."""
+    target = load_aspiration(intake, conn, command.supports)
+    if target is None:
+        raise InvalidError("supports", "No such aspiration.")
+    if _event_stream(conn, command.aspiration_id):
+        return Outcome(
+            command.aspiration_id, "existing", target.tracking_code, target.aspiration_id
+        )
+    payload = decide.linked_event(target, command, meeting)
+    backed = NewEvent(
+        "AspirationBacked", payload, event_id=command.aspiration_id, actor=principal.actor
+    )
+    events = [backed]
+    if command.raised_by:
+        private = decide.reporter_event(
+            target.aspiration_id, command.raised_by, backing_id=command.aspiration_id
+        )
+        events.append(NewEvent("ReporterIdentified", private, actor=principal.actor))
+    stream = stream_id(target.aspiration_id)
+    key = decide.message_key(target.meeting_id, target.aspiration_id)
+    _append(intake, conn, stream, target.version, events[:1], message_key=key)
+    if len(events) > 1:
+        _append(intake, conn, stream, target.version + 1, events[1:], publish=False)
+    return Outcome(command.aspiration_id, "linked", target.tracking_code, target.aspiration_id)
+
+
+def back_aspiration(intake: Intake, command: BackAspiration, principal: Principal) -> Outcome:
+    """Record more residents (and groups) backing an open aspiration."""
+
+    def work(conn):
+        target = _must_load(intake, conn, command.aspiration_id)
+        meeting = None
+        if command.meeting_id:
+            meeting = load_meeting(intake, conn, command.meeting_id)
+            if meeting is None:
+                raise InvalidError("meeting_id", "No such meeting.")
+        _check_unit(principal, meeting.unit if meeting else target.unit)
+        if _event_stream(conn, command.backing_id):
+            return Outcome(command.backing_id, "existing", target.tracking_code)
+        payload = decide.backed_event(target, command)
+        event = NewEvent(
+            "AspirationBacked", payload, event_id=command.backing_id, actor=principal.actor
+        )
+        stream = stream_id(target.aspiration_id)
+        _append(intake, conn, stream, target.version, [event], message_key=target.message_key)
+        return Outcome(command.backing_id, "created", target.tracking_code)
+
+    return _retrying(intake, work)
+
+
+def amend_aspiration(intake: Intake, command: AmendAspiration, principal: Principal) -> Outcome:
+    """Correct an aspiration: public changes are published, a new reporter stays private."""
+
+    def work(conn):
+        target = _must_load(intake, conn, command.aspiration_id)
+        _check_unit(principal, target.unit)
+        payload = decide.amended_event(target, command, principal.actor)
+        stream, version = stream_id(target.aspiration_id), target.version
+        if payload:
+            event = NewEvent("AspirationAmended", payload, actor=principal.actor)
+            _append(intake, conn, stream, version, [event], message_key=target.message_key)
+            version += 1
+        if command.raised_by:
+            private = decide.reporter_event(
+                target.aspiration_id, command.raised_by, reason=command.reason
+            )
+            event = NewEvent("ReporterIdentified", private, actor=principal.actor)
+            _append(intake, conn, stream, version, [event], publish=False)
+        return Outcome(target.aspiration_id, "created", target.tracking_code)
+
+    return _retrying(intake, work)
+
+
+def withdraw_aspiration(
+    intake: Intake, command: WithdrawAspiration, principal: Principal
+) -> Outcome:
+    """Withdraw an aspiration recorded by mistake or as a duplicate of another."""
+
+    def work(conn):
+        target = _must_load(intake, conn, command.aspiration_id)
+        _check_unit(principal, target.unit)
+        duplicate = None
+        if command.duplicate_of and command.duplicate_of != command.aspiration_id:
+            duplicate = load_aspiration(intake, conn, command.duplicate_of)
+        payload = decide.withdrawn_event(target, command, duplicate, principal.actor)
+        event = NewEvent("AspirationWithdrawn", payload, actor=principal.actor)
+        stream = stream_id(target.aspiration_id)
+        _append(intake, conn, stream, target.version, [event], message_key=target.message_key)
+        return Outcome(target.aspiration_id, "created", target.tracking_code)
+
+    return _retrying(intake, work)
+
+
+def _must_load(intake: Intake, conn, aspiration_id: str) -> Aspiration:
+    target = load_aspiration(intake, conn, aspiration_id)
+    if target is None:
+        raise NotFoundError(f"no aspiration {aspiration_id}")
+    return target
 
 
 def _unused_tracking_code(conn) -> str:

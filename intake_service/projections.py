@@ -2,34 +2,142 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, delete, insert
+from datetime import datetime
 
-from intake_service.tables import aspirations
+from sqlalchemy import Connection, delete, insert, select, update
+
+from intake_service.tables import aspirations, meetings
 from shared.events.envelope import EventEnvelope
 
 
+def _when(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
 def apply(conn: Connection, event: EventEnvelope) -> None:
-    p = event.payload
-    if event.event_type == "AspirationRecorded":
-        conn.execute(
-            insert(aspirations).values(
-                aspiration_id=p["aspiration_id"],
-                tracking_code=p["tracking_code"],
-                category=p["category"],
-                summary=p["summary"],
-                description=p.get("description", ""),
-                kelurahan=p["kelurahan"],
-                status="recorded",
-                version=event.stream_version,
-                recorded_at=event.recorded_at,
-                extra={},
-            )
+    p, t = event.payload, event.event_type
+    handler = _HANDLERS.get(t)
+    if handler:
+        handler(conn, event, p)
+
+
+def _meeting_recorded(conn, event, p):
+    conn.execute(
+        insert(meetings).values(
+            meeting_id=p["meeting_id"],
+            unit=p["unit"],
+            kind=p["kind"],
+            held_at=_when(p["held_at"]),
+            kecamatan=p["place"].get("kecamatan"),
+            kelurahan=p["place"]["kelurahan"],
+            data=p,
+            aspiration_count=0,
+            version=event.stream_version,
+            recorded_at=event.recorded_at,
         )
+    )
+
+
+def _aspiration_recorded(conn, event, p):
+    conn.execute(
+        insert(aspirations).values(
+            aspiration_id=p["aspiration_id"],
+            tracking_code=p["tracking_code"],
+            meeting_id=p["meeting_id"],
+            unit=p["unit"],
+            category=p["category"],
+            summary=p["summary"],
+            public_summary=p["public_summary"],
+            description=p["description"],
+            kelurahan=p["kelurahan"],
+            location=p["location"],
+            urgency=p["urgency"],
+            confidential=p["confidential"],
+            status="open",
+            backing_count=p["backing_count"],
+            backing_groups=p["backing_groups"],
+            attachments=p["attachments"],
+            private={"raised_by": None, "supporters": []},
+            raised_at=_when(p["raised_at"]) or event.recorded_at,
+            position=event.global_position,
+            version=event.stream_version,
+            recorded_at=event.recorded_at,
+            extra={"amendments": 0},
+        )
+    )
+    if p["meeting_id"]:
+        conn.execute(
+            update(meetings)
+            .where(meetings.c.meeting_id == p["meeting_id"])
+            .values(aspiration_count=meetings.c.aspiration_count + 1)
+        )
+
+
+def _row(conn, aspiration_id: str):
+    return conn.execute(
+        select(aspirations).where(aspirations.c.aspiration_id == aspiration_id)
+    ).one()
+
+
+def _set(conn, event, aspiration_id: str, **values):
+    conn.execute(
+        update(aspirations)
+        .where(aspirations.c.aspiration_id == aspiration_id)
+        .values(version=event.stream_version, **values)
+    )
+
+
+def _reporter_identified(conn, event, p):
+    private = dict(_row(conn, p["aspiration_id"]).private or {})
+    person = {k: p[k] for k in ("name", "kind", "contact")}
+    if p["backing_id"]:
+        private["supporters"] = [*private.get("supporters", []), person]
+    else:
+        private["raised_by"] = person
+    _set(conn, event, p["aspiration_id"], private=private)
+
+
+def _aspiration_backed(conn, event, p):
+    row = _row(conn, p["aspiration_id"])
+    groups = list(dict.fromkeys([*(row.backing_groups or []), *p["groups"]]))
+    _set(conn, event, p["aspiration_id"], backing_count=p["total_count"], backing_groups=groups)
+
+
+def _aspiration_amended(conn, event, p):
+    row = _row(conn, p["aspiration_id"])
+    values = dict(p["changes"])
+    if "location" in values:
+        values["kelurahan"] = values["location"]["kelurahan"]
+    extra = {**row.extra, "amendments": row.extra.get("amendments", 0) + 1}
+    _set(conn, event, p["aspiration_id"], extra=extra, **values)
+
+
+def _aspiration_withdrawn(conn, event, p):
+    row = _row(conn, p["aspiration_id"])
+    withdrawal = {k: p[k] for k in ("reason", "duplicate_of", "note", "withdrawn_by")}
+    _set(
+        conn,
+        event,
+        p["aspiration_id"],
+        status="withdrawn",
+        extra={**row.extra, "withdrawal": withdrawal},
+    )
+
+
+_HANDLERS = {
+    "MeetingRecorded": _meeting_recorded,
+    "AspirationRecorded": _aspiration_recorded,
+    "ReporterIdentified": _reporter_identified,
+    "AspirationBacked": _aspiration_backed,
+    "AspirationAmended": _aspiration_amended,
+    "AspirationWithdrawn": _aspiration_withdrawn,
+}
 
 
 def rebuild(conn: Connection, store) -> int:
     """Drop the read models and replay every event into them."""
     conn.execute(delete(aspirations))
+    conn.execute(delete(meetings))
     count = 0
     for event in store.read_all(conn):
         apply(conn, event)

@@ -1,22 +1,63 @@
 """The intake database: the event log plus read models rebuilt from it."""
 
-from sqlalchemy import JSON, Column, DateTime, Integer, MetaData, String, Table, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    false,
+    text,
+)
 
 from shared.eventstore.tables import define_event_tables
 
 metadata = MetaData()
 define_event_tables(metadata)
 
+meetings = Table(
+    "meetings",
+    metadata,
+    Column("meeting_id", String(36), primary_key=True),
+    Column("unit", String(200), nullable=False, index=True),
+    Column("kind", String(40), nullable=False),
+    Column("held_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("kecamatan", String(200)),
+    Column("kelurahan", String(200), nullable=False, index=True),
+    Column("data", JSON, nullable=False),
+    Column("aspiration_count", Integer, nullable=False, server_default=text("0")),
+    Column("version", Integer, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+)
+
 aspirations = Table(
     "aspirations",
     metadata,
     Column("aspiration_id", String(36), primary_key=True),
     Column("tracking_code", String(16), nullable=False, unique=True),
+    Column("meeting_id", String(36), index=True),
+    Column("unit", String(200), index=True),
     Column("category", String(60), nullable=False, index=True),
     Column("summary", String(300), nullable=False),
+    Column("public_summary", String(500), nullable=False, server_default=""),
     Column("description", Text, nullable=False, default=""),
     Column("kelurahan", String(200), nullable=False, index=True),
-    Column("status", String(30), nullable=False, default="recorded"),
+    Column("location", JSON),
+    Column("urgency", String(10), nullable=False, server_default="normal"),
+    Column("confidential", Boolean, nullable=False, server_default=false()),
+    Column("status", String(30), nullable=False, default="open"),
+    Column("backing_count", Integer, nullable=False, server_default=text("0")),
+    Column("backing_groups", JSON),
+    Column("attachments", JSON),
+    # Reporter and supporters' identities: never leaves the intake service unfiltered.
+    Column("private", JSON),
+    Column("raised_at", DateTime(timezone=True), index=True),
+    Column("position", BigInteger, nullable=False, server_default=text("0")),  # recording order
     Column("version", Integer, nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
     Column("extra", JSON, nullable=False, default=dict),

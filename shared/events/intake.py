@@ -1,7 +1,8 @@
 """Events the intake service publishes on INTAKE_EVENTS (read by the follow-up side).
 
 These payloads travel to a topic other services read: they never carry the
-reporter's identity or contact (that stays in the intake database).
+reporter's identity or contact (those stay in private intake events, never relayed).
+Aspiration events are keyed by meeting on Kafka, so one meeting's events stay in order.
 """
 
 from marshmallow import Schema, fields, validate
@@ -9,6 +10,58 @@ from marshmallow import Schema, fields, validate
 from shared.events.registry import REGISTRY
 
 NAME = validate.Length(min=1, max=200)
+MEETING_KINDS = (
+    "ngopi_kamtibmas",
+    "ngariung",
+    "patroli_sambang",
+    "patroli_stasioner",
+    "jumat_curhat",
+    "other",
+)
+URGENCIES = ("normal", "high")
+WITHDRAWAL_REASONS = ("recorded_by_mistake", "duplicate_of")
+AMENDABLE = (
+    "category",
+    "summary",
+    "public_summary",
+    "description",
+    "location",
+    "urgency",
+    "confidential",
+    "attachments",
+)
+
+
+class Place(Schema):
+    """Where a meeting was held or an aspiration applies (RT < RW < kelurahan < kecamatan)."""
+
+    polsek = fields.String(load_default=None, allow_none=True, validate=NAME)
+    kabupaten = fields.String(load_default=None, allow_none=True, validate=NAME)
+    kecamatan = fields.String(load_default=None, allow_none=True, validate=NAME)
+    kelurahan = fields.String(required=True, validate=NAME)
+    rw = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=10))
+    rt = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=10))
+    address = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=300))
+    lat = fields.Float(load_default=None, allow_none=True, validate=validate.Range(-90, 90))
+    lon = fields.Float(load_default=None, allow_none=True, validate=validate.Range(-180, 180))
+
+
+class Attachment(Schema):
+    url = fields.Url(required=True, schemes={"http", "https"})
+    sha256 = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
+
+
+@REGISTRY.event("MeetingRecorded", version=1)
+class MeetingRecordedV1(Schema):
+    meeting_id = fields.UUID(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(MEETING_KINDS))
+    held_at = fields.AwareDateTime(required=True)
+    unit = fields.String(required=True, validate=NAME)
+    place = fields.Nested(Place, required=True)
+    host_officer = fields.String(required=True, validate=NAME)
+    partners = fields.List(fields.String(validate=NAME), load_default=list)
+    attendee_count = fields.Integer(load_default=None, allow_none=True)
+    notes = fields.String(load_default="", validate=validate.Length(max=5000))
 
 
 @REGISTRY.event("AspirationRecorded", version=1)
@@ -19,3 +72,92 @@ class AspirationRecordedV1(Schema):
     summary = fields.String(required=True, validate=validate.Length(min=1, max=300))
     description = fields.String(load_default="", validate=validate.Length(max=5000))
     kelurahan = fields.String(required=True, validate=NAME)
+
+
+@REGISTRY.event("AspirationRecorded", version=2)
+class AspirationRecordedV2(Schema):
+    """v2: meeting, location, urgency, confidentiality, unit, backing, attachments.
+
+    `kelurahan` stays at the top level (equal to location.kelurahan) for v1 readers.
+    """
+
+    aspiration_id = fields.UUID(required=True)
+    meeting_id = fields.UUID(required=True, allow_none=True)
+    tracking_code = fields.String(required=True)
+    category = fields.String(required=True, validate=NAME)
+    summary = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    public_summary = fields.String(load_default="", validate=validate.Length(max=500))
+    description = fields.String(load_default="", validate=validate.Length(max=5000))
+    kelurahan = fields.String(required=True, validate=NAME)
+    location = fields.Nested(Place, required=True)
+    urgency = fields.String(load_default="normal", validate=validate.OneOf(URGENCIES))
+    confidential = fields.Boolean(load_default=False)
+    unit = fields.String(required=True, allow_none=True, validate=NAME)
+    raised_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    backing_count = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    backing_groups = fields.List(fields.String(validate=NAME), load_default=list)
+    attachments = fields.List(fields.Nested(Attachment), load_default=list)
+
+
+@REGISTRY.upcaster("AspirationRecorded", from_version=1)
+def _aspiration_recorded_v1_to_v2(payload: dict) -> dict:
+    return {
+        **payload,
+        "meeting_id": None,
+        "public_summary": "",
+        "location": {"kelurahan": payload["kelurahan"]},
+        "urgency": "normal",
+        "confidential": False,
+        "unit": None,
+        "raised_at": None,
+        "backing_count": 0,
+        "backing_groups": [],
+        "attachments": [],
+    }
+
+
+@REGISTRY.event("AspirationBacked", version=1)
+class AspirationBackedV1(Schema):
+    """More residents back an aspiration, possibly raised again at a later meeting."""
+
+    aspiration_id = fields.UUID(required=True)
+    meeting_id = fields.UUID(required=True, allow_none=True)
+    backing_id = fields.UUID(required=True)
+    count = fields.Integer(required=True, validate=validate.Range(min=0))
+    groups = fields.List(fields.String(validate=NAME), load_default=list)
+    total_count = fields.Integer(required=True, validate=validate.Range(min=0))
+    linked_summary = fields.String(load_default=None, allow_none=True)
+    note = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class AspirationChanges(Schema):
+    category = fields.String(validate=NAME)
+    summary = fields.String(validate=validate.Length(min=1, max=300))
+    public_summary = fields.String(validate=validate.Length(max=500))
+    description = fields.String(validate=validate.Length(max=5000))
+    location = fields.Nested(Place)
+    urgency = fields.String(validate=validate.OneOf(URGENCIES))
+    confidential = fields.Boolean()
+    attachments = fields.List(fields.Nested(Attachment))
+
+
+@REGISTRY.event("AspirationAmended", version=1)
+class AspirationAmendedV1(Schema):
+    """A correction: `changes` holds new values, `previous` the values they replace."""
+
+    aspiration_id = fields.UUID(required=True)
+    meeting_id = fields.UUID(required=True, allow_none=True)
+    changes = fields.Nested(AspirationChanges, required=True)
+    previous = fields.Nested(AspirationChanges, required=True)
+    reason = fields.String(required=True, validate=validate.Length(min=3, max=1000))
+    amended_by = fields.String(required=True, validate=NAME)
+
+
+@REGISTRY.event("AspirationWithdrawn", version=1)
+class AspirationWithdrawnV1(Schema):
+    aspiration_id = fields.UUID(required=True)
+    meeting_id = fields.UUID(required=True, allow_none=True)
+    reason = fields.String(required=True, validate=validate.OneOf(WITHDRAWAL_REASONS))
+    duplicate_of = fields.UUID(load_default=None, allow_none=True)
+    note = fields.String(load_default="", validate=validate.Length(max=1000))
+    withdrawn_by = fields.String(required=True, validate=NAME)

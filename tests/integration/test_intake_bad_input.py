@@ -16,6 +16,14 @@ def app(make_settings):
     return create_app(make_settings("intake", max_body_bytes=4096))
 
 
+@pytest.fixture
+def client(app):
+    client = app.test_client()
+    token = app.extensions["tokens"].issue("budi", "officer", unit="Polsek Cikande")
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    return client
+
+
 def _stored(app) -> tuple[int, int]:
     engine = app.extensions["intake"].engine
     with engine.connect() as conn:
@@ -30,36 +38,38 @@ def _stored(app) -> tuple[int, int]:
     [
         ({**VALID, "category": "ufo_sighting"}, 422, "category"),
         ({k: v for k, v in VALID.items() if k != "summary"}, 422, "summary"),
-        ({k: v for k, v in VALID.items() if k != "kelurahan"}, 422, "kelurahan"),
+        ({k: v for k, v in VALID.items() if k != "kelurahan"}, 422, "location"),
+        ({**VALID, "kelurahan": ""}, 422, "location"),
+        ({**VALID, "urgency": "yesterday"}, 422, "urgency"),
+        ({**VALID, "raised_by": {"contact": "0812"}}, 422, "raised_by"),
+        ({**VALID, "attachments": [{"url": "ftp://x", "sha256": "00"}]}, 422, "attachments"),
         ({**VALID, "id": "not-a-uuid"}, 422, "id"),
         ({**VALID, "summary": "x" * 301}, 422, "summary"),
     ],
 )
-def test_field_is_named_and_nothing_stored_when_input_is_invalid(app, body, status, field):
-    response = app.test_client().post("/api/v1/aspirations", json=body)
+def test_field_is_named_and_nothing_stored_when_input_is_invalid(app, client, body, status, field):
+    response = client.post("/api/v1/aspirations", json=body)
     assert response.status_code == status
     assert field in response.json["fields"]
     assert _stored(app) == (0, 0)
 
 
-def test_malformed_json_gets_a_400_json_error(app):
-    response = app.test_client().post(
-        "/api/v1/aspirations", data="{oops", content_type="application/json"
-    )
+def test_malformed_json_gets_a_400_json_error(app, client):
+    response = client.post("/api/v1/aspirations", data="{oops", content_type="application/json")
     assert response.status_code == 400
     assert response.json["error"] == "malformed JSON body"
     assert _stored(app) == (0, 0)
 
 
-def test_oversize_body_gets_a_413_json_error(app):
+def test_oversize_body_gets_a_413_json_error(app, client):
     body = {**VALID, "description": "x" * 10_000}
-    response = app.test_client().post("/api/v1/aspirations", json=body)
+    response = client.post("/api/v1/aspirations", json=body)
     assert response.status_code == 413
     assert response.is_json
     assert _stored(app) == (0, 0)
 
 
-def test_a_list_where_an_object_belongs_is_a_422_not_a_500(app):
-    response = app.test_client().post("/api/v1/aspirations", json=[VALID])
+def test_a_list_where_an_object_belongs_is_a_422_not_a_500(app, client):
+    response = client.post("/api/v1/aspirations", json=[VALID])
     assert response.status_code == 422
     assert _stored(app) == (0, 0)

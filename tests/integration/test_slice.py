@@ -22,6 +22,7 @@ ASPIRATION = {
     "summary": "PJU mati di Jalan Raya Cikande",
     "description": "Lampu jalan mati sejak dua minggu, rawan begal.",
     "kelurahan": "Cikande",
+    "public_summary": "Lampu jalan mati di Jalan Raya Cikande.",
 }
 
 
@@ -53,7 +54,10 @@ def stack(make_settings):
     ]
     for t in threads:
         t.start()
-    yield intake_app.test_client(), followup_app.test_client(), intake
+    token = intake_app.extensions["tokens"].issue("budi", "officer", unit="Polsek Cikande")
+    intake_client = intake_app.test_client()
+    intake_client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    yield intake_client, followup_app.test_client(), intake
     stop.set()
     for t in threads:
         t.join(timeout=30)
@@ -82,7 +86,8 @@ def test_same_client_id_posted_twice_opens_one_case(stack):
     first = intake_client.post("/api/v1/aspirations", json=body)
     second = intake_client.post("/api/v1/aspirations", json=body)
     assert (first.status_code, second.status_code) == (201, 200)
-    assert first.json == second.json
+    assert (first.json["status"], second.json["status"]) == ("created", "existing")
+    assert {**first.json, "status": "-"} == {**second.json, "status": "-"}
     with intake.engine.connect() as conn:
         events = intake_metadata.tables["events"]
         assert conn.execute(select(func.count()).select_from(events)).scalar_one() == 1

@@ -1,0 +1,18 @@
+"""Who may do what with a unit's meetings and aspirations (roles from the signed token)."""
+
+WRITERS = ("officer", "supervisor", "admin")
+READERS = ("officer", "supervisor", "admin")
+
+
+def may_write(role: str, own_unit: str | None, unit: str | None) -> bool:
+    """Officers log and correct only for their own unit; supervisors and admins for all."""
+    if role in ("supervisor", "admin"):
+        return True
+    return role == "officer" and own_unit is not None and own_unit == unit
+
+
+def may_see_reporter(role: str, own_unit: str | None, unit: str | None) -> bool:
+    """A reporter's identity and contact: the unit's own officers and supervisors only."""
+    if role == "supervisor":
+        return True
+    return role == "officer" and own_unit is not None and own_unit == unit

@@ -1,0 +1,252 @@
+"""OpenAPI 3 description of the intake API, generated with apispec from the marshmallow schemas."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from flask import Blueprint, jsonify
+
+from intake_service import schemas as s
+
+bp = Blueprint("intake_openapi", __name__)
+
+MEETING_ID = "0b7e7c1a-7d0f-4c39-9a3c-000000000001"
+ASPIRATION_ID = "5d1f7c3e-0000-4000-8000-000000000011"
+PLACE = {
+    "polsek": "Polsek Bekasi Selatan",
+    "kabupaten": "Kota Bekasi",
+    "kecamatan": "Bekasi Selatan",
+    "kelurahan": "Pekayon Jaya",
+    "rw": "18",
+    "address": "Pos Satkamling Sekretariat RW 18",
+}
+MEETING_EXAMPLE = {
+    "id": MEETING_ID,
+    "kind": "ngopi_kamtibmas",
+    "held_at": "2024-10-06T20:00:00+07:00",
+    "unit": "Polsek Bekasi Selatan",
+    "place": PLACE,
+    "host_officer": "Kompol Untung Riswaji",
+    "partners": ["Camat Bekasi Selatan", "Lurah Pekayon Jaya", "Danramil 01 Kranji"],
+    "attendee_count": 60,
+    "notes": "Ngopi Kamtibmas jelang Pilkada.",
+}
+ASPIRATION_EXAMPLE = {
+    "id": ASPIRATION_ID,
+    "category": "tawuran",
+    "summary": "Info rencana tawuran remaja",
+    "public_summary": "Informasi potensi tawuran telah diteruskan ke Polsek.",
+    "description": "Warga memberi info rencana tawuran di perbatasan RW.",
+    "urgency": "high",
+    "confidential": True,
+    "raised_by": {"name": "Warga RW 18", "kind": "person", "contact": "+62 812-0000-0018"},
+    "backing": {"count": 12, "groups": ["Karang Taruna RW 18"]},
+}
+WRITE_EXAMPLE = {"id": ASPIRATION_ID, "status": "created", "tracking_code": "KA-7GQ4-M2"}
+READERS = "officer, supervisor, admin"
+WRITERS = "officer (own unit only), supervisor, admin"
+
+
+def _path_param(name: str) -> dict:
+    return {
+        "in": "path",
+        "name": name,
+        "required": True,
+        "schema": {"type": "string", "format": "uuid"},
+    }
+
+
+def _json(schema, example=None) -> dict:
+    body = {"schema": schema}
+    if example is not None:
+        body["example"] = example
+    return {"content": {"application/json": body}}
+
+
+def _errors(*codes: int) -> dict:
+    text = {
+        401: "missing, invalid, expired or revoked token",
+        403: "role or unit may not do this",
+        404: "not found",
+        409: "Idempotency-Key reused for another request, or a conflicting state",
+        422: "validation failed, with per-field (and per-item) messages",
+    }
+    return {str(c): {"description": text[c], **_json("ErrorOut")} for c in codes}
+
+
+def _write(summary, roles, body, example, answer, answer_example, params=()) -> dict:
+    return {
+        "summary": summary,
+        "description": f"Roles: {roles}. Send an Idempotency-Key header to make replays safe.",
+        "parameters": [
+            *params,
+            {"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}},
+        ],
+        "requestBody": {"required": True, **_json(body, example)},
+        "responses": {
+            "201": {"description": "recorded", **_json(answer, answer_example)},
+            "200": {"description": "already recorded (replayed client id)", **_json(answer)},
+            **_errors(401, 403, 404, 409, 422),
+        },
+    }
+
+
+def _read(summary, answer, params=(), query=None) -> dict:
+    parameters = [*params]
+    if query is not None:
+        parameters.append({"in": "query", "schema": query})
+    return {
+        "summary": summary,
+        "description": f"Roles: {READERS}. Reporter identities only for the unit's "
+        "officers and supervisors.",
+        "parameters": parameters,
+        "responses": {"200": {"description": "ok", **_json(answer)}, **_errors(401, 403, 404)},
+    }
+
+
+def _paths() -> dict[str, dict]:
+    meeting, aspiration = _path_param("meeting_id"), _path_param("aspiration_id")
+    withdrawal = {"reason": "duplicate_of", "duplicate_of": "5d1f7c3e-0000-4000-8000-000000000012"}
+    amendment = {"changes": {"urgency": "high"}, "reason": "Jadwal tawuran maju ke malam ini."}
+    batch_answer = {"meeting_id": MEETING_ID, "items": [WRITE_EXAMPLE]}
+    return {
+        "/api/v1/meetings": {
+            "post": _write(
+                "Record a meeting",
+                WRITERS,
+                "MeetingIn",
+                MEETING_EXAMPLE,
+                "WriteOut",
+                {"id": MEETING_ID, "status": "created"},
+            ),
+            "get": _read("List meetings", "MeetingPage", query=s.MeetingQuery),
+        },
+        "/api/v1/meetings/{meeting_id}": {
+            "get": _read("A meeting with its aspirations", "MeetingOut", [meeting]),
+        },
+        "/api/v1/meetings/{meeting_id}/aspirations": {
+            "post": _write(
+                "Record a meeting's aspirations (all or nothing)",
+                WRITERS,
+                "BatchIn",
+                {"aspirations": [ASPIRATION_EXAMPLE]},
+                "BatchOut",
+                batch_answer,
+                [meeting],
+            ),
+        },
+        "/api/v1/aspirations": {
+            "post": _write(
+                "Record one aspiration",
+                WRITERS,
+                "SingleAspirationIn",
+                {**ASPIRATION_EXAMPLE, "meeting_id": MEETING_ID},
+                "WriteOut",
+                WRITE_EXAMPLE,
+            ),
+            "get": _read("List aspirations", "AspirationPage", query=s.AspirationQuery),
+        },
+        "/api/v1/aspirations/candidates": {
+            "get": _read(
+                "Open aspirations a new one could support (same kelurahan and category)",
+                "CandidatesOut",
+                query=s.CandidateQuery,
+            ),
+        },
+        "/api/v1/aspirations/{aspiration_id}": {
+            "get": _read("One aspiration", "AspirationOut", [aspiration]),
+        },
+        "/api/v1/aspirations/{aspiration_id}/history": {
+            "get": _read("What changed, when, by whom and why", "HistoryOut", [aspiration]),
+        },
+        "/api/v1/aspirations/{aspiration_id}/backing": {
+            "post": _write(
+                "Record residents backing an aspiration",
+                WRITERS,
+                "BackingIn",
+                {"count": 25, "groups": ["APOC"], "meeting_id": MEETING_ID},
+                "WriteOut",
+                WRITE_EXAMPLE,
+                [aspiration],
+            ),
+        },
+        "/api/v1/aspirations/{aspiration_id}/amendments": {
+            "post": _write(
+                "Amend an aspiration (what changed and why)",
+                WRITERS,
+                "AmendmentIn",
+                amendment,
+                "WriteOut",
+                WRITE_EXAMPLE,
+                [aspiration],
+            ),
+        },
+        "/api/v1/aspirations/{aspiration_id}/withdrawal": {
+            "post": _write(
+                "Withdraw an aspiration",
+                WRITERS,
+                "WithdrawalIn",
+                withdrawal,
+                "WriteOut",
+                WRITE_EXAMPLE,
+                [aspiration],
+            ),
+        },
+        "/openapi.json": {
+            "get": {
+                "summary": "This document",
+                "security": [],
+                "responses": {"200": {"description": "OpenAPI 3 document"}},
+            }
+        },
+        "/healthz": {
+            "get": {
+                "summary": "Process up",
+                "security": [],
+                "responses": {"200": {"description": "up"}},
+            }
+        },
+        "/readyz": {
+            "get": {
+                "summary": "Database, Kafka and Redis reachable",
+                "security": [],
+                "responses": {"200": {"description": "ready"}, "503": {"description": "not ready"}},
+            }
+        },
+    }
+
+
+SCHEMAS = (
+    "MeetingIn", "SingleAspirationIn", "BatchIn", "BackingIn", "AmendmentIn", "WithdrawalIn",
+    "WriteOut", "BatchOut", "MeetingOut", "AspirationOut", "MeetingPage", "AspirationPage",
+    "CandidatesOut", "HistoryOut", "ErrorOut",
+)  # fmt: skip
+
+
+@cache
+def build_spec() -> dict:
+    """The OpenAPI 3 document as a dict."""
+    spec = APISpec(
+        title="Kawal Aspirasi: intake",
+        version="1.0.0",
+        openapi_version="3.0.3",
+        plugins=[MarshmallowPlugin()],
+        info={"description": "Officers record community meetings and the aspirations raised."},
+        security=[{"bearer": []}],
+    )
+    spec.components.security_scheme(
+        "bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    )
+    for name in SCHEMAS:
+        if name not in spec.components.schemas:  # nested ones register themselves
+            spec.components.schema(name, schema=getattr(s, name))
+    for path, operations in _paths().items():
+        spec.path(path=path, operations=operations)
+    return spec.to_dict()
+
+
+@bp.get("/openapi.json")
+def openapi_json():
+    return jsonify(build_spec())

@@ -1,0 +1,83 @@
+"""Intake pages: the officer's meeting log, made for a phone with a patchy connection.
+
+GET  /catat                                  the logging page (officer login)
+POST /catat/api/meetings                     forwarded to POST /api/v1/meetings
+POST /catat/api/meetings/<id>/aspirations    forwarded to the batch endpoint
+The forwarders add the session's bearer token and pass the Idempotency-Key through,
+after checking the CSRF header; every rule stays in the API.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Flask, current_app, jsonify, redirect, render_template, request, url_for
+
+from shared.pages import install_pages, page_blueprint
+from shared.pages.api_client import call_api
+from shared.pages.session import login_required, page_principal
+from shared.taxonomy import load_categories
+
+LOGGERS = ("officer", "supervisor", "admin")
+MEETING_KINDS = (
+    "ngopi_kamtibmas",
+    "ngariung",
+    "patroli_sambang",
+    "patroli_stasioner",
+    "jumat_curhat",
+    "other",
+)
+
+
+def register_pages(app: Flask) -> None:
+    """Add the officer logging page to `app`."""
+    install_pages(app, nav=[("nav.log", "/catat", LOGGERS)])
+    app.config.setdefault("TRACKING_BASE_URL", "")
+    bp = page_blueprint("intake_pages", __name__)
+    bp.static_folder = "static"
+    bp.static_url_path = "/static/intake"
+
+    @bp.get("/catat")
+    @login_required(*LOGGERS)
+    def log_meeting():
+        settings = current_app.config["SETTINGS"]
+        categories = sorted(
+            load_categories(settings.routing_rules_path).values(),
+            key=lambda c: (c.id == "other", c.label_id),
+        )
+        return render_template(
+            "intake/log.html",
+            kinds=MEETING_KINDS,
+            categories=categories,
+            officer=page_principal(),
+            tracking_base=current_app.config["TRACKING_BASE_URL"].rstrip("/"),
+        )
+
+    @bp.post("/catat/api/meetings")
+    @login_required(*LOGGERS)
+    def forward_meeting():
+        return _forward("/api/v1/meetings")
+
+    @bp.post("/catat/api/meetings/<uuid:meeting_id>/aspirations")
+    @login_required(*LOGGERS)
+    def forward_batch(meeting_id: uuid.UUID):
+        return _forward(f"/api/v1/meetings/{meeting_id}/aspirations")
+
+    @app.get("/")
+    def _home():
+        return redirect(url_for("intake_pages.log_meeting"))
+
+    app.register_blueprint(bp)
+
+
+def _forward(path: str):
+    headers = {}
+    if request.headers.get("Idempotency-Key"):
+        headers["Idempotency-Key"] = request.headers["Idempotency-Key"]
+    result = call_api("POST", path, raw_body=request.get_data(), headers=headers)
+    response = jsonify(result.data)
+    response.status_code = result.status
+    for name in ("Idempotent-Replayed", "Retry-After"):
+        if name in result.headers:
+            response.headers[name] = result.headers[name]
+    return response

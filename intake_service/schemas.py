@@ -1,0 +1,283 @@
+"""Marshmallow schemas of the intake HTTP API (requests, queries, answers); OpenAPI uses them."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from marshmallow import (
+    Schema,
+    ValidationError,
+    fields,
+    pre_load,
+    validate,
+    validates_schema,
+)
+
+from shared.events.intake import (
+    MEETING_KINDS,
+    URGENCIES,
+    WITHDRAWAL_REASONS,
+    Attachment,
+    Place,
+)
+from shared.taxonomy import load_categories
+
+JAKARTA = ZoneInfo("Asia/Jakarta")
+NAME = validate.Length(min=1, max=200)
+
+
+class Category(fields.String):
+    """A category id from the configured taxonomy (deploy/routing/rules.yaml)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        known = load_categories(current_app.config["SETTINGS"].routing_rules_path)
+        if value not in known:
+            raise ValidationError(f"Unknown category. Known: {', '.join(sorted(known))}.")
+        return value
+
+
+class Reporter(Schema):
+    """Who raised it: confidential, shown only to the unit's officers and supervisors."""
+
+    name = fields.String(required=True, validate=NAME, metadata={"example": "Warga RW 18"})
+    kind = fields.String(load_default="person", validate=validate.OneOf(("person", "group")))
+    contact = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=200),
+        metadata={"example": "+62 812-0000-0018"},
+    )
+
+
+class Backing(Schema):
+    count = fields.Integer(load_default=0, validate=validate.Range(min=0, max=100_000))
+    groups = fields.List(fields.String(validate=NAME), load_default=list)
+
+
+class MeetingIn(Schema):
+    id = fields.UUID(load_default=None, metadata={"description": "client-generated id"})
+    kind = fields.String(required=True, validate=validate.OneOf(MEETING_KINDS))
+    held_at = fields.AwareDateTime(
+        required=True,
+        default_timezone=JAKARTA,
+        metadata={"description": "date-time; without an offset it is Asia/Jakarta time"},
+    )
+    unit = fields.String(
+        load_default=None, validate=NAME, metadata={"description": "default: the officer's unit"}
+    )
+    place = fields.Nested(Place, required=True)
+    host_officer = fields.String(required=True, validate=NAME)
+    partners = fields.List(fields.String(validate=NAME), load_default=list)
+    attendee_count = fields.Integer(
+        load_default=None, allow_none=True, validate=validate.Range(min=0, max=100_000)
+    )
+    notes = fields.String(load_default="", validate=validate.Length(max=5000))
+
+
+class AspirationIn(Schema):
+    id = fields.UUID(load_default=None, metadata={"description": "client-generated id"})
+    category = Category(required=True, metadata={"example": "street_lighting"})
+    summary = fields.String(required=True, validate=validate.Length(min=3, max=300))
+    public_summary = fields.String(
+        load_default="",
+        validate=validate.Length(max=500),
+        metadata={"description": "what communities may see"},
+    )
+    description = fields.String(load_default="", validate=validate.Length(max=5000))
+    location = fields.Nested(
+        Place, load_default=None, metadata={"description": "default: the meeting's place"}
+    )
+    urgency = fields.String(load_default="normal", validate=validate.OneOf(URGENCIES))
+    confidential = fields.Boolean(load_default=False)
+    raised_by = fields.Nested(Reporter, load_default=None, allow_none=True)
+    attachments = fields.List(fields.Nested(Attachment), load_default=list)
+    backing = fields.Nested(Backing, load_default=None, allow_none=True)
+    supports = fields.UUID(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "link as support for this open aspiration instead of a new one"},
+    )
+
+
+class SingleAspirationIn(AspirationIn):
+    meeting_id = fields.UUID(load_default=None, allow_none=True)
+    unit = fields.String(
+        load_default=None, validate=NAME, metadata={"description": "without a meeting"}
+    )
+
+    @pre_load
+    def _kelurahan_shorthand(self, data, **_):
+        """`kelurahan` at the top level (the v1 shape) stands for location.kelurahan."""
+        if isinstance(data, dict) and "kelurahan" in data and "location" not in data:
+            kelurahan = data["kelurahan"]
+            data = {k: v for k, v in data.items() if k != "kelurahan"}
+            data["location"] = {"kelurahan": kelurahan}
+        return data
+
+
+class BatchIn(Schema):
+    aspirations = fields.List(
+        fields.Nested(AspirationIn), required=True, validate=validate.Length(min=1, max=200)
+    )
+
+
+class BackingIn(Schema):
+    id = fields.UUID(load_default=None, metadata={"description": "client-generated id"})
+    count = fields.Integer(required=True, validate=validate.Range(min=1, max=100_000))
+    groups = fields.List(fields.String(validate=NAME), load_default=list)
+    meeting_id = fields.UUID(load_default=None, allow_none=True)
+    note = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class ChangesIn(Schema):
+    category = Category()
+    summary = fields.String(validate=validate.Length(min=3, max=300))
+    public_summary = fields.String(validate=validate.Length(max=500))
+    description = fields.String(validate=validate.Length(max=5000))
+    location = fields.Nested(Place)
+    urgency = fields.String(validate=validate.OneOf(URGENCIES))
+    confidential = fields.Boolean()
+    attachments = fields.List(fields.Nested(Attachment))
+    raised_by = fields.Nested(Reporter)
+
+
+class AmendmentIn(Schema):
+    changes = fields.Nested(ChangesIn, required=True)
+    reason = fields.String(required=True, validate=validate.Length(min=3, max=1000))
+
+    @validates_schema
+    def _something_changes(self, data, **_):
+        if not data.get("changes"):
+            raise ValidationError("Name at least one field to change.", "changes")
+
+
+class WithdrawalIn(Schema):
+    reason = fields.String(required=True, validate=validate.OneOf(WITHDRAWAL_REASONS))
+    duplicate_of = fields.UUID(load_default=None, allow_none=True)
+    note = fields.String(load_default="", validate=validate.Length(max=1000))
+
+    @validates_schema
+    def _duplicate_names_the_other(self, data, **_):
+        if data.get("reason") == "duplicate_of" and not data.get("duplicate_of"):
+            raise ValidationError("Name the aspiration this one duplicates.", "duplicate_of")
+
+
+class PageQuery(Schema):
+    unit = fields.String(validate=NAME)
+    kelurahan = fields.String(validate=NAME)
+    date_from = fields.Date(data_key="from", metadata={"description": "inclusive, Jakarta date"})
+    date_to = fields.Date(data_key="to", metadata={"description": "inclusive, Jakarta date"})
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class MeetingQuery(PageQuery):
+    kind = fields.String(validate=validate.OneOf(MEETING_KINDS))
+
+
+class AspirationQuery(PageQuery):
+    category = fields.String(validate=NAME)
+    meeting_id = fields.UUID()
+    status = fields.String(validate=validate.OneOf(("open", "withdrawn")))
+
+
+class CandidateQuery(Schema):
+    kelurahan = fields.String(required=True, validate=NAME)
+    category = fields.String(required=True, validate=NAME)
+
+
+class WriteOut(Schema):
+    id = fields.UUID(required=True)
+    status = fields.String(
+        required=True, metadata={"description": "created | existing (replayed id) | linked"}
+    )
+    tracking_code = fields.String(allow_none=True, metadata={"example": "KA-7GQ4-M2"})
+    linked_to = fields.UUID(allow_none=True)
+
+
+class BatchOut(Schema):
+    meeting_id = fields.UUID(required=True)
+    items = fields.List(fields.Nested(WriteOut), required=True)
+
+
+class AspirationOut(Schema):
+    id = fields.UUID(required=True)
+    tracking_code = fields.String(required=True)
+    meeting_id = fields.UUID(allow_none=True)
+    unit = fields.String(allow_none=True)
+    category = fields.String(required=True)
+    summary = fields.String(required=True)
+    public_summary = fields.String()
+    description = fields.String()
+    kelurahan = fields.String(required=True)
+    location = fields.Nested(Place, allow_none=True)
+    urgency = fields.String()
+    confidential = fields.Boolean()
+    status = fields.String(metadata={"description": "open | withdrawn"})
+    backing_count = fields.Integer()
+    backing_groups = fields.List(fields.String())
+    attachments = fields.List(fields.Nested(Attachment))
+    raised_at = fields.AwareDateTime(allow_none=True)
+    recorded_at = fields.AwareDateTime()
+    amendments = fields.Integer()
+    withdrawal = fields.Dict(allow_none=True)
+    raised_by = fields.Nested(
+        Reporter, allow_none=True, metadata={"description": "only for roles that may see it"}
+    )
+    supporters = fields.List(
+        fields.Nested(Reporter), metadata={"description": "only for roles that may see them"}
+    )
+
+
+class MeetingOut(Schema):
+    id = fields.UUID(required=True)
+    kind = fields.String(required=True)
+    held_at = fields.AwareDateTime(required=True)
+    unit = fields.String(required=True)
+    place = fields.Nested(Place)
+    host_officer = fields.String()
+    partners = fields.List(fields.String())
+    attendee_count = fields.Integer(allow_none=True)
+    notes = fields.String()
+    aspiration_count = fields.Integer()
+    recorded_at = fields.AwareDateTime()
+    aspirations = fields.List(fields.Nested(AspirationOut))
+
+
+class MeetingPage(Schema):
+    items = fields.List(fields.Nested(MeetingOut), required=True)
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+    total = fields.Integer(required=True)
+
+
+class AspirationPage(Schema):
+    items = fields.List(fields.Nested(AspirationOut), required=True)
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+    total = fields.Integer(required=True)
+
+
+class CandidatesOut(Schema):
+    items = fields.List(fields.Nested(AspirationOut), required=True)
+
+
+class HistoryEntry(Schema):
+    event_type = fields.String(required=True)
+    occurred_at = fields.AwareDateTime(required=True)
+    actor = fields.String(allow_none=True)
+    payload = fields.Dict(required=True)
+
+
+class HistoryOut(Schema):
+    items = fields.List(fields.Nested(HistoryEntry), required=True)
+
+
+class ErrorOut(Schema):
+    error = fields.String(required=True)
+    message = fields.String()
+    fields_ = fields.Dict(
+        data_key="fields", metadata={"description": "per-field (per-item) messages"}
+    )

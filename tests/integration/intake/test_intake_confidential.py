@@ -1,0 +1,101 @@
+"""A confidential reporter's contact: shown to the unit and supervisors only, never on Kafka."""
+
+import json
+
+import pytest
+
+from tests.integration.intake.conftest import OTHER_UNIT, aspiration_body
+from tests.support import wait_for
+
+pytestmark = pytest.mark.integration
+
+CONTACT = "+62 812-5555-0142"
+NAME = "Ibu Sri Wahyuni"
+NEW_CONTACT = "+62 813-7777-0199"
+
+
+@pytest.fixture
+def recorded(relay):
+    """A meeting with a confidential tip, a linked supporter and a corrected contact."""
+    intake = relay
+    meeting_id = intake.meeting()
+    tip = aspiration_body(
+        1,
+        category="tawuran",
+        confidential=True,
+        urgency="high",
+        raised_by={"name": NAME, "kind": "person", "contact": CONTACT},
+    )
+    batch = {"aspirations": [tip]}
+    assert intake.post(f"/api/v1/meetings/{meeting_id}/aspirations", batch).status_code == 201
+    support = aspiration_body(
+        2, category="tawuran", supports=tip["id"], raised_by={"name": "Pak RT", "contact": "0811"}
+    )
+    linked = intake.post("/api/v1/aspirations", {**support, "meeting_id": meeting_id})
+    assert linked.status_code == 201, linked.json
+    amended = intake.post(
+        f"/api/v1/aspirations/{tip['id']}/amendments",
+        {"changes": {"raised_by": {"name": NAME, "contact": NEW_CONTACT}, "urgency": "normal"},
+         "reason": "nomor ganti"},
+    )  # fmt: skip
+    assert amended.status_code == 201, amended.json
+    return intake, meeting_id, tip["id"]
+
+
+def _responses(intake, meeting_id, aspiration_id, role, unit):
+    return [
+        intake.get(f"/api/v1/aspirations/{aspiration_id}", as_role=role, as_unit=unit),
+        intake.get(f"/api/v1/aspirations/{aspiration_id}/history", as_role=role, as_unit=unit),
+        intake.get(f"/api/v1/meetings/{meeting_id}", as_role=role, as_unit=unit),
+        intake.get("/api/v1/aspirations", as_role=role, as_unit=unit),
+        intake.get("/api/v1/meetings", as_role=role, as_unit=unit),
+        intake.get(
+            "/api/v1/aspirations/candidates",
+            as_role=role,
+            as_unit=unit,
+            kelurahan="Pekayon Jaya",
+            category="tawuran",
+        ),
+    ]
+
+
+@pytest.mark.parametrize("role, unit", [("admin", None), ("officer", OTHER_UNIT)])
+def test_contact_absent_from_every_response_when_the_role_may_not_see_it(recorded, role, unit):
+    intake, meeting_id, aspiration_id = recorded
+    for response in _responses(intake, meeting_id, aspiration_id, role, unit):
+        assert response.status_code == 200
+        text = response.get_data(as_text=True)
+        for secret in (CONTACT, NEW_CONTACT, NAME, "0811", "Pak RT"):
+            assert secret not in text, (response.request.path, secret)
+    detail = intake.get(f"/api/v1/aspirations/{aspiration_id}", as_role=role, as_unit=unit).json
+    assert "raised_by" not in detail and "supporters" not in detail
+
+
+@pytest.mark.parametrize("role", ["supervisor", "officer"])
+def test_contact_shown_when_the_role_may_see_it(recorded, role):
+    intake, _, aspiration_id = recorded
+    detail = intake.get(f"/api/v1/aspirations/{aspiration_id}", as_role=role).json
+    assert detail["raised_by"] == {"name": NAME, "kind": "person", "contact": NEW_CONTACT}
+    assert detail["supporters"] == [{"name": "Pak RT", "kind": "person", "contact": "0811"}]
+
+
+def test_contact_absent_from_every_kafka_payload_when_a_confidential_tip_is_recorded(recorded):
+    intake, _, aspiration_id = recorded
+    wait_for(lambda: intake.count("outbox") == 0, what="outbox relayed")
+    records = intake.kafka_events(expected=4)
+    types = [e.event_type for _, e in records]
+    assert types == [
+        "MeetingRecorded",
+        "AspirationRecorded",
+        "AspirationBacked",
+        "AspirationAmended",
+    ]
+    for record, envelope in records:
+        raw = record.value.decode()
+        for secret in (CONTACT, NEW_CONTACT, NAME, "Pak RT", "0811", "raised_by", "contact"):
+            assert secret not in raw, (envelope.event_type, secret)
+    recorded_event = records[1][1]
+    assert recorded_event.payload["confidential"] is True
+    assert intake.count() == 7  # plus three private ReporterIdentified events, kept at intake
+    stored = json.dumps(intake.get(f"/api/v1/aspirations/{aspiration_id}/history").json)
+    assert "ReporterIdentified" in stored  # the unit's officer sees the private history
