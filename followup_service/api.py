@@ -1,50 +1,369 @@
-"""Follow-up HTTP API: case reads and public tracking."""
+"""Liaison API: case list, case detail with timeline, one POST endpoint per command.
+
+JSON in -> marshmallow -> handler -> JSON out. Errors: 422 field errors, 403 not your
+case, 404 unknown case, 409 illegal transition (current status + allowed actions) or
+a stale version (send `If-Match: "<version>"` or `expected_version` to guard updates).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify
-from sqlalchemy import select
+from datetime import datetime, time, timedelta
 
-from followup_service.tables import cases
-from shared.tracking_code import is_valid, normalize
-from shared.web import ApiError
+from flask import Blueprint, current_app, jsonify, request
+from marshmallow import Schema, ValidationError, fields, validate, validates
+from sqlalchemy import and_, func, or_, select, true
+
+from followup_service import handlers
+from followup_service.domain.case import (
+    CLOSE_OUTCOMES,
+    WITH_AGENCY,
+    Case,
+    IllegalTransitionError,
+    InvalidCommandError,
+)
+from followup_service.domain.deadlines import JAKARTA, next_deadline
+from followup_service.domain.routing import RoutingRulesError
+from followup_service.domain.visibility import Viewer, may_see_details
+from followup_service.projections import tracking_view
+from followup_service.tables import case_timeline, cases
+from shared.auth import ForbiddenError, Principal
+from shared.eventstore.store import ConcurrencyError
+from shared.web import ApiError, json_body
+from shared.web_auth import current_principal, require_role
 
 bp = Blueprint("followup_api", __name__, url_prefix="/api/v1")
+STAFF = ("liaison", "officer", "supervisor", "admin")
+TEXT = validate.Length(min=1, max=5000)
 
 
 def followup():
     return current_app.extensions["followup"]
 
 
-def _case_json(row) -> dict:
+# --- errors ------------------------------------------------------------------------------
+
+
+@bp.app_errorhandler(IllegalTransitionError)
+def _illegal(error: IllegalTransitionError):
+    body = {
+        "error": str(error),
+        "action": error.action,
+        "current_status": error.current_status,
+        "allowed_actions": error.allowed_actions,
+    }
+    return jsonify(body), 409
+
+
+@bp.app_errorhandler(ConcurrencyError)
+def _stale(error: ConcurrencyError):
+    body = {
+        "error": "the case was changed meanwhile; reload it and try again",
+        "expected_version": error.expected,
+        "current_version": error.actual,
+    }
+    return jsonify(body), 409
+
+
+@bp.app_errorhandler(InvalidCommandError)
+@bp.app_errorhandler(RoutingRulesError)
+def _invalid(error: Exception):
+    return jsonify({"error": "validation failed", "message": str(error)}), 422
+
+
+@bp.app_errorhandler(handlers.CaseNotFoundError)
+def _not_found(error: LookupError):
+    return jsonify({"error": "case not found", "id": str(error.args[0])}), 404
+
+
+# --- reads -------------------------------------------------------------------------------
+
+
+class CaseQuery(Schema):
+    agency = fields.String()
+    status = fields.String()  # one status or several, comma-separated
+    overdue = fields.Boolean()
+    category = fields.String()
+    kelurahan = fields.String()
+    opened_from = fields.Date()
+    opened_to = fields.Date()
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _is_overdue(status: str, due, now: datetime) -> bool:
+    return status in WITH_AGENCY and due is not None and due <= now
+
+
+def list_item(row, now: datetime) -> dict:
     return {
         "id": row.case_id,
-        "aspiration_id": row.aspiration_id,
+        "parent_id": row.parent_id,
         "tracking_code": row.tracking_code,
         "category": row.category,
+        "kecamatan": row.kecamatan,
         "kelurahan": row.kelurahan,
         "status": row.status,
-        "summary": row.summary,
-        "opened_at": row.opened_at.isoformat(),
+        "outcome": row.outcome,
+        "agency": {"id": row.agency_id, "name": row.agency_name} if row.agency_id else None,
+        "level": row.level,
+        "urgency": row.urgency,
+        "sensitive": row.sensitive,
+        "public_summary": row.public_summary,
+        "next_deadline_at": _iso(row.next_deadline_at),
+        "overdue": _is_overdue(row.status, row.next_deadline_at, now),
+        "escalations": row.escalations,
+        "opened_at": _iso(row.opened_at),
+        "updated_at": _iso(row.updated_at),
+        "version": row.version,
     }
+
+
+def _scope(who: Principal):
+    """Liaisons see their agency's queue, officers their unit's cases, the others all."""
+    if who.role == "liaison":
+        return cases.c.agency_id == who.agency
+    if who.role == "officer":
+        return or_(cases.c.unit == who.unit, cases.c.agency_id == who.unit)
+    return None
+
+
+@bp.get("/cases")
+@require_role(*STAFF)
+def list_cases():
+    q = CaseQuery().load(request.args)
+    fu, now = followup(), followup().clock()
+    conditions = [c for c in [_scope(current_principal())] if c is not None]
+    if "agency" in q:
+        conditions.append(cases.c.agency_id == q["agency"])
+    if "status" in q:
+        conditions.append(cases.c.status.in_(q["status"].split(",")))
+    for name in ("category", "kelurahan"):
+        if name in q:
+            conditions.append(cases.c[name] == q[name])
+    if "opened_from" in q:
+        conditions.append(cases.c.opened_at >= datetime.combine(q["opened_from"], time(), JAKARTA))
+    if "opened_to" in q:
+        end = datetime.combine(q["opened_to"] + timedelta(days=1), time(), JAKARTA)
+        conditions.append(cases.c.opened_at < end)
+    if "overdue" in q:
+        overdue = and_(cases.c.status.in_(WITH_AGENCY), cases.c.next_deadline_at <= now)
+        conditions.append(overdue if q["overdue"] else ~overdue)
+    where = and_(true(), *conditions)
+    page, per_page = q["page"], q["per_page"]
+    with fu.engine.connect() as conn:
+        total = conn.execute(select(func.count()).select_from(cases).where(where)).scalar_one()
+        rows = conn.execute(
+            select(cases)
+            .where(where)
+            .order_by(cases.c.next_deadline_at.asc().nulls_last(), cases.c.opened_at)
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        ).all()
+    items = [list_item(row, now) for row in rows]
+    return jsonify({"items": items, "page": page, "per_page": per_page, "total": total})
+
+
+def _optional_principal() -> Principal | None:
+    if not request.headers.get("Authorization"):
+        return None
+    return current_principal()
+
+
+def _viewer(who: Principal) -> Viewer:
+    return Viewer(who.role, who.agency if who.role == "liaison" else who.unit)
+
+
+def case_detail(case: Case, conn) -> dict:
+    """Everything about a case, for those who may see its details."""
+    fu, now = followup(), followup().clock()
+    due = next_deadline(case)
+    timeline = conn.execute(
+        select(case_timeline)
+        .where(case_timeline.c.case_id == case.case_id)
+        .order_by(case_timeline.c.seq)
+    ).all()
+    public = tracking_view(case, fu.rules)
+    return {
+        **public,
+        "region": case.region,
+        "unit": case.unit,
+        "urgency": case.urgency,
+        "sensitive": case.sensitive,
+        "description": case.description,
+        "agency": {"id": case.agency.id, "name": case.agency.name} if case.agency else None,
+        "level": case.level,
+        "ladder": [{"id": a.id, "name": a.name} for a in case.ladder],
+        "rule_version": case.rule_version,
+        "declined_by": list(case.declined_by),
+        "sub_case_ids": list(case.sub_case_ids),
+        "close_reason": case.close_reason,
+        "next_deadline_at": _iso(due),
+        "overdue": _is_overdue(case.status, due, now),
+        "allowed_actions": case.allowed_actions(),
+        "public_timeline": public["timeline"],
+        "timeline": [
+            {
+                "seq": row.seq,
+                "event": row.event_type,
+                "at": _iso(row.occurred_at),
+                "actor": row.actor,
+                "public": row.public,
+                "data": row.payload,
+            }
+            for row in timeline
+        ],
+    }
+
+
+def _case_response(case: Case, who: Principal | None):
+    """Details for those allowed; the public view for others (never for sensitive cases)."""
+    may_see = who is not None and may_see_details(case, _viewer(who))
+    if not may_see and case.sensitive:
+        if who is None:
+            raise handlers.CaseNotFoundError(case.case_id)
+        raise ForbiddenError("only the assigned unit and supervisors see this case")
+    if may_see:
+        with followup().engine.connect() as conn:
+            body = case_detail(case, conn)
+    else:
+        body = tracking_view(case, followup().rules)
+    response = jsonify(body)
+    response.headers["ETag"] = f'"{case.version}"'
+    return response
 
 
 @bp.get("/cases/<case_id>")
 def get_case(case_id: str):
-    with followup().engine.connect() as conn:
-        row = conn.execute(select(cases).where(cases.c.case_id == case_id)).first()
-    if row is None:
-        raise ApiError(404, "case not found", id=case_id)
-    return jsonify(_case_json(row))
+    who = _optional_principal()  # anonymous callers get the public view
+    return _case_response(handlers.load_case(followup(), case_id), who)
 
 
-@bp.get("/track/<code>")
-def track(code: str):
-    code = normalize(code)
-    if not is_valid(code):
-        raise ApiError(404, "tracking code not recognised", tracking_code=code)
-    with followup().engine.connect() as conn:
-        row = conn.execute(select(cases).where(cases.c.tracking_code == code)).first()
-    if row is None:
-        raise ApiError(404, "tracking code not found", tracking_code=code)
-    return jsonify(_case_json(row))
+# --- commands ----------------------------------------------------------------------------
+
+
+class CommandIn(Schema):
+    expected_version = fields.Integer(load_default=None, validate=validate.Range(min=1))
+
+
+class AssignIn(CommandIn):
+    agency_id = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    reason = fields.String(required=True, validate=TEXT)
+
+
+class ProgressIn(CommandIn):
+    text = fields.String(required=True, validate=TEXT)
+    public = fields.Boolean(load_default=False)
+
+
+class ReasonIn(CommandIn):
+    reason = fields.String(required=True, validate=TEXT)
+
+
+class ResolveIn(CommandIn):
+    resolution = fields.String(required=True, validate=TEXT)
+    evidence_ref = fields.String(load_default=None, validate=validate.Length(max=500))
+
+
+class ConfirmIn(CommandIn):
+    photo_ref = fields.String(load_default=None, validate=validate.Length(max=500))
+
+
+class CloseIn(CommandIn):
+    outcome = fields.String(required=True, validate=validate.OneOf(CLOSE_OUTCOMES))
+    reason = fields.String(load_default="", validate=validate.Length(max=5000))
+    duplicate_of = fields.String(load_default=None, validate=validate.Length(max=60))
+
+
+class SubCaseIn(Schema):
+    category = fields.String(required=True)
+    public_summary = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+    @validates("category")
+    def _known(self, value, **_):
+        if value not in followup().rules.categories:
+            raise ValidationError("Unknown category.")
+
+
+class SplitIn(CommandIn):
+    sub_cases = fields.List(
+        fields.Nested(SubCaseIn), required=True, validate=validate.Length(min=2, max=10)
+    )
+
+
+def _expected_version(data: dict) -> int | None:
+    """The body's expected_version, else an If-Match header ("3", W/"3" or 3)."""
+    if data.get("expected_version") is not None:
+        return data["expected_version"]
+    header = request.headers.get("If-Match", "").strip()
+    if not header or header == "*":
+        return None
+    raw = header.removeprefix("W/").strip('"')
+    if not raw.isdigit():
+        raise ApiError(400, 'If-Match must be a case version such as "3"')
+    return int(raw)
+
+
+def _command(schema: type[Schema], run):
+    """Parse the body, run the handler as the caller, answer with the updated case."""
+    data = schema().load(json_body() if request.content_length else {})
+    expected = _expected_version(data)
+    data.pop("expected_version", None)
+    who = current_principal()
+    case = run(who, expected, data)
+    if case.sensitive and not may_see_details(case, _viewer(who)):
+        # e.g. a declined sensitive case: the decliner learns only that it moved on
+        body = {"id": case.case_id, "status": case.status, "version": case.version}
+        return jsonify(body), 200, {"ETag": f'"{case.version}"'}
+    return _case_response(case, who)
+
+
+def _endpoint(path: str, name: str, schema: type[Schema], handler, **fixed):
+    def view(case_id: str):
+        return _command(
+            schema,
+            lambda who, expected, data: handler(
+                followup(), case_id, who, expected_version=expected, **data, **fixed
+            ),
+        )
+
+    view.__name__ = name
+    bp.post(f"/cases/<case_id>/{path}")(require_role(*STAFF)(view))
+
+
+_endpoint("assign", "assign_case", AssignIn, handlers.assign)
+_endpoint("acknowledge", "acknowledge_case", CommandIn, handlers.acknowledge)
+_endpoint("progress", "note_progress", ProgressIn, handlers.note_progress)
+_endpoint("escalate", "escalate_case", ReasonIn, handlers.escalate)
+_endpoint("decline", "decline_case", ReasonIn, handlers.decline)
+_endpoint("resolve", "resolve_case", ResolveIn, handlers.resolve)
+_endpoint("confirm", "confirm_resolution", ConfirmIn, handlers.confirm_resolution)
+_endpoint("dispute", "dispute_resolution", ReasonIn, handlers.dispute_resolution)
+_endpoint("reopen", "reopen_case", ReasonIn, handlers.reopen)
+_endpoint("close", "close_case", CloseIn, handlers.close)
+
+
+@bp.post("/cases/<case_id>/split")
+@require_role(*STAFF)
+def split_case(case_id: str):
+    data = SplitIn().load(json_body())
+    who = current_principal()
+    subs = handlers.split(
+        followup(), case_id, who, parts=data["sub_cases"], expected_version=_expected_version(data)
+    )
+    parent = handlers.load_case(followup(), case_id)
+    body = {"id": parent.case_id, "status": parent.status, "version": parent.version}
+    body["sub_cases"] = [
+        {
+            "id": s.case_id,
+            "tracking_code": s.tracking_code,
+            "category": s.category,
+            "agency": s.agency.name if s.agency else None,
+            "status": s.status,
+        }
+        for s in subs
+    ]
+    return jsonify(body), 201

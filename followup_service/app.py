@@ -9,6 +9,7 @@ from followup_service.config import load_settings
 from shared.config import Settings
 from shared.health import database_check, kafka_check, redis_check
 from shared.web import health_blueprint, install_json_errors
+from shared.web_auth import install_auth
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -19,10 +20,14 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config.update(SETTINGS=settings, MAX_CONTENT_LENGTH=settings.max_body_bytes)
     app.extensions["followup"] = followup
     install_json_errors(app)
+    install_auth(app, settings, followup.redis)
 
     from followup_service.api import bp as api_bp
+    from followup_service.pages import register_pages
+    from followup_service.tracking import bp as tracking_bp
 
     app.register_blueprint(api_bp)
+    app.register_blueprint(tracking_bp)
     app.register_blueprint(
         health_blueprint(
             {
@@ -32,4 +37,5 @@ def create_app(settings: Settings | None = None) -> Flask:
             }
         )
     )
+    register_pages(app)
     return app

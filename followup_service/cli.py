@@ -1,9 +1,11 @@
 """Follow-up service processes and admin commands.
 
-python -m followup_service.cli migrate    # create/upgrade the database schema
+python -m followup_service.cli migrate               # create/upgrade the database schema
 python -m followup_service.cli api [--port 8002]
-python -m followup_service.cli consumer   # intake events -> cases
-python -m followup_service.cli relay      # case events outbox -> Kafka
+python -m followup_service.cli consumer              # intake events -> cases
+python -m followup_service.cli relay                 # case events outbox -> Kafka
+python -m followup_service.cli worker [--interval 30]  # deadlines: escalate, auto-close
+python -m followup_service.cli rebuild-projections   # truncate read models, replay events
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import time
 
 from followup_service.config import load_settings
 
@@ -27,6 +30,9 @@ def main(argv: list[str] | None = None) -> None:
     api.add_argument("--port", type=int, default=int(os.environ.get("FOLLOWUP_PORT", 8002)))
     sub.add_parser("consumer")
     sub.add_parser("relay")
+    worker = sub.add_parser("worker")
+    worker.add_argument("--interval", type=float, default=30.0, help="seconds between sweeps")
+    sub.add_parser("rebuild-projections")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s followup %(levelname)s %(message)s")
     settings = load_settings()
@@ -48,6 +54,14 @@ def main(argv: list[str] | None = None) -> None:
     from shared.processes import run_consumer, run_relay, stop_on_signals
 
     followup = bootstrap(settings)
+    if args.command == "rebuild-projections":
+        from followup_service.projections import rebuild
+
+        started = time.monotonic()
+        with followup.engine.begin() as conn:
+            count = rebuild(conn, followup.store, followup.rules)
+        print(f"replayed {count} events in {time.monotonic() - started:.1f}s")
+        return
     stop = stop_on_signals()
     if args.command == "consumer":
         from followup_service.consumers import make_intake_event_handler
@@ -64,6 +78,10 @@ def main(argv: list[str] | None = None) -> None:
         )
     elif args.command == "relay":
         run_relay(settings, followup.engine, metadata, settings.topic(CASE_EVENTS), stop)
+    elif args.command == "worker":
+        from followup_service.worker import run_worker
+
+        run_worker(followup, stop, args.interval)
 
 
 if __name__ == "__main__":

@@ -1,42 +1,79 @@
-"""Turns intake events from Kafka into case commands, inside the consumer's transaction."""
+"""Turns intake events from Kafka into case commands, inside the consumer's transaction.
+
+Idempotent: the runner drops redelivered event ids, opening skips a case that exists,
+and amendments or withdrawals of a case that can no longer change are ignored.
+"""
 
 from __future__ import annotations
 
+import logging
+import re
+
 from sqlalchemy import Connection
 
-from followup_service import projections
+from followup_service import handlers
 from followup_service.bootstrap import Followup
-from shared.events.envelope import EventEnvelope, NewEvent
+from followup_service.domain.routing import Area
+from shared.events.envelope import EventEnvelope
+
+log = logging.getLogger(__name__)
+
+_REGION_PREFIXES = {"kab": "kab", "kabupaten": "kab", "kota": "kota", "kot": "kota"}
 
 
-def case_stream_id(aspiration_id: str) -> str:
-    return f"case-{aspiration_id}"
+def slug(text: str | None) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", (text or "").lower()).strip("-")
 
 
-def make_intake_event_handler(followup: Followup):
-    def open_case_for_recorded_aspiration(conn: Connection, event: EventEnvelope) -> None:
-        if event.event_type != "AspirationRecorded":
-            return
+def region_slug(kabupaten: str | None) -> str:
+    """ "Kab. Serang" / "Kabupaten Serang" -> "kab-serang"; "Kota Serang" -> "kota-serang"."""
+    words = slug(kabupaten).split("-")
+    if words and words[0] in _REGION_PREFIXES:
+        words[0] = _REGION_PREFIXES[words[0]]
+    return "-".join(w for w in words if w)
+
+
+def area_of(payload: dict) -> Area:
+    location = payload.get("location") or {}
+    region = region_slug(location.get("kabupaten"))
+    kecamatan = location.get("kecamatan") or ""
+    if region and kecamatan:
+        region = f"{region}/{slug(kecamatan)}"  # lets the rules override per kecamatan
+    return Area(region, kecamatan, location.get("kelurahan") or payload["kelurahan"])
+
+
+def open_case_command(payload: dict) -> handlers.OpenCase:
+    return handlers.OpenCase(
+        aspiration_id=str(payload["aspiration_id"]),
+        tracking_code=payload["tracking_code"],
+        category=payload["category"],
+        area=area_of(payload),
+        public_summary=payload.get("public_summary") or payload["summary"],
+        description=payload.get("description") or "",
+        urgency=payload.get("urgency") or "normal",
+        confidential=bool(payload.get("confidential")),
+        unit=slug(payload.get("unit")),
+    )
+
+
+def make_intake_event_handler(fu: Followup):
+    def turn_intake_event_into_case_command(conn: Connection, event: EventEnvelope) -> None:
         p = event.payload
-        stream = case_stream_id(p["aspiration_id"])
-        if followup.store.stream_version(conn, stream) > 0:
-            return  # already opened (the same aspiration delivered under a new event id)
-        opened = NewEvent(
-            "CaseOpened",
-            {
-                "case_id": stream,
-                "aspiration_id": p["aspiration_id"],
-                "tracking_code": p["tracking_code"],
-                "category": p["category"],
-                "kelurahan": p["kelurahan"],
-                "summary": p["summary"],
-            },
-            occurred_at=event.occurred_at,
-            actor="system:intake-consumer",
-            correlation_id=event.correlation_id or event.event_id,
-            causation_id=event.event_id,
-        )
-        for stored in followup.store.append(conn, stream, 0, [opened]):
-            projections.apply(conn, stored)
+        if event.event_type == "AspirationRecorded":
+            handlers.open_case(fu, conn, open_case_command(p), event)
+        elif event.event_type == "AspirationAmended":
+            handlers.amend_from_intake(
+                fu, conn, str(p["aspiration_id"]), p["changes"], p.get("previous", {}), event
+            )
+        elif event.event_type == "AspirationWithdrawn":
+            handlers.withdraw_from_intake(
+                fu,
+                conn,
+                str(p["aspiration_id"]),
+                p["reason"],
+                p.get("duplicate_of"),
+                p.get("note", ""),
+                event,
+            )
 
-    return open_case_for_recorded_aspiration
+    return turn_intake_event_into_case_command

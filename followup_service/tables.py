@@ -1,24 +1,74 @@
-"""The follow-up database: case event log, consumer tracking, and read models."""
+"""The follow-up database: case event log, consumer tracking, and read models.
 
-from sqlalchemy import JSON, Column, DateTime, Integer, MetaData, String, Table
+`cases` and `case_timeline` are projections of the case events: `cli.py
+rebuild-projections` truncates and replays them from the event store.
+"""
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
 
 from shared.eventstore.tables import define_event_tables
 
 metadata = MetaData()
 define_event_tables(metadata)
 
+# One row per case: the case list, per-agency queues, the deadline worker's agenda
+# (next_deadline_at) and the public tracking view (public_view).
 cases = Table(
     "cases",
     metadata,
     Column("case_id", String(60), primary_key=True),
-    Column("aspiration_id", String(36), nullable=False, unique=True),
+    Column("parent_id", String(60), index=True),
+    Column("aspiration_id", String(36), nullable=False, index=True),
     Column("tracking_code", String(16), nullable=False, unique=True),
     Column("category", String(60), nullable=False, index=True),
+    Column("region", String(200), nullable=False),
+    Column("kecamatan", String(200), nullable=False),
     Column("kelurahan", String(200), nullable=False, index=True),
+    Column("unit", String(200), nullable=False, index=True),
+    Column("urgency", String(10), nullable=False),
+    Column("sensitive", Boolean, nullable=False),
     Column("status", String(40), nullable=False, index=True),
-    Column("summary", String(300), nullable=False),
+    Column("outcome", String(40)),
+    Column("agency_id", String(120), index=True),
+    Column("agency_name", String(200)),
+    Column("level", Integer, nullable=False),
+    Column("rule_version", String(40)),
+    Column("acknowledge_by", DateTime(timezone=True)),
+    Column("resolve_by", DateTime(timezone=True)),
+    Column("verify_by", DateTime(timezone=True)),
+    Column("next_deadline_at", DateTime(timezone=True), index=True),
+    Column("escalations", Integer, nullable=False),
+    Column("public_summary", Text, nullable=False),
     Column("version", Integer, nullable=False),
-    Column("opened_at", DateTime(timezone=True), nullable=False),
+    Column("opened_at", DateTime(timezone=True), nullable=False, index=True),
     Column("updated_at", DateTime(timezone=True), nullable=False),
-    Column("detail", JSON, nullable=False, default=dict),
+    Column("public_view", JSON, nullable=False),
 )
+
+# Every case event, for the case detail's full timeline.
+case_timeline = Table(
+    "case_timeline",
+    metadata,
+    Column("case_id", String(60), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("event_id", String(36), nullable=False),
+    Column("event_type", String(80), nullable=False),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(120)),
+    Column("public", Boolean, nullable=False),
+    Column("payload", JSON, nullable=False),
+)
+
+Index("ix_cases_agency_status", cases.c.agency_id, cases.c.status)

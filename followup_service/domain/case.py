@@ -21,9 +21,8 @@ from datetime import datetime
 from followup_service.domain.deadlines import breaches
 from followup_service.domain.events import (
     DISPUTERS,
-    AspirationAmended,
-    AspirationWithdrawn,
     CaseAcknowledged,
+    CaseAmended,
     CaseClosed,
     CaseDeclined,
     CaseEscalated,
@@ -33,6 +32,7 @@ from followup_service.domain.events import (
     CaseResolved,
     CaseRouted,
     CaseSplit,
+    CaseWithdrawn,
     DeadlineMissed,
     ProgressNoted,
     ResolutionDisputed,
@@ -105,6 +105,7 @@ class Case:
     urgency: str = "normal"
     sensitive: bool = False
     parent_id: str | None = None
+    unit: str = ""
     agency: Agency | None = None
     ladder: tuple[Agency, ...] = ()
     level: int = 0
@@ -155,6 +156,7 @@ class Case:
         urgency: str = "normal",
         sensitive: bool = False,
         parent_id: str | None = None,
+        unit: str = "",
         now: datetime,
         actor: str,
     ) -> list[CaseEvent]:
@@ -178,6 +180,7 @@ class Case:
                 urgency=urgency,
                 sensitive=sensitive or rules.is_sensitive(category),
                 parent_id=parent_id,
+                unit=unit,
             )
         )
 
@@ -375,7 +378,7 @@ class Case:
             return []
         new_category = changes.get("category", self.category)
         new = self._record(
-            AspirationAmended(
+            CaseAmended(
                 **self._meta(now, actor),
                 **changes,
                 sensitive=self.sensitive or rules.is_sensitive(new_category),
@@ -396,7 +399,7 @@ class Case:
     def withdraw(self, *, reason: str, now: datetime, actor: str) -> list[CaseEvent]:
         self._require("withdraw")
         return self._record(
-            AspirationWithdrawn(**self._meta(now, actor), reason=reason),
+            CaseWithdrawn(**self._meta(now, actor), reason=reason),
             CaseClosed(**self._meta(now, actor), outcome="withdrawn", reason=reason),
         )
 
@@ -498,6 +501,7 @@ class Case:
                     "urgency",
                     "sensitive",
                     "parent_id",
+                    "unit",
                 ):
                     setattr(self, name, getattr(event, name))
             case CaseRouted():
@@ -537,12 +541,12 @@ class Case:
                 self.status, self.agency, self.ladder, self.level = "split", None, (), 0
                 self.sub_case_ids = tuple(sub.case_id for sub in event.sub_cases)
                 self.acknowledge_by = self.resolve_by = None
-            case AspirationAmended():
+            case CaseAmended():
                 for name in ("public_summary", "description", "category"):
                     if getattr(event, name) is not None:
                         setattr(self, name, getattr(event, name))
                 self.sensitive = event.sensitive
-            case VerificationConfirmed() | ResolutionDisputed() | AspirationWithdrawn():
+            case VerificationConfirmed() | ResolutionDisputed() | CaseWithdrawn():
                 pass  # facts for the timeline; the state change comes with the event that follows
             case _:
                 raise TypeError(f"unknown case event {type(event).__name__}")
@@ -573,6 +577,7 @@ def open_sub_case(
         urgency=parent.urgency,
         sensitive=parent.sensitive,
         parent_id=parent.case_id,
+        unit=parent.unit,
         now=now,
         actor=actor,
     )

@@ -72,3 +72,17 @@ def auto_close_due(case: Case, now: datetime) -> bool:
         and case.verify_by is not None
         and now >= case.verify_by
     )
+
+
+def next_deadline(case: Case) -> datetime | None:
+    """When the deadline worker must next look at `case`: an unhandled deadline or verify_by."""
+    pending = []
+    for deadline, statuses in _DEADLINE_STATUSES.items():
+        due_at = getattr(case, f"{deadline}_by")
+        if case.status not in statuses or due_at is None:
+            continue
+        if Breach(deadline, due_at).key not in case.handled_breaches:
+            pending.append(due_at)
+    if case.status == "resolved_pending_verification" and case.verify_by is not None:
+        pending.append(case.verify_by)
+    return min(pending, default=None)

@@ -46,6 +46,7 @@ class CaseOpened(CaseEvent):
     urgency: str = "normal"
     sensitive: bool = False
     parent_id: str | None = None
+    unit: str = ""  # the police unit whose officer recorded it (verification, reopen)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -140,7 +141,7 @@ class CaseSplit(CaseEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
-class AspirationAmended(CaseEvent):
+class CaseAmended(CaseEvent):
     """Only the changed fields are set; `sensitive` follows the (possibly new) category."""
 
     public_summary: str | None = None
@@ -150,7 +151,7 @@ class AspirationAmended(CaseEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
-class AspirationWithdrawn(CaseEvent):
+class CaseWithdrawn(CaseEvent):
     reason: str
 
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from followup_service.domain.case import Case
 from followup_service.domain.events import (
-    AspirationAmended,
     CaseAcknowledged,
+    CaseAmended,
     CaseClosed,
     CaseDeclined,
     CaseEscalated,
@@ -168,7 +168,7 @@ def _label(event: CaseEvent, agency: str) -> tuple[str, str] | None:
         case CaseSplit():
             count = len(event.sub_cases)
             return f"Dipecah menjadi {count} sub-kasus", f"Split into {count} sub-cases"
-        case AspirationAmended():
+        case CaseAmended():
             return "Aspirasi diperbarui", "Aspiration amended"
     return None
 

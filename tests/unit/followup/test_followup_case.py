@@ -294,7 +294,7 @@ def test_case_rerouted_when_amended_to_category_of_another_agency(rules, open_ca
 
     events = case.amend(rules, category="road_damage", now=T1, actor=OFFICER)
 
-    assert [event_type(e) for e in events] == ["AspirationAmended", "CaseRouted"]
+    assert [event_type(e) for e in events] == ["CaseAmended", "CaseRouted"]
     assert (case.category, case.agency.id) == ("road_damage", "pupr-kab-serang")
 
 

@@ -1,0 +1,483 @@
+"""Case command handlers: load the stream, decide in the domain, append and project at once.
+
+Each handler runs in one database transaction: the case's events (with their outbox
+rows) and the read models commit together; the append's expected version makes a
+concurrent change fail with ConcurrencyError instead of being overwritten.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, select
+
+from followup_service import projections
+from followup_service.bootstrap import Followup
+from followup_service.domain.case import Case, IllegalTransitionError, open_sub_case
+from followup_service.domain.deadlines import auto_close_due
+from followup_service.domain.events import CaseEvent, SubCase, event_type, to_payload
+from followup_service.domain.routing import Area
+from followup_service.tables import cases
+from shared.auth import ForbiddenError, Principal
+from shared.events.envelope import EventEnvelope, NewEvent
+from shared.eventstore.store import ConcurrencyError
+from shared.tracking_code import new_tracking_code
+
+log = logging.getLogger(__name__)
+
+# Who may ask for what; liaisons only on cases with their agency, officers on their unit's.
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "assign": frozenset({"supervisor", "admin", "officer"}),
+    "acknowledge": frozenset({"supervisor", "liaison"}),
+    "note_progress": frozenset({"supervisor", "liaison", "officer"}),
+    "escalate": frozenset({"supervisor", "liaison", "officer"}),
+    "decline": frozenset({"supervisor", "liaison"}),
+    "resolve": frozenset({"supervisor", "liaison"}),
+    "confirm_resolution": frozenset({"supervisor", "officer"}),
+    "dispute_resolution": frozenset({"supervisor", "officer"}),
+    "reopen": frozenset({"supervisor", "officer"}),
+    "close": frozenset({"supervisor", "officer"}),
+    "split": frozenset({"supervisor", "officer"}),
+}
+SYSTEM = "system"
+
+
+class CaseNotFoundError(LookupError):
+    pass
+
+
+def system_actor(name: str) -> Principal:
+    """Processes act as role `system` (the consumer, the deadline worker, the public page)."""
+    return Principal(subject=name, role=SYSTEM, token_id="")
+
+
+def case_stream_id(aspiration_id: str) -> str:
+    return f"case-{aspiration_id}"
+
+
+def is_on_case(case: Case, who: Principal) -> bool:
+    """A liaison is on the cases with their agency, an officer on their unit's cases."""
+    if who.role in ("supervisor", SYSTEM):
+        return True
+    agency = case.agency.id if case.agency else None
+    if who.role == "liaison":
+        return agency is not None and agency == who.agency
+    if who.role == "officer":
+        return bool(who.unit) and who.unit in (case.unit, agency)
+    return who.role == "admin"
+
+
+def authorize(case: Case, who: Principal, action: str) -> None:
+    if who.role != SYSTEM and who.role not in PERMISSIONS[action]:
+        raise ForbiddenError(f"role {who.role!r} may not {action} cases")
+    if not is_on_case(case, who):
+        raise ForbiddenError(f"this case is not with your {_scope(who)}")
+
+
+def _scope(who: Principal) -> str:
+    return "agency" if who.role == "liaison" else "unit"
+
+
+# --- unit of work -----------------------------------------------------------------------
+
+
+@dataclass
+class _Work:
+    """Cases changed in one transaction, refreshed in the tracking cache after commit."""
+
+    fu: Followup
+    conn: Connection
+    causation: EventEnvelope | None = None
+    touched: dict[str, Case] | None = None
+
+    def load(self, case_id: str) -> Case:
+        events = self.fu.store.read_stream(self.conn, case_id)
+        if not events:
+            raise CaseNotFoundError(case_id)
+        return Case.from_events(projections.to_domain(e) for e in events)
+
+    def save(self, case: Case, expected_version: int, events: list[CaseEvent]) -> None:
+        if not events:
+            return
+        cause = self.causation
+        new = [
+            NewEvent(
+                event_type(e),
+                to_payload(e),
+                occurred_at=e.occurred_at,
+                actor=e.actor,
+                correlation_id=(cause.correlation_id or cause.event_id) if cause else None,
+                causation_id=cause.event_id if cause else None,
+            )
+            for e in events
+        ]
+        stored = self.fu.store.append(self.conn, case.case_id, expected_version, new)
+        projections.project(self.conn, self.fu.rules, case, stored)
+        if self.touched is not None:
+            self.touched[case.case_id] = case
+        if case.parent_id and case.status == "closed":
+            self._conclude_parent(case)
+
+    def _conclude_parent(self, sub: Case) -> None:
+        parent = self.load(sub.parent_id)
+        if parent.status != "split":
+            return
+        subs = [sub if i == sub.case_id else self.load(i) for i in parent.sub_case_ids]
+        if all(s.status == "closed" for s in subs):
+            version = parent.version
+            events = parent.conclude_split(subs, now=self.fu.clock(), actor="system:split")
+            self.save(parent, version, events)
+
+
+def _refresh_cache(fu: Followup, touched: dict[str, Case]) -> None:
+    for case in touched.values():
+        try:
+            fu.tracking.put(
+                case.tracking_code, case.version, projections.tracking_view(case, fu.rules)
+            )
+        except Exception:  # noqa: BLE001 - the cache is checked against the version anyway
+            log.warning("could not refresh tracking cache for %s", case.case_id, exc_info=True)
+
+
+def _run(
+    fu: Followup,
+    case_id: str,
+    who: Principal,
+    action: str,
+    decide: Callable[[Case], list[CaseEvent]],
+    expected_version: int | None = None,
+) -> Case:
+    """Load, authorize, check the caller's version, decide, append and project; one commit."""
+    touched: dict[str, Case] = {}
+    with fu.engine.begin() as conn:
+        work = _Work(fu, conn, touched=touched)
+        case = work.load(case_id)
+        authorize(case, who, action)
+        if expected_version is not None and expected_version != case.version:
+            raise ConcurrencyError(case_id, expected_version, case.version)
+        version = case.version
+        work.save(case, version, decide(case))
+    _refresh_cache(fu, touched)
+    return case
+
+
+# --- commands from people ----------------------------------------------------------------
+
+
+def assign(fu, case_id, who, *, agency_id, reason, expected_version=None) -> Case:
+    return _run(
+        fu,
+        case_id,
+        who,
+        "assign",
+        lambda c: c.assign(fu.rules, agency_id, reason=reason, now=fu.clock(), actor=who.actor),
+        expected_version,
+    )
+
+
+def acknowledge(fu, case_id, who, *, expected_version=None) -> Case:
+    return _run(
+        fu,
+        case_id,
+        who,
+        "acknowledge",
+        lambda c: c.acknowledge(now=fu.clock(), actor=who.actor),
+        expected_version,
+    )
+
+
+def note_progress(fu, case_id, who, *, text, public, expected_version=None) -> Case:
+    return _run(
+        fu,
+        case_id,
+        who,
+        "note_progress",
+        lambda c: c.note_progress(text, public=public, now=fu.clock(), actor=who.actor),
+        expected_version,
+    )
+
+
+def escalate(fu, case_id, who, *, reason, expected_version=None) -> Case:
+    return _run(
+        fu,
+        case_id,
+        who,
+        "escalate",
+        lambda c: c.escalate(fu.rules, reason=reason, now=fu.clock(), actor=who.actor),
+        expected_version,
+    )
+
+
+def decline(fu, case_id, who, *, reason, expected_version=None) -> Case:
+    return _run(
+        fu,
+        case_id,
+        who,
+        "decline",
+        lambda c: c.decline(fu.rules, reason=reason, now=fu.clock(), actor=who.actor),
+        expected_version,
+    )
+
+
+def resolve(fu, case_id, who, *, resolution, evidence_ref=None, expected_version=None) -> Case:
+    return _run(
+        fu,
+        case_id,
+        who,
+        "resolve",
+        lambda c: c.resolve(
+            fu.rules,
+            resolution=resolution,
+            evidence_ref=evidence_ref,
+            now=fu.clock(),
+            actor=who.actor,
+        ),
+        expected_version,
+    )
+
+
+def confirm_resolution(fu, case_id, who, *, photo_ref=None, expected_version=None) -> Case:
+    return _run(
+        fu,
+        case_id,
+        who,
+        "confirm_resolution",
+        lambda c: c.confirm_resolution(photo_ref=photo_ref, now=fu.clock(), actor=who.actor),
+        expected_version,
+    )
+
+
+def dispute_resolution(fu, case_id, who, *, reason, expected_version=None) -> Case:
+    """The area's officer (or a supervisor) rejects the agency's resolution."""
+    return _run(
+        fu,
+        case_id,
+        who,
+        "dispute_resolution",
+        lambda c: c.dispute_resolution(
+            fu.rules, by="officer", reason=reason, now=fu.clock(), actor=who.actor
+        ),
+        expected_version,
+    )
+
+
+def community_dispute(fu, tracking_code: str, *, reason: str) -> Case:
+    """A resident holding the tracking code disputes the resolution (rate limited at the edge)."""
+    with fu.engine.connect() as conn:
+        case_id = conn.execute(
+            select(cases.c.case_id).where(cases.c.tracking_code == tracking_code)
+        ).scalar()
+    if case_id is None:
+        raise CaseNotFoundError(tracking_code)
+    who = system_actor("community")
+    return _run(
+        fu,
+        case_id,
+        who,
+        "dispute_resolution",
+        lambda c: c.dispute_resolution(
+            fu.rules, by="community", reason=reason, now=fu.clock(), actor="public:community"
+        ),
+    )
+
+
+def reopen(fu, case_id, who, *, reason, expected_version=None) -> Case:
+    return _run(
+        fu,
+        case_id,
+        who,
+        "reopen",
+        lambda c: c.reopen(fu.rules, reason=reason, now=fu.clock(), actor=who.actor),
+        expected_version,
+    )
+
+
+def close(
+    fu, case_id, who, *, outcome, reason="", duplicate_of=None, expected_version=None
+) -> Case:
+    return _run(
+        fu,
+        case_id,
+        who,
+        "close",
+        lambda c: c.close(
+            outcome=outcome,
+            reason=reason,
+            duplicate_of=duplicate_of,
+            now=fu.clock(),
+            actor=who.actor,
+        ),
+        expected_version,
+    )
+
+
+def split(fu, case_id, who, *, parts: list[dict], expected_version=None) -> list[Case]:
+    """Split into one routed sub-case per part ({category, public_summary}); returns them."""
+    touched: dict[str, Case] = {}
+    now = fu.clock()
+    with fu.engine.begin() as conn:
+        work = _Work(fu, conn, touched=touched)
+        parent = work.load(case_id)
+        authorize(parent, who, "split")
+        if expected_version is not None and expected_version != parent.version:
+            raise ConcurrencyError(case_id, expected_version, parent.version)
+        subs = [
+            SubCase(f"{case_id}-{uuid.uuid4().hex[:6]}", p["category"], p["public_summary"])
+            for p in parts
+        ]
+        work.save(parent, parent.version, parent.split(subs, now=now, actor=who.actor))
+        children = []
+        for sub in subs:
+            code = _unused_tracking_code(conn)
+            child, events = open_sub_case(
+                fu.rules, parent, sub, tracking_code=code, now=now, actor=who.actor
+            )
+            events += child.route(fu.rules, now=now, actor=who.actor)
+            work.save(child, 0, events)
+            children.append(child)
+    _refresh_cache(fu, touched)
+    return children
+
+
+def _unused_tracking_code(conn: Connection) -> str:
+    while True:
+        code = new_tracking_code()
+        if (
+            conn.execute(select(cases.c.case_id).where(cases.c.tracking_code == code)).first()
+            is None
+        ):
+            return code
+
+
+# --- commands from intake events (run inside the consumer's transaction) ------------------
+
+
+@dataclass(frozen=True)
+class OpenCase:
+    aspiration_id: str
+    tracking_code: str
+    category: str
+    area: Area
+    public_summary: str
+    description: str = ""
+    urgency: str = "normal"
+    confidential: bool = False
+    unit: str = ""
+
+
+def open_case(fu: Followup, conn: Connection, command: OpenCase, cause: EventEnvelope) -> bool:
+    """Open and auto-route the case of a recorded aspiration; False if it was already open."""
+    stream = case_stream_id(command.aspiration_id)
+    if fu.store.stream_version(conn, stream) > 0:
+        return False
+    now, actor = fu.clock(), "system:intake-consumer"
+    case = Case()
+    events = case.open(
+        fu.rules,
+        case_id=stream,
+        aspiration_id=command.aspiration_id,
+        tracking_code=command.tracking_code,
+        category=command.category,
+        area=command.area,
+        public_summary=command.public_summary,
+        description=command.description,
+        urgency=command.urgency,
+        sensitive=command.confidential,
+        unit=command.unit,
+        now=now,
+        actor=actor,
+    )
+    events += case.route(fu.rules, now=now, actor=actor)
+    _Work(fu, conn, causation=cause).save(case, 0, events)
+    return True
+
+
+def amend_from_intake(
+    fu: Followup, conn: Connection, aspiration_id: str, changes: dict, previous: dict, cause
+) -> None:
+    """Apply an intake amendment: category, description, public summary."""
+    work = _Work(fu, conn, causation=cause)
+    case = _load_for_intake(work, aspiration_id)
+    if case is None:
+        return
+    public_summary = changes.get("public_summary") or None
+    if public_summary is None and "summary" in changes:
+        derived = case.public_summary == previous.get("summary")  # v1: summary was public
+        public_summary = changes["summary"] if derived else None
+    version = case.version
+    try:
+        events = case.amend(
+            fu.rules,
+            public_summary=public_summary,
+            description=changes.get("description"),
+            category=changes.get("category"),
+            now=fu.clock(),
+            actor="system:intake-consumer",
+        )
+    except IllegalTransitionError as error:
+        log.info("amendment of %s ignored: %s", case.case_id, error)
+        return
+    work.save(case, version, events)
+
+
+def withdraw_from_intake(
+    fu: Followup, conn: Connection, aspiration_id: str, reason: str, duplicate_of, note, cause
+) -> None:
+    """A withdrawn aspiration ends its case: as a duplicate (linked) or as withdrawn."""
+    work = _Work(fu, conn, causation=cause)
+    case = _load_for_intake(work, aspiration_id)
+    if case is None:
+        return
+    version, now, actor = case.version, fu.clock(), "system:intake-consumer"
+    text = f"{reason}: {note}" if note else reason
+    try:
+        if duplicate_of and "close" in case.allowed_actions():
+            events = case.close(
+                outcome="duplicate",
+                reason=text,
+                duplicate_of=case_stream_id(duplicate_of),
+                now=now,
+                actor=actor,
+            )
+        else:
+            events = case.withdraw(reason=text, now=now, actor=actor)
+    except IllegalTransitionError as error:
+        log.info("withdrawal of %s ignored: %s", case.case_id, error)
+        return
+    work.save(case, version, events)
+
+
+def _load_for_intake(work: _Work, aspiration_id: str) -> Case | None:
+    try:
+        return work.load(case_stream_id(aspiration_id))
+    except CaseNotFoundError:  # never opened (e.g. an unknown aspiration): nothing to change
+        log.warning("no case for aspiration %s; intake event ignored", aspiration_id)
+        return None
+
+
+def load_case(fu: Followup, case_id: str) -> Case:
+    with fu.engine.connect() as conn:
+        return _Work(fu, conn).load(case_id)
+
+
+# --- the deadline worker's commands ------------------------------------------------------
+
+
+def enforce_deadlines(fu: Followup, conn: Connection, case_id: str) -> list[CaseEvent]:
+    """Escalate each breached deadline once, and auto-close after the quiet period."""
+    work = _Work(fu, conn)
+    case = work.load(case_id)
+    version, now = case.version, fu.clock()
+    events = case.escalate_overdue(fu.rules, now=now, actor="system:deadline-worker")
+    if auto_close_due(case, now):
+        events += case.close(
+            outcome="resolved_verified",
+            reason="no dispute during the verification period",
+            now=now,
+            actor="system:deadline-worker",
+        )
+    work.save(case, version, events)
+    return events

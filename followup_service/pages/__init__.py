@@ -1,0 +1,34 @@
+"""Follow-up pages: public tracking, Open311 read side, liaison worklist, supervisor
+dashboard and the report back for the next meeting."""
+
+from __future__ import annotations
+
+from flask import Flask, redirect, url_for
+
+from shared.pages import install_pages
+
+STAFF = ("liaison", "supervisor", "admin")
+SUPERVISORS = ("supervisor", "admin")
+REPORTERS = ("officer", "supervisor", "admin")
+
+
+def register_pages(app: Flask) -> None:
+    """Add the follow-up pages and Open311 endpoints to `app`."""
+    from followup_service.pages import open311, staff, tracking
+
+    limiter = install_pages(
+        app,
+        nav=[
+            ("nav.track", "/lacak", ()),
+            ("nav.worklist", "/kerja", ("liaison", "supervisor", "admin")),
+            ("nav.dashboard", "/dasbor", SUPERVISORS),
+            ("nav.report", "/laporan", REPORTERS),
+        ],
+    )
+    app.register_blueprint(tracking.build_blueprint(limiter))
+    app.register_blueprint(open311.build_blueprint())
+    app.register_blueprint(staff.build_blueprint())
+
+    @app.get("/")
+    def _home():
+        return redirect(url_for("followup_tracking.track_form"))

@@ -1,0 +1,162 @@
+"""Public tracking pages: type a code, see the case in plain words, print or share it.
+
+No login. Data comes from the public tracking API (`GET /api/v1/track/<code>`,
+cached in Redis), which never carries the reporter, contact, raw description or
+internal notes. Unknown codes are rate limited per address to stop guessing.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from urllib.parse import quote
+
+from flask import abort, current_app, make_response, redirect, render_template, request, url_for
+from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
+
+from followup_service.tables import cases
+from shared.pages import page_blueprint
+from shared.pages.api_client import call_api
+from shared.pages.format import parse_when
+from shared.pages.i18n import pick, translate
+from shared.pages.qr import qr_svg
+from shared.tracking_code import is_valid, normalize
+
+# Failed lookups (malformed or unknown codes) per client address; good codes cost little.
+GUESS_LIMIT = "10/minute;60/hour"
+LOOKUP_LIMIT = "120/minute"
+
+
+def _failed(response) -> bool:
+    return response.status_code == 404
+
+
+def build_blueprint(limiter):
+    bp = page_blueprint("followup_tracking", __name__)
+    guess_limit = limiter.limit(GUESS_LIMIT, deduct_when=_failed, scope="track-guess")
+    lookup_limit = limiter.limit(LOOKUP_LIMIT, scope="track-lookup")
+
+    @bp.get("/lacak")
+    @guess_limit
+    def track_form():
+        typed = request.args.get("kode", "").strip()
+        if not typed:
+            return _cacheable(render_template("followup/track_form.html", typed="", error=None))
+        code = normalize(typed)
+        if is_valid(code):
+            return redirect(url_for(".case_page", code=code))
+        error = translate("track.invalid", code=typed[:20])
+        return render_template("followup/track_form.html", typed=typed, error=error), 404
+
+    @bp.get("/lacak/<code>")
+    @guess_limit
+    @lookup_limit
+    def case_page(code: str):
+        view, code = _lookup(code)
+        if view is None:
+            return _not_found(code)
+        return _private(render_template("followup/case.html", **_page_data(view)))
+
+    @bp.get("/lacak/<code>/cetak")
+    @guess_limit
+    @lookup_limit
+    def print_page(code: str):
+        view, code = _lookup(code)
+        if view is None:
+            return _not_found(code)
+        data = _page_data(view)
+        data["qr"] = qr_svg(data["case_url"])
+        data["printed_at"] = datetime.now(UTC)
+        return _private(render_template("followup/case_print.html", **data))
+
+    return bp
+
+
+def _lookup(code: str) -> tuple[dict | None, str]:
+    code = normalize(code)
+    if not is_valid(code):
+        return None, code
+    if not _has_track_api():
+        return public_view_from_read_model(code), code
+    result = call_api("GET", f"/api/v1/track/{code}", as_user=False)
+    if result.status == 404:
+        return None, code
+    if not result.ok:
+        abort(result.status if result.status >= 400 else 502)
+    return result.data, code
+
+
+def _has_track_api() -> bool:
+    adapter = current_app.url_map.bind("localhost")
+    try:
+        adapter.match("/api/v1/track/KA-XXXX-XX", method="GET")
+    except HTTPException:
+        return False
+    return True
+
+
+def public_view_from_read_model(code: str) -> dict | None:
+    """Stand-in while the tracking API is absent: the cache, else the read model's public
+    view (the same tracking view the API serves); sensitive cases answer too, by code."""
+    followup = current_app.extensions["followup"]
+    cache = getattr(followup, "tracking", None)
+    if cache is not None:
+        try:
+            cached = cache.get(code)
+        except Exception:  # noqa: BLE001 - a cache outage falls back to the database
+            cached = None
+        if cached is not None:
+            return cached
+    with followup.engine.connect() as conn:
+        return conn.execute(
+            select(cases.c.public_view).where(cases.c.tracking_code == code)
+        ).scalar()
+
+
+def _not_found(code: str):
+    key = "track.invalid" if not is_valid(code) else "track.unknown"
+    error = translate(key, code=code[:20])
+    return render_template("followup/track_form.html", typed=code[:20], error=error), 404
+
+
+def public_case_url(code: str) -> str:
+    base = current_app.config.get("PUBLIC_BASE_URL") or request.url_root
+    return base.rstrip("/") + url_for("followup_tracking.case_page", code=code)
+
+
+def _page_data(view: dict) -> dict:
+    code = view["tracking_code"]
+    case_url = public_case_url(code)
+    wa_text = translate("case.wa_text", code=code, url=case_url)
+    now = datetime.now(UTC)
+    deadlines = []
+    for key in ("acknowledge_by", "resolve_by", "verify_by"):
+        due = parse_when((view.get("deadlines") or {}).get(key))
+        if due is not None and view.get("status") != "closed":
+            deadlines.append((f"case.{key}", due, due < now))
+    category = pick(view.get("category_label")) or view.get("category", "")
+    return {
+        "view": view,
+        "code": code,
+        "category": category,
+        "status_label": pick(view.get("status_label")) or view.get("status", ""),
+        "deadlines": deadlines,
+        "timeline": list(reversed(view.get("timeline") or [])),
+        "case_url": case_url,
+        "wa_url": "https://wa.me/?text=" + quote(wa_text),
+    }
+
+
+def _cacheable(body):
+    response = make_response(body)
+    response.headers["Cache-Control"] = "public, max-age=300"
+    response.headers["Vary"] = "Cookie"
+    return response
+
+
+def _private(body):
+    response = make_response(body)
+    # Status changes must show at once; a shared proxy must not keep a case page.
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response

@@ -1,0 +1,13 @@
+"""Adapter: the routing rules file (YAML) -> the domain's RoutingRules."""
+
+from __future__ import annotations
+
+import yaml
+
+from followup_service.domain.routing import RoutingRules
+
+
+def load_routing_rules(path: str) -> RoutingRules:
+    """Read and check the rules file; a malformed file fails at start-up, not mid-request."""
+    with open(path, encoding="utf-8") as fh:
+        return RoutingRules.from_dict(yaml.safe_load(fh))

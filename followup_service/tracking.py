@@ -1,0 +1,114 @@
+"""Public side: tracking by code, community dispute (rate limited), the public case list.
+
+Nothing here needs a token and nothing here shows the reporter, contact, raw
+description or internal notes; sensitive cases never appear in the public list.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, request
+from marshmallow import Schema, fields, validate
+from sqlalchemy import select
+
+from followup_service import handlers
+from followup_service.tables import cases
+from shared.tracking_code import is_valid, normalize
+from shared.web import ApiError, json_body
+
+bp = Blueprint("followup_public_api", __name__, url_prefix="/api/v1")
+DISPUTE_LIMIT = (5, 3600)  # per client address and tracking code: 5 an hour
+
+
+def followup():
+    return current_app.extensions["followup"]
+
+
+def _valid_code(code: str) -> str:
+    code = normalize(code)
+    if not is_valid(code):
+        raise ApiError(404, "tracking code not recognised", tracking_code=code)
+    return code
+
+
+@bp.get("/track/<code>")
+def track(code: str):
+    """The public view, from Redis when the cached entry is of the case's current version."""
+    code, fu = _valid_code(code), followup()
+    with fu.engine.connect() as conn:
+        version = conn.execute(
+            select(cases.c.version).where(cases.c.tracking_code == code)
+        ).scalar()
+        if version is None:
+            raise ApiError(404, "tracking code not found", tracking_code=code)
+        cached = fu.tracking.get(code)
+        if cached is not None and cached.get("version") == version:
+            return jsonify(cached)
+        row = conn.execute(
+            select(cases.c.version, cases.c.public_view).where(cases.c.tracking_code == code)
+        ).one()
+    fu.tracking.put(code, row.version, row.public_view)
+    return jsonify(row.public_view)
+
+
+class DisputeIn(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=3, max=2000))
+
+
+def _rate_limit(bucket: str) -> None:
+    """Fixed window in Redis, shared by every API replica."""
+    fu = followup()
+    limit, window = current_app.config.get("DISPUTE_RATE_LIMIT", DISPUTE_LIMIT)
+    key = fu.settings.redis_key("ratelimit", bucket, request.remote_addr or "unknown")
+    count = fu.redis.incr(key)
+    if count == 1:
+        fu.redis.expire(key, window)
+    if count > limit:
+        retry_after = max(int(fu.redis.ttl(key)), 1)
+        raise ApiError(429, "too many disputes; try again later", retry_after=retry_after)
+
+
+@bp.post("/track/<code>/dispute")
+def community_dispute(code: str):
+    """A resident disputes a reported resolution: the case goes back to the agency."""
+    code = _valid_code(code)
+    _rate_limit(f"dispute:{code}")
+    data = DisputeIn().load(json_body())
+    case = handlers.community_dispute(followup(), code, reason=data["reason"])
+    return jsonify({"tracking_code": code, "status": case.status, "version": case.version})
+
+
+class PublicQuery(Schema):
+    category = fields.String()
+    kelurahan = fields.String()
+    status = fields.String()
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+@bp.get("/public/cases")
+def public_cases():
+    """Publicly listed cases (never sensitive ones), newest first."""
+    q = PublicQuery().load(request.args)
+    query = select(cases.c.public_view).where(cases.c.sensitive.is_(False))
+    for name in ("category", "kelurahan", "status"):
+        if name in q:
+            query = query.where(cases.c[name] == q[name])
+    query = query.order_by(cases.c.opened_at.desc(), cases.c.case_id)
+    query = query.limit(q["per_page"]).offset((q["page"] - 1) * q["per_page"])
+    with followup().engine.connect() as conn:
+        views = conn.execute(query).scalars().all()
+    keep = (
+        "id",
+        "category",
+        "category_label",
+        "kelurahan",
+        "kecamatan",
+        "status",
+        "status_label",
+        "outcome",
+        "agency",
+        "public_summary",
+        "deadlines",
+    )
+    items = [{k: view[k] for k in keep} for view in views]
+    return jsonify({"items": items, "page": q["page"], "per_page": q["per_page"]})

@@ -1,0 +1,94 @@
+"""Public tracking, the restricted lane and community disputes."""
+
+import json
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+DESCRIPTION = "Dilaporkan Pak Otong (HP 0812-3456-7890): lampu mati, rawan begal."
+SECRETS = ("Otong", "0812", "rawan begal", "catatan internal")
+
+
+def test_tracking_never_leaks_description_or_internal_notes_and_is_fresh_after_update(followup):
+    case = followup.open("street_lighting", description=DESCRIPTION)
+    code = case["tracking_code"]
+    first = followup.client.get(f"/api/v1/track/{code}")
+    assert first.json["status"] == "routed"
+    assert followup.fu.redis.exists(followup.settings.redis_key("track", code))
+
+    liaison = followup.liaison("dishub-kab-serang")
+    followup.post(case["id"], "acknowledge", liaison)
+    followup.post(case["id"], "progress", liaison, text="catatan internal: vendor telat")
+    followup.post(case["id"], "progress", liaison, text="Tiang baru dipesan", public=True)
+    tracked = followup.client.get(f"/api/v1/track/{code.lower().replace('-', '')}")
+
+    assert tracked.status_code == 200
+    assert tracked.json["status"] == "in_progress"  # not the cached "routed"
+    assert tracked.json["agency"] == "Dinas Perhubungan Kab. Serang"
+    assert tracked.json["category_label"]["en"] == "Street lighting"
+    assert [e["event"] for e in tracked.json["timeline"]][-1] == "ProgressNoted"
+    assert "Tiang baru dipesan" in tracked.json["timeline"][-1]["en"]
+    body = json.dumps(tracked.json)
+    assert not [s for s in SECRETS if s in body]
+    anonymous = json.dumps(followup.client.get(f"/api/v1/cases/{case['id']}").json)
+    assert not [s for s in SECRETS if s in anonymous]
+
+
+def test_cache_refreshed_when_consumer_changes_the_case_outside_the_api(followup):
+    case = followup.open("other", summary="Sampah menumpuk")
+    code = case["tracking_code"]
+    assert followup.client.get(f"/api/v1/track/{code}").json["status"] == "routed"
+    from tests.integration.followup.conftest import intake_event
+
+    aspiration_id = case["aspiration_id"]
+    withdrawn = {
+        "aspiration_id": aspiration_id,
+        "meeting_id": None,
+        "reason": "recorded_by_mistake",
+        "withdrawn_by": "bhabin",
+    }
+    followup.record(intake_event("AspirationWithdrawn", 1, aspiration_id, withdrawn, seq=2))
+
+    assert followup.client.get(f"/api/v1/track/{code}").json["outcome"] == "withdrawn"
+
+
+def test_sensitive_case_absent_from_public_lists_and_details_when_tawuran_tip(followup):
+    tip = followup.open("tawuran", description="Info dari Budi (0813-1111): tawuran Sabtu malam")
+    ordinary = followup.open("street_lighting")
+
+    listed = followup.client.get("/api/v1/public/cases").json["items"]
+    assert [item["id"] for item in listed] == [ordinary["id"]]
+    assert followup.client.get(f"/api/v1/cases/{tip['id']}").status_code == 404
+    other_unit = followup.client.get(
+        f"/api/v1/cases/{tip['id']}", headers=followup.officer("polsek-kibin")
+    )
+    assert other_unit.status_code == 403
+    other_agency = followup.liaison("dishub-kab-serang")
+    assert (
+        followup.client.get(f"/api/v1/cases/{tip['id']}", headers=other_agency).status_code == 403
+    )
+    assigned = followup.client.get(f"/api/v1/cases/{tip['id']}", headers=followup.officer())
+    assert "Budi" in assigned.json["description"]
+    tracked = followup.client.get(f"/api/v1/track/{tip['tracking_code']}")
+    assert tracked.status_code == 200 and "Budi" not in json.dumps(tracked.json)
+    mine = followup.client.get("/api/v1/cases", headers=followup.liaison("dishub-kab-serang"))
+    assert [item["id"] for item in mine.json["items"]] == [ordinary["id"]]
+
+
+def test_community_dispute_reopens_case_and_is_rate_limited_when_repeated(followup):
+    followup.app.config["DISPUTE_RATE_LIMIT"] = (2, 3600)
+    case = followup.open("road_damage")
+    liaison = followup.liaison("pupr-kab-serang")
+    followup.post(case["id"], "resolve", liaison, resolution="Jalan ditambal")
+    url = f"/api/v1/track/{case['tracking_code']}/dispute"
+
+    disputed = followup.client.post(url, json={"reason": "Lubang masih ada"})
+    again = followup.client.post(url, json={"reason": "Masih ada"})
+    limited = followup.client.post(url, json={"reason": "Masih ada!"})
+
+    assert (disputed.status_code, disputed.json["status"]) == (200, "in_progress")
+    assert again.status_code == 409  # nothing to dispute any more
+    assert limited.status_code == 429 and limited.json["retry_after"] > 0
+    tracked = followup.client.get(f"/api/v1/track/{case['tracking_code']}").json
+    assert tracked["timeline"][-2]["en"] == "Resolution disputed by residents"
