@@ -159,6 +159,9 @@
         codes.appendChild(c);
       }
     });
+    var meetingCodes = mine.filter(function (i) { return i.code; }).map(function (i) { return i.code; });
+    $("report-link").hidden = meetingCodes.length === 0;
+    $("report-link").href = (cfg.trackingBase || "") + "/laporan?kode=" + meetingCodes.join(",");
     $("queue-card").hidden = state.items.length === 0;
     $("codes-card").hidden = codes.children.length === 0;
   }
