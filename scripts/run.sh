@@ -22,6 +22,7 @@ stop_all() {
   wait 2>/dev/null || true
   deploy/kafka/kafka.sh stop || true
   deploy/redis/redis.sh stop || true
+  exit 0
 }
 trap stop_all INT TERM EXIT
 
@@ -42,6 +43,7 @@ start followup-api "$VENV/gunicorn" -b "127.0.0.1:$FOLLOWUP_PORT" -w 2 --threads
 start intake-relay "$VENV/python" -m intake_service.cli relay
 start followup-consumer "$VENV/python" -m followup_service.cli consumer
 start followup-relay "$VENV/python" -m followup_service.cli relay
+start followup-worker "$VENV/python" -m followup_service.cli worker
 
 "$VENV/python" -m intake_service.cli demo --intake-url "http://127.0.0.1:$INTAKE_PORT" \
   --followup-url "http://127.0.0.1:$FOLLOWUP_PORT"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
 from alembic import command
@@ -17,6 +18,7 @@ def alembic_config(service_dir: str, database_url: str) -> Config:
 
 def upgrade(service_dir: str, database_url: str) -> None:
     """Bring a service's database to the newest schema."""
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     command.upgrade(alembic_config(service_dir, database_url), "head")
 
 
