@@ -57,6 +57,21 @@ def build_blueprint(limiter):
             return _not_found(code)
         return _private(render_template("followup/case.html", **_page_data(view)))
 
+    @bp.post("/lacak/<code>/bantah")
+    @guess_limit
+    def dispute(code: str):
+        code = normalize(code)
+        if not is_valid(code) or not _has_api("/api/v1/track/KA-XXXX-XX/dispute", "POST"):
+            return _not_found(code)
+        reason = request.form.get("reason", "").strip()
+        result = call_api(
+            "POST", f"/api/v1/track/{code}/dispute", json={"reason": reason}, as_user=False
+        )
+        if result.status == 404:
+            return _not_found(code)
+        outcome = "ok" if result.ok else ("limit" if result.status == 429 else "bad")
+        return redirect(url_for(".case_page", code=code, bantah=outcome))
+
     @bp.get("/lacak/<code>/cetak")
     @guess_limit
     @lookup_limit
@@ -87,9 +102,13 @@ def _lookup(code: str) -> tuple[dict | None, str]:
 
 
 def _has_track_api() -> bool:
+    return _has_api("/api/v1/track/KA-XXXX-XX", "GET")
+
+
+def _has_api(path: str, method: str) -> bool:
     adapter = current_app.url_map.bind("localhost")
     try:
-        adapter.match("/api/v1/track/KA-XXXX-XX", method="GET")
+        adapter.match(path, method=method)
     except HTTPException:
         return False
     return True
@@ -144,6 +163,9 @@ def _page_data(view: dict) -> dict:
         "timeline": list(reversed(view.get("timeline") or [])),
         "case_url": case_url,
         "wa_url": "https://wa.me/?text=" + quote(wa_text),
+        "may_dispute": view.get("status") == "resolved_pending_verification"
+        and _has_api(f"/api/v1/track/{code}/dispute", "POST"),
+        "disputed": request.args.get("bantah"),
     }
 
 

@@ -191,6 +191,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "report.pdf": ("Unduh PDF", "Download PDF"),
     "report.count": ("{n} aspirasi", "{n} aspirations"),
     "report.none": ("Belum ada aspirasi tercatat di sini.", "No aspirations recorded here yet."),
+    "dispute.title": ("Belum selesai? Sampaikan keberatan", "Not fixed? Dispute the resolution"),
+    "dispute.reason": ("Apa yang belum selesai?", "What is not fixed?"),
+    "dispute.submit": ("Kirim keberatan", "Send the dispute"),
+    "dispute.done": (
+        "Keberatan Anda tercatat; kasus dikembalikan ke instansi.",
+        "Your dispute is recorded; the case goes back to the agency.",
+    ),
+    "dispute.bad": (
+        "Keberatan tidak dapat dicatat untuk kasus ini.",
+        "The dispute could not be recorded for this case.",
+    ),
     "csrf.failed": (
         "Formulir kedaluwarsa. Muat ulang halaman lalu kirim lagi.",
         "The form expired. Reload the page and send it again.",

@@ -1,0 +1,155 @@
+"""Both services served for real over HTTP (werkzeug threads) with the relay and the
+intake-event consumer running, plus a headless Debian Chromium for the page tests."""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+
+import pytest
+from werkzeug.serving import make_server
+
+from followup_service.app import create_app as create_followup
+from followup_service.cli import CONSUMER_GROUP
+from followup_service.consumers import make_intake_event_handler
+from followup_service.tables import metadata as followup_metadata
+from intake_service.app import create_app as create_intake
+from intake_service.tables import metadata as intake_metadata
+from shared.auth import Tokens
+from shared.events.topics import INTAKE_EVENTS
+from shared.processes import run_consumer, run_relay
+from tests.conftest import _service_settings
+from tests.support import REPO_ROOT
+
+SCREENSHOTS = os.path.join(REPO_ROOT, "test-artifacts", "screenshots")
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True}
+
+
+@dataclass
+class LiveStack:
+    intake_url: str
+    followup_url: str
+    intake_app: object
+    followup_app: object
+    tokens: Tokens
+
+    @property
+    def intake(self):
+        return self.intake_app.extensions["intake"]
+
+    @property
+    def followup(self):
+        return self.followup_app.extensions["followup"]
+
+    def token(self, subject: str, role: str, **claims) -> str:
+        return self.tokens.issue(subject, role, **claims)
+
+
+class _Server(threading.Thread):
+    def __init__(self, app):
+        super().__init__(daemon=True)
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+
+    def run(self):
+        self.server.serve_forever()
+
+    def stop(self):
+        self.server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def live_stack(create_database, stack_env):
+    intake_settings = _service_settings("intake", create_database, stack_env)
+    followup_settings = _service_settings(
+        "followup", create_database, stack_env, topic_prefix=intake_settings.topic_prefix
+    )
+    intake_app, followup_app = create_intake(intake_settings), create_followup(followup_settings)
+    # Cookies marked Secure are kept by Chromium on http://127.0.0.1 (a trustworthy origin).
+    servers = [_Server(intake_app), _Server(followup_app)]
+    intake_app.config["TRACKING_BASE_URL"] = servers[1].url
+    followup = followup_app.extensions["followup"]
+    stop = threading.Event()
+    topic = intake_settings.topic(INTAKE_EVENTS)
+    workers = [
+        threading.Thread(
+            target=run_relay,
+            args=(
+                intake_settings,
+                intake_app.extensions["intake"].engine,
+                intake_metadata,
+                topic,
+                stop,
+            ),
+        ),
+        threading.Thread(
+            target=run_consumer,
+            args=(
+                followup_settings,
+                followup.engine,
+                followup_metadata,
+                [topic],
+                f"{followup_settings.topic_prefix}.{CONSUMER_GROUP}",
+                make_intake_event_handler(followup),
+                stop,
+            ),
+        ),
+    ]
+    for thread in [*servers, *workers]:
+        thread.start()
+    yield LiveStack(
+        intake_url=servers[0].url,
+        followup_url=servers[1].url,
+        intake_app=intake_app,
+        followup_app=followup_app,
+        tokens=Tokens(intake_settings.jwt_secret, intake_settings.jwt_issuer),
+    )
+    stop.set()
+    for server in servers:
+        server.stop()
+    for thread in workers:
+        thread.join(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM):
+        pytest.fail("Debian chromium missing: run scripts/install.sh --browser")
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def phone(browser):
+    """A fresh phone-sized browser context (its own cookies and localStorage)."""
+    context = browser.new_context(**PHONE, locale="id-ID")
+    yield context
+    context.close()
+
+
+def screenshot(page, name: str) -> str:
+    os.makedirs(SCREENSHOTS, exist_ok=True)
+    path = os.path.join(SCREENSHOTS, f"{name}.png")
+    page.screenshot(path=path, full_page=True)
+    return path
+
+
+def login(page, base_url: str, token: str, next_path: str) -> None:
+    page.goto(f"{base_url}/masuk?next={next_path}")
+    page.fill("#token", token)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base_url}{next_path}*")
