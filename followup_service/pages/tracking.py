@@ -11,10 +11,7 @@ from datetime import UTC, datetime
 from urllib.parse import quote
 
 from flask import abort, current_app, make_response, redirect, render_template, request, url_for
-from sqlalchemy import select
-from werkzeug.exceptions import HTTPException
 
-from followup_service.tables import cases
 from shared.pages import page_blueprint
 from shared.pages.api_client import call_api
 from shared.pages.format import parse_when
@@ -61,7 +58,7 @@ def build_blueprint(limiter):
     @guess_limit
     def dispute(code: str):
         code = normalize(code)
-        if not is_valid(code) or not _has_api("/api/v1/track/KA-XXXX-XX/dispute", "POST"):
+        if not is_valid(code):
             return _not_found(code)
         reason = request.form.get("reason", "").strip()
         result = call_api(
@@ -91,45 +88,12 @@ def _lookup(code: str) -> tuple[dict | None, str]:
     code = normalize(code)
     if not is_valid(code):
         return None, code
-    if not _has_track_api():
-        return public_view_from_read_model(code), code
     result = call_api("GET", f"/api/v1/track/{code}", as_user=False)
     if result.status == 404:
         return None, code
     if not result.ok:
         abort(result.status if result.status >= 400 else 502)
     return result.data, code
-
-
-def _has_track_api() -> bool:
-    return _has_api("/api/v1/track/KA-XXXX-XX", "GET")
-
-
-def _has_api(path: str, method: str) -> bool:
-    adapter = current_app.url_map.bind("localhost")
-    try:
-        adapter.match(path, method=method)
-    except HTTPException:
-        return False
-    return True
-
-
-def public_view_from_read_model(code: str) -> dict | None:
-    """Stand-in while the tracking API is absent: the cache, else the read model's public
-    view (the same tracking view the API serves); sensitive cases answer too, by code."""
-    followup = current_app.extensions["followup"]
-    cache = getattr(followup, "tracking", None)
-    if cache is not None:
-        try:
-            cached = cache.get(code)
-        except Exception:  # noqa: BLE001 - a cache outage falls back to the database
-            cached = None
-        if cached is not None:
-            return cached
-    with followup.engine.connect() as conn:
-        return conn.execute(
-            select(cases.c.public_view).where(cases.c.tracking_code == code)
-        ).scalar()
 
 
 def _not_found(code: str):
@@ -163,8 +127,7 @@ def _page_data(view: dict) -> dict:
         "timeline": list(reversed(view.get("timeline") or [])),
         "case_url": case_url,
         "wa_url": "https://wa.me/?text=" + quote(wa_text),
-        "may_dispute": view.get("status") == "resolved_pending_verification"
-        and _has_api(f"/api/v1/track/{code}/dispute", "POST"),
+        "may_dispute": view.get("status") == "resolved_pending_verification",
         "disputed": request.args.get("bantah"),
     }
 
