@@ -13,7 +13,7 @@ from flask import Blueprint, current_app, jsonify, request
 from marshmallow import Schema, ValidationError, fields, validate, validates
 from sqlalchemy import and_, func, or_, select, true
 
-from followup_service import handlers
+from followup_service import handlers, stats
 from followup_service.domain.case import (
     CLOSE_OUTCOMES,
     WITH_AGENCY,
@@ -165,6 +165,20 @@ def list_cases():
         ).all()
     items = [list_item(row, now) for row in rows]
     return jsonify({"items": items, "page": page, "per_page": per_page, "total": total})
+
+
+class StatsQuery(Schema):
+    oldest = fields.Integer(load_default=10, validate=validate.Range(min=1, max=100))
+
+
+@bp.get("/stats")
+@require_role("supervisor", "admin")
+def supervisor_stats():
+    """Open/overdue per agency and category, median hours, the oldest open cases."""
+    q = StatsQuery().load(request.args)
+    fu = followup()
+    with fu.engine.connect() as conn:
+        return jsonify(stats.supervisor_stats(conn, fu.clock(), q["oldest"]))
 
 
 def _optional_principal() -> Principal | None:

@@ -2,7 +2,8 @@
 
 python -m followup_service.cli migrate               # create/upgrade the database schema
 python -m followup_service.cli api [--port 8002]
-python -m followup_service.cli consumer              # intake events -> cases
+python -m followup_service.cli consumer [--reset]    # intake events -> cases
+python -m followup_service.cli reset-consumer        # replay the intake topic from the start
 python -m followup_service.cli relay                 # case events outbox -> Kafka
 python -m followup_service.cli worker [--interval 30]  # deadlines: escalate, auto-close
 python -m followup_service.cli rebuild-projections   # truncate read models, replay events
@@ -28,7 +29,14 @@ def main(argv: list[str] | None = None) -> None:
     api = sub.add_parser("api")
     api.add_argument("--host", default="127.0.0.1")
     api.add_argument("--port", type=int, default=int(os.environ.get("FOLLOWUP_PORT", 8002)))
-    sub.add_parser("consumer")
+    consumer = sub.add_parser("consumer")
+    consumer.add_argument(
+        "--reset", action="store_true", help="forget the stored offsets first: replay the topic"
+    )
+    sub.add_parser(
+        "reset-consumer",
+        help="delete the intake consumer group's stored offsets (stop the consumers first)",
+    )
     sub.add_parser("relay")
     worker = sub.add_parser("worker")
     worker.add_argument("--interval", type=float, default=30.0, help="seconds between sweeps")
@@ -54,6 +62,15 @@ def main(argv: list[str] | None = None) -> None:
     from shared.processes import run_consumer, run_relay, stop_on_signals
 
     followup = bootstrap(settings)
+    group = consumer_group(settings)
+    if args.command == "reset-consumer" or getattr(args, "reset", False):
+        from followup_service.consumers import reset_offsets
+
+        with followup.engine.begin() as conn:
+            count = reset_offsets(conn, group)
+        print(f"consumer group {group}: forgot {count} stored offsets; next start replays")
+        if args.command == "reset-consumer":
+            return
     if args.command == "rebuild-projections":
         from followup_service.projections import rebuild
 
@@ -66,7 +83,6 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "consumer":
         from followup_service.consumers import make_intake_event_handler
 
-        group = settings.consumer_group or f"{settings.topic_prefix}.{CONSUMER_GROUP}"
         run_consumer(
             settings,
             followup.engine,
@@ -82,6 +98,11 @@ def main(argv: list[str] | None = None) -> None:
         from followup_service.worker import run_worker
 
         run_worker(followup, stop, args.interval)
+
+
+def consumer_group(settings) -> str:
+    """The intake consumer's group: FOLLOWUP_CONSUMER_GROUP, else per topic prefix."""
+    return settings.consumer_group or f"{settings.topic_prefix}.{CONSUMER_GROUP}"
 
 
 if __name__ == "__main__":

@@ -9,11 +9,12 @@ from __future__ import annotations
 import logging
 import re
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, delete
 
 from followup_service import handlers
 from followup_service.bootstrap import Followup
 from followup_service.domain.routing import Area
+from followup_service.tables import metadata
 from shared.events.envelope import EventEnvelope
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,9 @@ def open_case_command(payload: dict) -> handlers.OpenCase:
         urgency=payload.get("urgency") or "normal",
         confidential=bool(payload.get("confidential")),
         unit=slug(payload.get("unit")),
+        backing_count=payload.get("backing_count") or 0,
+        backing_groups=tuple(payload.get("backing_groups") or ()),
+        meeting_id=str(payload["meeting_id"]) if payload.get("meeting_id") else None,
     )
 
 
@@ -65,6 +69,8 @@ def make_intake_event_handler(fu: Followup):
             handlers.amend_from_intake(
                 fu, conn, str(p["aspiration_id"]), p["changes"], p.get("previous", {}), event
             )
+        elif event.event_type == "AspirationBacked":
+            handlers.back_from_intake(fu, conn, str(p["aspiration_id"]), p, event)
         elif event.event_type == "AspirationWithdrawn":
             handlers.withdraw_from_intake(
                 fu,
@@ -77,3 +83,14 @@ def make_intake_event_handler(fu: Followup):
             )
 
     return turn_intake_event_into_case_command
+
+
+def reset_offsets(conn: Connection, group_id: str) -> int:
+    """Forget where `group_id` stands on every topic, so its next start reads from the beginning.
+
+    The ids of processed events are kept: replayed records are recognised and skipped, and
+    opening a case that exists is a no-op anyway, so a replay never duplicates a case or
+    an event. Stop the group's consumers first (a running one would write its offsets back).
+    """
+    offsets = metadata.tables["consumer_offsets"]
+    return conn.execute(delete(offsets).where(offsets.c.group_id == group_id)).rowcount

@@ -366,6 +366,9 @@ class OpenCase:
     urgency: str = "normal"
     confidential: bool = False
     unit: str = ""
+    backing_count: int = 0
+    backing_groups: tuple[str, ...] = ()
+    meeting_id: str | None = None
 
 
 def open_case(fu: Followup, conn: Connection, command: OpenCase, cause: EventEnvelope) -> bool:
@@ -391,8 +394,39 @@ def open_case(fu: Followup, conn: Connection, command: OpenCase, cause: EventEnv
         actor=actor,
     )
     events += case.route(fu.rules, now=now, actor=actor)
+    if command.backing_count or command.backing_groups:  # residents backing it at the meeting
+        events += case.back(
+            backing_id=f"recorded-{command.aspiration_id}",
+            count=command.backing_count,
+            total_count=command.backing_count,
+            groups=command.backing_groups,
+            meeting_id=command.meeting_id,
+            now=now,
+            actor=actor,
+        )
     _Work(fu, conn, causation=cause).save(case, 0, events)
     return True
+
+
+def back_from_intake(
+    fu: Followup, conn: Connection, aspiration_id: str, backing: dict, cause
+) -> None:
+    """Residents back an aspiration again: the case records it (once per backing id)."""
+    work = _Work(fu, conn, causation=cause)
+    case = _load_for_intake(work, aspiration_id)
+    if case is None:
+        return
+    version = case.version
+    events = case.back(
+        backing_id=str(backing["backing_id"]),
+        count=backing["count"],
+        total_count=backing["total_count"],
+        groups=backing.get("groups") or (),
+        meeting_id=str(backing["meeting_id"]) if backing.get("meeting_id") else None,
+        now=fu.clock(),
+        actor="system:intake-consumer",
+    )
+    work.save(case, version, events)
 
 
 def amend_from_intake(

@@ -19,6 +19,8 @@ from followup_service.tables import case_timeline, cases
 from shared.events.envelope import EventEnvelope
 from shared.eventstore.store import EventStore
 
+READ_MODELS = (cases, case_timeline)  # every table rebuilt from the case events
+
 
 def to_domain(envelope: EventEnvelope) -> CaseEvent:
     return from_payload(envelope.event_type, envelope.payload)
@@ -101,8 +103,8 @@ def project(
 
 def rebuild(conn: Connection, store: EventStore, rules: RoutingRules, batch: int = 1000) -> int:
     """Truncate the read models and replay every case event; returns the events replayed."""
-    conn.execute(delete(case_timeline))
-    conn.execute(delete(cases))
+    for table in READ_MODELS:
+        conn.execute(delete(table))
     streams: dict[str, list[CaseEvent]] = {}
     updated_at: dict[str, object] = {}
     pending: list[dict] = []

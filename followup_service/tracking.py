@@ -109,6 +109,7 @@ def public_cases():
         "agency",
         "public_summary",
         "deadlines",
+        "backing_count",
     )
-    items = [{k: view[k] for k in keep} for view in views]
+    items = [{k: view.get(k) for k in keep} for view in views]
     return jsonify({"items": items, "page": q["page"], "per_page": q["per_page"]})

@@ -9,7 +9,7 @@ Where each action leads (TRANSITIONS below says where it may start):
     reopen -> in_progress (last agency) or triage (none left);
     close -> closed/<outcome>; split -> split; conclude_split -> closed/<outcome>;
     amend -> unchanged (routed if the new category needs another agency);
-    withdraw -> closed/withdrawn.
+    withdraw -> closed/withdrawn; back (residents' backing) -> unchanged, any status.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from followup_service.domain.events import (
     DISPUTERS,
     CaseAcknowledged,
     CaseAmended,
+    CaseBacked,
     CaseClosed,
     CaseDeclined,
     CaseEscalated,
@@ -45,6 +46,7 @@ from followup_service.domain.routing import (
     Area,
     RoutingDecision,
     RoutingRules,
+    RoutingRulesError,
     next_level,
 )
 
@@ -119,6 +121,8 @@ class Case:
     outcome: str | None = None
     close_reason: str = ""
     duplicate_of: str | None = None
+    backing_count: int = 0
+    backing_ids: frozenset[str] = frozenset()
     history: list[CaseEvent] = field(default_factory=list)
 
     @classmethod
@@ -194,7 +198,10 @@ class Case:
         """Route by hand to a chosen agency, keeping the rest of its ladder if it has one."""
         self._require("assign")
         _require_text(reason, "reason")
-        agency = rules.agency(agency_id, self.area)
+        try:
+            agency = rules.agency(agency_id, self.area)
+        except RoutingRulesError as error:  # an unknown agency: the command is wrong
+            raise InvalidCommandError(str(error)) from error
         ladder = rules.ladder_from(self.category, self.area, agency)
         decision = rules.decide(ladder, self.category, self.area, start=now, urgency=self.urgency)
         return self._record(self._routed(decision, reason, False, now, actor))
@@ -396,6 +403,37 @@ class Case:
                 new += self._record(self._routed(decision, "category amended", True, now, actor))
         return new
 
+    def back(
+        self,
+        *,
+        backing_id: str,
+        count: int,
+        total_count: int,
+        groups: Iterable[str] = (),
+        meeting_id: str | None = None,
+        now: datetime,
+        actor: str,
+    ) -> list[CaseEvent]:
+        """Record residents backing the aspiration, in any status once opened; once per id."""
+        if self.status == "new":
+            raise IllegalTransitionError(self.status, "back", self.allowed_actions())
+        if count < 0 or total_count < 0:
+            raise InvalidCommandError("backing counts must not be negative")
+        if not backing_id:
+            raise InvalidCommandError("backing_id must not be empty")
+        if backing_id in self.backing_ids:
+            return []
+        return self._record(
+            CaseBacked(
+                **self._meta(now, actor),
+                backing_id=backing_id,
+                count=count,
+                total_count=total_count,
+                groups=tuple(groups),
+                meeting_id=meeting_id,
+            )
+        )
+
     def withdraw(self, *, reason: str, now: datetime, actor: str) -> list[CaseEvent]:
         self._require("withdraw")
         return self._record(
@@ -546,6 +584,9 @@ class Case:
                     if getattr(event, name) is not None:
                         setattr(self, name, getattr(event, name))
                 self.sensitive = event.sensitive
+            case CaseBacked():
+                self.backing_count = event.total_count
+                self.backing_ids |= {event.backing_id}
             case VerificationConfirmed() | ResolutionDisputed() | CaseWithdrawn():
                 pass  # facts for the timeline; the state change comes with the event that follows
             case _:

@@ -155,6 +155,21 @@ class CaseWithdrawn(CaseEvent):
     reason: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class CaseBacked(CaseEvent):
+    """More residents back the aspiration (at its meeting or raised again at a later one).
+
+    `total_count` is the aspiration's total backing as the intake side counts it;
+    `backing_id` makes a backing count once however often it is delivered.
+    """
+
+    backing_id: str
+    count: int
+    total_count: int
+    groups: tuple[str, ...] = ()
+    meeting_id: str | None = None
+
+
 EVENT_TYPES: dict[str, type[CaseEvent]] = {cls.__name__: cls for cls in CaseEvent.__subclasses__()}
 
 

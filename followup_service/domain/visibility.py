@@ -8,6 +8,7 @@ from followup_service.domain.case import Case
 from followup_service.domain.events import (
     CaseAcknowledged,
     CaseAmended,
+    CaseBacked,
     CaseClosed,
     CaseDeclined,
     CaseEscalated,
@@ -88,6 +89,7 @@ def public_view(case: Case) -> dict:
         "agency": case.agency.name if case.agency else None,
         "public_summary": case.public_summary,
         "duplicate_of": case.duplicate_of,
+        "backing_count": case.backing_count,
         "deadlines": {
             "acknowledge_by": _iso(case.acknowledge_by) if case.status == "routed" else None,
             "resolve_by": _iso(case.resolve_by),
@@ -170,6 +172,11 @@ def _label(event: CaseEvent, agency: str) -> tuple[str, str] | None:
             return f"Dipecah menjadi {count} sub-kasus", f"Split into {count} sub-cases"
         case CaseAmended():
             return "Aspirasi diperbarui", "Aspiration amended"
+        case CaseBacked():
+            return (
+                f"Didukung {event.count} warga (total {event.total_count})",
+                f"Backed by {event.count} residents (total {event.total_count})",
+            )
     return None
 
 

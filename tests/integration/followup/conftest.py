@@ -46,6 +46,7 @@ def aspiration_recorded(
     confidential: bool = False,
     urgency: str = "normal",
     summary: str = "PJU mati di Jalan Raya Cikande",
+    backing_count: int = 0,
 ) -> EventEnvelope:
     """An AspirationRecorded v2 event as the intake service publishes it."""
     aspiration_id = str(uuid.uuid4())
@@ -62,7 +63,7 @@ def aspiration_recorded(
         "urgency": urgency,
         "confidential": confidential,
         "unit": "Polsek Cikande",
-        "backing_count": 12,
+        "backing_count": backing_count,
     }
     return intake_event("AspirationRecorded", 2, aspiration_id, payload)
 

@@ -2,7 +2,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-import shared.events.case  # noqa: F401 - registers the case event schemas
+import followup_service.event_schemas  # noqa: F401 - registers the case event schemas
 from followup_service.consumers import area_of, region_slug
 from followup_service.domain.deadlines import JAKARTA, next_deadline
 from followup_service.domain.events import (
@@ -38,6 +38,9 @@ def _every_event(rules, open_case) -> list:
     routed = open_case(case_id="case-4")
     events += routed.resolve(rules, resolution="ok", now=T1, actor="l")
     events += routed.confirm_resolution(photo_ref=None, now=T1, actor="o")
+    events += routed.back(
+        backing_id="b-1", count=3, total_count=15, groups=["APOC"], now=T1, actor="system"
+    )
     tip = open_case("tawuran", case_id="case-5")
     events += tip.escalate_overdue(rules, now=T0 + timedelta(days=10))
     events += tip.escalate_overdue(rules, now=T0 + timedelta(days=20))  # top: DeadlineMissed

@@ -1,0 +1,41 @@
+"""The benchmark harness runs end to end on its tiny preset against the session's stack.
+
+Only that it runs and reports every figure: timings are never asserted here.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.support import REPO_ROOT
+
+pytestmark = pytest.mark.integration
+
+FIGURES = {"1", "2", "3a", "3b", "4", "4b", "5", "6", "7r", "7c"}
+
+
+@pytest.mark.timeout(150)
+def test_harness_reports_every_figure_when_run_on_the_tiny_preset(stack_env, tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "--size", "tiny", "--out", str(tmp_path)],
+        cwd=REPO_ROOT,
+        env={**os.environ, **stack_env},
+        capture_output=True,
+        text=True,
+        timeout=140,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    latest = tmp_path / "latest"
+    doc = json.loads((latest / "results.json").read_text())
+    table = (latest / "results.md").read_text()
+
+    assert not doc["errors"], doc["errors"]
+    assert {row["figure"] for row in doc["rows"]} >= FIGURES
+    for row in doc["rows"]:
+        assert row["subject"]["n"] >= 1 and row["baseline"]["n"] >= 1, row
+        assert row["ratio"] is not None, row
+    assert "| # | measure |" in table
+    assert table.count("\n| ") >= len(FIGURES)
