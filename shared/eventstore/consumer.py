@@ -56,16 +56,25 @@ class OffsetStore:
                     )
                 )
 
-    def first_time(self, conn: Connection, event_id: str) -> bool:
-        """Record event_id as processed; False if this group has seen it before."""
+    def claim_unseen(self, conn: Connection, event_ids: list[str]) -> set[str]:
+        """Record the ids this group has not processed yet and return them (one query each)."""
         p = self.processed
-        seen = conn.execute(
-            select(p.c.event_id).where((p.c.group_id == self.group_id) & (p.c.event_id == event_id))
-        ).first()
-        if seen:
-            return False
-        conn.execute(insert(p).values(group_id=self.group_id, event_id=event_id))
-        return True
+        wanted = set(event_ids)
+        if not wanted:
+            return set()
+        seen = set(
+            conn.execute(
+                select(p.c.event_id).where(
+                    (p.c.group_id == self.group_id) & p.c.event_id.in_(wanted)
+                )
+            ).scalars()
+        )
+        unseen = wanted - seen
+        if unseen:
+            conn.execute(
+                insert(p), [{"group_id": self.group_id, "event_id": e} for e in sorted(unseen)]
+            )
+        return unseen
 
 
 class _SeekToStoredOffsets(ConsumerRebalanceListener):
@@ -127,26 +136,32 @@ class ConsumerRunner:
             return 0
         try:
             with self.engine.begin() as conn:
-                next_offsets = {}
-                for tp, records in batches.items():
-                    for record in records:
-                        self._handle_record(conn, record)
-                    next_offsets[tp] = records[-1].offset + 1
-                self.offsets.save(conn, next_offsets)
+                envelopes = [
+                    envelope
+                    for records in batches.values()
+                    for envelope in map(self._decode_or_dead_letter, records)
+                    if envelope is not None
+                ]
+                unseen = self.offsets.claim_unseen(conn, [e.event_id for e in envelopes])
+                for envelope in envelopes:
+                    if envelope.event_id in unseen:
+                        unseen.discard(envelope.event_id)  # a repeat within this poll, too
+                        self.handler(conn, envelope)
+                self.offsets.save(
+                    conn, {tp: records[-1].offset + 1 for tp, records in batches.items()}
+                )
         except Exception:
             # Nothing of this batch was committed: go back and read it again.
             self.seek_to_stored(list(batches))
             raise
         return sum(len(records) for records in batches.values())
 
-    def _handle_record(self, conn: Connection, record) -> None:
+    def _decode_or_dead_letter(self, record) -> EventEnvelope | None:
         try:
-            envelope = self.registry.upcast(EventEnvelope.from_wire(record.value))
+            return self.registry.upcast(EventEnvelope.from_wire(record.value))
         except (ValueError, TypeError, ValidationError, EventSchemaError) as exc:
             self._send_to_dead_letter(record, exc)
-            return
-        if self.offsets.first_time(conn, envelope.event_id):
-            self.handler(conn, envelope)
+            return None
 
     def _send_to_dead_letter(self, record, exc: Exception) -> None:
         reason = getattr(exc, "messages", None) or str(exc)
