@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
 from dataclasses import dataclass
@@ -181,9 +182,14 @@ def to_payload(event: CaseEvent) -> dict[str, Any]:
     return {field.name: _encode(getattr(event, field.name)) for field in dataclasses.fields(event)}
 
 
+@functools.cache
+def _type_hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
 def from_payload(type_name: str, payload: dict[str, Any]) -> CaseEvent:
     cls = EVENT_TYPES[type_name]
-    hints = typing.get_type_hints(cls)
+    hints = _type_hints(cls)
     return cls(**{name: _decode(hints[name], value) for name, value in payload.items()})
 
 
