@@ -60,17 +60,39 @@ def open_case_command(payload: dict) -> handlers.OpenCase:
     )
 
 
-def make_intake_event_handler(fu: Followup):
-    def turn_intake_event_into_case_command(conn: Connection, event: EventEnvelope) -> None:
-        p = event.payload
+class IntakeEventHandler:
+    """The consumer's handler: intake event -> case command, in the runner's transaction.
+
+    Cases changed in the current transaction are collected; after_commit() puts their
+    views in the tracking cache (the runner calls it once a poll has committed),
+    after_rollback() forgets them. A transaction on a new connection starts afresh, so
+    callers without the hooks never refresh from a transaction that did not commit.
+    """
+
+    def __init__(self, fu: Followup):
+        self.fu = fu
+        self.touched: handlers.Touched = {}
+        self._conn: Connection | None = None
+
+    def __call__(self, conn: Connection, event: EventEnvelope) -> None:
+        if conn is not self._conn:
+            self.touched.clear()
+            self._conn = conn
+        fu, p, touched = self.fu, event.payload, self.touched
         if event.event_type == "AspirationRecorded":
-            handlers.open_case(fu, conn, open_case_command(p), event)
+            handlers.open_case(fu, conn, open_case_command(p), event, touched)
         elif event.event_type == "AspirationAmended":
             handlers.amend_from_intake(
-                fu, conn, str(p["aspiration_id"]), p["changes"], p.get("previous", {}), event
+                fu,
+                conn,
+                str(p["aspiration_id"]),
+                p["changes"],
+                p.get("previous", {}),
+                event,
+                touched,
             )
         elif event.event_type == "AspirationBacked":
-            handlers.back_from_intake(fu, conn, str(p["aspiration_id"]), p, event)
+            handlers.back_from_intake(fu, conn, str(p["aspiration_id"]), p, event, touched)
         elif event.event_type == "AspirationWithdrawn":
             handlers.withdraw_from_intake(
                 fu,
@@ -80,9 +102,19 @@ def make_intake_event_handler(fu: Followup):
                 p.get("duplicate_of"),
                 p.get("note", ""),
                 event,
+                touched,
             )
 
-    return turn_intake_event_into_case_command
+    def after_commit(self) -> None:
+        touched, self.touched, self._conn = self.touched, {}, None
+        handlers.refresh_cache(self.fu, touched)
+
+    def after_rollback(self) -> None:
+        self.touched, self._conn = {}, None
+
+
+def make_intake_event_handler(fu: Followup) -> IntakeEventHandler:
+    return IntakeEventHandler(fu)
 
 
 def reset_offsets(conn: Connection, group_id: str) -> int:

@@ -84,6 +84,10 @@ def _scope(who: Principal) -> str:
 # --- unit of work -----------------------------------------------------------------------
 
 
+# case id -> (tracking code, version, public view) of the last change in a transaction
+Touched = dict[str, tuple[str, int, dict]]
+
+
 @dataclass
 class _Work:
     """Cases changed in one transaction, refreshed in the tracking cache after commit."""
@@ -91,7 +95,7 @@ class _Work:
     fu: Followup
     conn: Connection
     causation: EventEnvelope | None = None
-    touched: dict[str, Case] | None = None
+    touched: Touched | None = None
 
     def load(self, case_id: str) -> Case:
         events = self.fu.store.read_stream(self.conn, case_id)
@@ -115,9 +119,9 @@ class _Work:
             for e in events
         ]
         stored = self.fu.store.append(self.conn, case.case_id, expected_version, new)
-        projections.project(self.conn, self.fu.rules, case, stored)
+        view = projections.project(self.conn, self.fu.rules, case, stored)
         if self.touched is not None:
-            self.touched[case.case_id] = case
+            self.touched[case.case_id] = (case.tracking_code, case.version, view)
         if case.parent_id and case.status == "closed":
             self._conclude_parent(case)
 
@@ -132,14 +136,22 @@ class _Work:
             self.save(parent, version, events)
 
 
-def _refresh_cache(fu: Followup, touched: dict[str, Case]) -> None:
-    for case in touched.values():
-        try:
-            fu.tracking.put(
-                case.tracking_code, case.version, projections.tracking_view(case, fu.rules)
-            )
-        except Exception:  # noqa: BLE001 - the cache is checked against the version anyway
-            log.warning("could not refresh tracking cache for %s", case.case_id, exc_info=True)
+def refresh_cache(fu: Followup, touched: Touched) -> None:
+    """Put the views of the cases changed by a committed transaction in the tracking cache.
+
+    Call only after the commit: a reader trusts a cached entry without asking the
+    database, and the cache's compare-and-set keeps an older version from winning.
+    """
+    if not touched:
+        return
+    try:
+        fu.tracking.put_many(list(touched.values()))
+    except Exception:  # noqa: BLE001 - the change is committed; never fail the caller
+        log.warning("could not refresh tracking cache for %s", sorted(touched), exc_info=True)
+        try:  # an entry left behind would be served until it expires: drop it instead
+            fu.tracking.forget([code for code, _, _ in touched.values()])
+        except Exception:  # noqa: BLE001
+            log.warning("could not drop tracking cache entries either", exc_info=True)
 
 
 def _run(
@@ -151,7 +163,7 @@ def _run(
     expected_version: int | None = None,
 ) -> Case:
     """Load, authorize, check the caller's version, decide, append and project; one commit."""
-    touched: dict[str, Case] = {}
+    touched: Touched = {}
     with fu.engine.begin() as conn:
         work = _Work(fu, conn, touched=touched)
         case = work.load(case_id)
@@ -160,7 +172,7 @@ def _run(
             raise ConcurrencyError(case_id, expected_version, case.version)
         version = case.version
         work.save(case, version, decide(case))
-    _refresh_cache(fu, touched)
+    refresh_cache(fu, touched)
     return case
 
 
@@ -316,7 +328,7 @@ def close(
 
 def split(fu, case_id, who, *, parts: list[dict], expected_version=None) -> list[Case]:
     """Split into one routed sub-case per part ({category, public_summary}); returns them."""
-    touched: dict[str, Case] = {}
+    touched: Touched = {}
     now = fu.clock()
     with fu.engine.begin() as conn:
         work = _Work(fu, conn, touched=touched)
@@ -338,7 +350,7 @@ def split(fu, case_id, who, *, parts: list[dict], expected_version=None) -> list
             events += child.route(fu.rules, now=now, actor=who.actor)
             work.save(child, 0, events)
             children.append(child)
-    _refresh_cache(fu, touched)
+    refresh_cache(fu, touched)
     return children
 
 
@@ -371,11 +383,15 @@ class OpenCase:
     meeting_id: str | None = None
 
 
-def open_case(fu: Followup, conn: Connection, command: OpenCase, cause: EventEnvelope) -> bool:
+def open_case(
+    fu: Followup,
+    conn: Connection,
+    command: OpenCase,
+    cause: EventEnvelope,
+    touched: Touched | None = None,
+) -> bool:
     """Open and auto-route the case of a recorded aspiration; False if it was already open."""
     stream = case_stream_id(command.aspiration_id)
-    if fu.store.stream_version(conn, stream) > 0:
-        return False
     now, actor = fu.clock(), "system:intake-consumer"
     case = Case()
     events = case.open(
@@ -404,15 +420,24 @@ def open_case(fu: Followup, conn: Connection, command: OpenCase, cause: EventEnv
             now=now,
             actor=actor,
         )
-    _Work(fu, conn, causation=cause).save(case, 0, events)
+    try:
+        # The append checks the stream is new before writing anything.
+        _Work(fu, conn, causation=cause, touched=touched).save(case, 0, events)
+    except ConcurrencyError:
+        return False
     return True
 
 
 def back_from_intake(
-    fu: Followup, conn: Connection, aspiration_id: str, backing: dict, cause
+    fu: Followup,
+    conn: Connection,
+    aspiration_id: str,
+    backing: dict,
+    cause,
+    touched: Touched | None = None,
 ) -> None:
     """Residents back an aspiration again: the case records it (once per backing id)."""
-    work = _Work(fu, conn, causation=cause)
+    work = _Work(fu, conn, causation=cause, touched=touched)
     case = _load_for_intake(work, aspiration_id)
     if case is None:
         return
@@ -430,10 +455,16 @@ def back_from_intake(
 
 
 def amend_from_intake(
-    fu: Followup, conn: Connection, aspiration_id: str, changes: dict, previous: dict, cause
+    fu: Followup,
+    conn: Connection,
+    aspiration_id: str,
+    changes: dict,
+    previous: dict,
+    cause,
+    touched: Touched | None = None,
 ) -> None:
     """Apply an intake amendment: category, description, public summary."""
-    work = _Work(fu, conn, causation=cause)
+    work = _Work(fu, conn, causation=cause, touched=touched)
     case = _load_for_intake(work, aspiration_id)
     if case is None:
         return
@@ -458,10 +489,17 @@ def amend_from_intake(
 
 
 def withdraw_from_intake(
-    fu: Followup, conn: Connection, aspiration_id: str, reason: str, duplicate_of, note, cause
+    fu: Followup,
+    conn: Connection,
+    aspiration_id: str,
+    reason: str,
+    duplicate_of,
+    note,
+    cause,
+    touched: Touched | None = None,
 ) -> None:
     """A withdrawn aspiration ends its case: as a duplicate (linked) or as withdrawn."""
-    work = _Work(fu, conn, causation=cause)
+    work = _Work(fu, conn, causation=cause, touched=touched)
     case = _load_for_intake(work, aspiration_id)
     if case is None:
         return
@@ -500,9 +538,14 @@ def load_case(fu: Followup, case_id: str) -> Case:
 # --- the deadline worker's commands ------------------------------------------------------
 
 
-def enforce_deadlines(fu: Followup, conn: Connection, case_id: str) -> list[CaseEvent]:
-    """Escalate each breached deadline once, and auto-close after the quiet period."""
-    work = _Work(fu, conn)
+def enforce_deadlines(
+    fu: Followup, conn: Connection, case_id: str, touched: Touched | None = None
+) -> list[CaseEvent]:
+    """Escalate each breached deadline once, and auto-close after the quiet period.
+
+    Changed cases land in `touched`; refresh their cache entries after the commit.
+    """
+    work = _Work(fu, conn, touched=touched)
     case = work.load(case_id)
     version, now = case.version, fu.clock()
     events = case.escalate_overdue(fu.rules, now=now, actor="system:deadline-worker")

@@ -87,18 +87,25 @@ def timeline_row(envelope: EventEnvelope) -> dict:
 
 def project(
     conn: Connection, rules: RoutingRules, case: Case, new: Iterable[EventEnvelope]
-) -> None:
-    """Bring the read models up to date with `case` after appending `new` to its stream."""
+) -> dict | None:
+    """Bring the read models up to date with `case` after appending `new` to its stream.
+
+    Returns the case's tracking view as written (None if there was nothing to project).
+    """
     new = list(new)
     if not new:
-        return
+        return None
     conn.execute(insert(case_timeline), [timeline_row(e) for e in new])
     row = case_row(case, rules, new[-1].recorded_at)
+    if new[0].stream_version == 1:  # the stream starts here: no row can exist yet
+        conn.execute(insert(cases).values(**row))
+        return row["public_view"]
     changed = conn.execute(
         update(cases).where(cases.c.case_id == case.case_id).values(**row)
     ).rowcount
     if not changed:
         conn.execute(insert(cases).values(**row))
+    return row["public_view"]
 
 
 def rebuild(conn: Connection, store: EventStore, rules: RoutingRules, batch: int = 1000) -> int:

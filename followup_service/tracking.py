@@ -32,20 +32,22 @@ def _valid_code(code: str) -> str:
 
 @bp.get("/track/<code>")
 def track(code: str):
-    """The public view, from Redis when the cached entry is of the case's current version."""
+    """The public view: from Redis on a hit, else from the read model (and then cached).
+
+    Every writer of a case (API commands, the intake consumer, the deadline worker) puts
+    the new view after its commit, so a cached entry is the case's latest committed one;
+    the cache's compare-and-set keeps this miss fill from overwriting a newer entry.
+    """
     code, fu = _valid_code(code), followup()
+    cached = fu.tracking.get(code)
+    if cached is not None:
+        return jsonify(cached)
     with fu.engine.connect() as conn:
-        version = conn.execute(
-            select(cases.c.version).where(cases.c.tracking_code == code)
-        ).scalar()
-        if version is None:
-            raise ApiError(404, "tracking code not found", tracking_code=code)
-        cached = fu.tracking.get(code)
-        if cached is not None and cached.get("version") == version:
-            return jsonify(cached)
         row = conn.execute(
             select(cases.c.version, cases.c.public_view).where(cases.c.tracking_code == code)
-        ).one()
+        ).one_or_none()
+    if row is None:
+        raise ApiError(404, "tracking code not found", tracking_code=code)
     fu.tracking.put(code, row.version, row.public_view)
     return jsonify(row.public_view)
 

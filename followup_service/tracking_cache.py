@@ -36,5 +36,23 @@ class TrackingCache:
         return json.loads(body) if body else None
 
     def put(self, tracking_code: str, version: int, view: dict) -> None:
-        body = json.dumps(view, separators=(",", ":"), sort_keys=True)
-        self._put(keys=[self.key(tracking_code)], args=[version, body, self.ttl])
+        self._put(keys=[self.key(tracking_code)], args=[version, _body(view), self.ttl])
+
+    def put_many(self, entries: list[tuple[str, int, dict]]) -> None:
+        """put() each (tracking code, version, view), in one round trip."""
+        if not entries:
+            return
+        pipe = self.redis.pipeline(transaction=False)
+        for tracking_code, version, view in entries:
+            self._put(
+                keys=[self.key(tracking_code)], args=[version, _body(view), self.ttl], client=pipe
+            )
+        pipe.execute()
+
+    def forget(self, tracking_codes: list[str]) -> None:
+        if tracking_codes:
+            self.redis.delete(*(self.key(code) for code in tracking_codes))
+
+
+def _body(view: dict) -> str:
+    return json.dumps(view, separators=(",", ":"), sort_keys=True)

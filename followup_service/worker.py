@@ -27,7 +27,7 @@ def sweep(fu: Followup, limit: int = 1000) -> int:
     """Handle every case whose next deadline has passed at fu.clock(); returns events written."""
     written, seen = 0, set()
     while len(seen) < limit:
-        now = fu.clock()
+        now, touched = fu.clock(), {}
         try:
             with fu.engine.begin() as conn:
                 query = (
@@ -43,9 +43,11 @@ def sweep(fu: Followup, limit: int = 1000) -> int:
                 if case_id is None:
                     return written
                 seen.add(case_id)
-                written += len(handlers.enforce_deadlines(fu, conn, case_id))
+                written += len(handlers.enforce_deadlines(fu, conn, case_id, touched))
         except ConcurrencyError:
             log.info("case %s changed while its deadline was handled; next sweep retries", case_id)
+            continue
+        handlers.refresh_cache(fu, touched)  # committed: readers trust the cache
     return written
 
 

@@ -38,7 +38,15 @@ def run_consumer(
     group_id,
     handler,
     stop,
+    *,
+    after_commit=None,
+    after_rollback=None,
 ) -> None:
+    """Consume `topics` with `handler` until stop is set.
+
+    after_commit/after_rollback default to the handler's own methods of those names,
+    if it has them (see ConsumerRunner).
+    """
     from shared.events import REGISTRY
     from shared.events.topics import dead_letter
     from shared.eventstore.consumer import ConsumerRunner
@@ -55,6 +63,8 @@ def run_consumer(
         group_id=group_id,
         handler=handler,
         dead_letter_producer=producer,
+        after_commit=after_commit or getattr(handler, "after_commit", None),
+        after_rollback=after_rollback or getattr(handler, "after_rollback", None),
     )
     try:
         runner.run(stop)

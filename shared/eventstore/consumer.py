@@ -5,6 +5,11 @@ offsets stored in ``consumer_offsets``. One poll's records are handled in one
 database transaction together with the new offsets and the ids of processed events,
 so a crash anywhere leaves either all of a batch's effects or none, and an event
 published twice (relay retry) takes effect once.
+
+Optional hooks run after a poll's transaction: ``after_commit()`` once it committed
+(e.g. to refresh caches of what the handler changed), ``after_rollback()`` when it did
+not (to forget what the handler collected). Neither takes arguments; their failures are
+logged, never retried, since the batch's outcome is already decided.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from shared.events.topics import dead_letter
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Connection, EventEnvelope], None]
+Hook = Callable[[], None]
 
 
 class OffsetStore:
@@ -101,9 +107,13 @@ class ConsumerRunner:
         handler: Handler,
         dead_letter_producer,
         max_records: int = 500,
+        after_commit: Hook | None = None,
+        after_rollback: Hook | None = None,
         **consumer_config,
     ):
         self.engine = engine
+        self.after_commit = after_commit
+        self.after_rollback = after_rollback
         self.registry = registry
         self.topics = topics
         self.handler = handler
@@ -152,9 +162,20 @@ class ConsumerRunner:
                 )
         except Exception:
             # Nothing of this batch was committed: go back and read it again.
+            self._call(self.after_rollback)
             self.seek_to_stored(list(batches))
             raise
+        self._call(self.after_commit)
         return sum(len(records) for records in batches.values())
+
+    @staticmethod
+    def _call(hook: Hook | None) -> None:
+        if hook is None:
+            return
+        try:
+            hook()
+        except Exception:
+            log.exception("consumer hook %r failed", hook)
 
     def _decode_or_dead_letter(self, record) -> EventEnvelope | None:
         try:

@@ -100,8 +100,10 @@ class Service:
 
     def record(self, envelope: EventEnvelope) -> str:
         """Hand an intake event to the consumer's handler in one transaction (no Kafka)."""
+        handler = make_intake_event_handler(self.fu)
         with self.fu.engine.begin() as conn:
-            make_intake_event_handler(self.fu)(conn, envelope)
+            handler(conn, envelope)
+        handler.after_commit()  # as the consumer runner does once the poll committed
         return f"case-{envelope.payload['aspiration_id']}"
 
     def open(self, category: str = "street_lighting", **kwargs) -> dict:

@@ -3,6 +3,12 @@
 import json
 
 import pytest
+from sqlalchemy import select
+
+from followup_service.tables import cases
+from followup_service.worker import sweep
+from tests.integration.followup.conftest import aspiration_recorded, intake_event
+from tests.support import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -39,8 +45,6 @@ def test_cache_refreshed_when_consumer_changes_the_case_outside_the_api(followup
     case = followup.open("other", summary="Sampah menumpuk")
     code = case["tracking_code"]
     assert followup.client.get(f"/api/v1/track/{code}").json["status"] == "routed"
-    from tests.integration.followup.conftest import intake_event
-
     aspiration_id = case["aspiration_id"]
     withdrawn = {
         "aspiration_id": aspiration_id,
@@ -51,6 +55,61 @@ def test_cache_refreshed_when_consumer_changes_the_case_outside_the_api(followup
     followup.record(intake_event("AspirationWithdrawn", 1, aspiration_id, withdrawn, seq=2))
 
     assert followup.client.get(f"/api/v1/track/{code}").json["outcome"] == "withdrawn"
+
+
+def _read_model_view(followup, code: str) -> dict:
+    with followup.fu.engine.connect() as conn:
+        return conn.execute(
+            select(cases.c.public_view).where(cases.c.tracking_code == code)
+        ).scalar_one()
+
+
+def test_cache_refreshed_when_kafka_consumer_changes_the_case(followup, pipeline):
+    recorded = aspiration_recorded("other", summary="Sampah menumpuk")
+    aspiration_id, code = recorded.payload["aspiration_id"], recorded.payload["tracking_code"]
+    pipeline(recorded)
+    first = wait_for(
+        lambda: followup.client.get(f"/api/v1/track/{code}").json.get("status"), what="case"
+    )
+    assert first == "routed"
+    assert followup.fu.tracking.get(code)["version"] == _read_model_view(followup, code)["version"]
+
+    withdrawn = {
+        "aspiration_id": aspiration_id,
+        "meeting_id": None,
+        "reason": "recorded_by_mistake",
+        "withdrawn_by": "bhabin",
+    }
+    pipeline(intake_event("AspirationWithdrawn", 1, aspiration_id, withdrawn, seq=2))
+    # The consumer refreshes the entry after its commit; nothing else would (TTL 300 s).
+    wait_for(
+        lambda: followup.client.get(f"/api/v1/track/{code}").json.get("outcome") == "withdrawn",
+        timeout=20,
+        what="the consumer to refresh the cached view",
+    )
+    assert followup.client.get(f"/api/v1/track/{code}").json == _read_model_view(followup, code)
+
+
+def test_cache_refreshed_when_deadline_worker_escalates_the_case(followup):
+    case = followup.open("street_lighting")
+    code = case["tracking_code"]
+    before = followup.client.get(f"/api/v1/track/{code}").json
+    followup.clock.advance(days=30)
+
+    assert sweep(followup.fu) > 0
+    tracked = followup.client.get(f"/api/v1/track/{code}").json
+    assert tracked["version"] > before["version"]
+    assert tracked == _read_model_view(followup, code)
+
+
+def test_older_view_never_overwrites_newer_cached_one(followup):
+    case = followup.open("street_lighting")
+    code = case["tracking_code"]
+    old = followup.client.get(f"/api/v1/track/{code}").json
+    followup.post(case["id"], "acknowledge", followup.liaison("dishub-kab-serang"))
+    followup.fu.tracking.put(code, old["version"], old)  # a slow reader's late miss fill
+
+    assert followup.client.get(f"/api/v1/track/{code}").json["status"] != old["status"]
 
 
 def test_sensitive_case_absent_from_public_lists_and_details_when_tawuran_tip(followup):
@@ -92,3 +151,20 @@ def test_community_dispute_reopens_case_and_is_rate_limited_when_repeated(follow
     assert limited.status_code == 429 and limited.json["retry_after"] > 0
     tracked = followup.client.get(f"/api/v1/track/{case['tracking_code']}").json
     assert tracked["timeline"][-2]["en"] == "Resolution disputed by residents"
+
+
+def test_no_cache_entry_for_a_case_whose_transaction_rolled_back(followup):
+    from followup_service.consumers import make_intake_event_handler
+
+    handler = make_intake_event_handler(followup.fu)
+    lost, kept = aspiration_recorded(), aspiration_recorded()
+    with pytest.raises(RuntimeError), followup.fu.engine.begin() as conn:
+        handler(conn, lost)
+        raise RuntimeError("poll failed")  # the runner would call after_rollback; a caller may not
+    with followup.fu.engine.begin() as conn:
+        handler(conn, kept)
+    handler.after_commit()
+
+    assert followup.fu.tracking.get(lost.payload["tracking_code"]) is None
+    assert followup.fu.tracking.get(kept.payload["tracking_code"])["status"] == "routed"
+    assert followup.client.get(f"/api/v1/track/{lost.payload['tracking_code']}").status_code == 404
