@@ -11,7 +11,6 @@ from sqlalchemy import Engine
 
 import shared.events.case  # noqa: F401 - registers the case event schemas
 import shared.events.intake  # noqa: F401 - registers the intake event schemas it consumes
-from followup_service import event_schemas  # noqa: F401 - case events not yet in shared/
 from followup_service.domain.routing import RoutingRules
 from followup_service.rules import load_routing_rules
 from followup_service.tables import metadata

@@ -157,3 +157,12 @@ class CaseAmendedV1(CaseEventSchema):
 @REGISTRY.event("CaseWithdrawn", version=1)
 class CaseWithdrawnV1(CaseEventSchema):
     reason = fields.String(required=True)
+
+
+@REGISTRY.event("CaseBacked", version=1)
+class CaseBackedV1(CaseEventSchema):
+    backing_id = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    count = fields.Integer(required=True, validate=validate.Range(min=0))
+    total_count = fields.Integer(required=True, validate=validate.Range(min=0))
+    groups = fields.List(fields.String(validate=validate.Length(min=1, max=200)), load_default=list)
+    meeting_id = fields.String(load_default=None, allow_none=True)

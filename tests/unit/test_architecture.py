@@ -31,8 +31,8 @@ def test_domain_imports_only_stdlib_and_itself(service):
     for path in _files(service, "domain"):
         for name in _imports(path):
             top = name.split(".")[0]
-            assert top in STDLIB or top in allowed_third_party or name.startswith(
-                f"{service}.domain"
+            assert (
+                top in STDLIB or top in allowed_third_party or name.startswith(f"{service}.domain")
             ), f"{path.relative_to(ROOT)} imports {name}"
 
 

@@ -2,7 +2,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-import followup_service.event_schemas  # noqa: F401 - registers the case event schemas
+import shared.events.case  # noqa: F401 - registers the case event schemas
 from followup_service.consumers import area_of, region_slug
 from followup_service.domain.deadlines import JAKARTA, next_deadline
 from followup_service.domain.events import (
