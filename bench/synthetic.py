@@ -9,7 +9,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 
 from shared.events import REGISTRY, EventEnvelope
-from shared.tracking_code import ALPHABET, _check_char
+from shared.tracking_code import ALPHABET, check_char
 
 CATEGORY = "street_lighting"
 KELURAHAN = ("Cikande", "Kragilan", "Ciruas", "Kibin", "Serang", "Walantaka")
@@ -21,7 +21,7 @@ def tracking_code(n: int) -> str:
     for _ in range(5):
         n, digit = divmod(n, len(ALPHABET))
         body += ALPHABET[digit]
-    return f"KA-{body[:4]}-{body[4]}{_check_char(body)}"
+    return f"KA-{body[:4]}-{body[4]}{check_char(body)}"
 
 
 def _fit(event_type: str, candidate: dict) -> dict:
@@ -30,7 +30,7 @@ def _fit(event_type: str, candidate: dict) -> dict:
     import shared.events.intake  # noqa: F401
 
     version = REGISTRY.latest_version(event_type)
-    schema = REGISTRY._schemas[(event_type, version)]
+    schema = REGISTRY.schema(event_type, version)
     payload = {k: v for k, v in candidate.items() if k in schema.fields}
     REGISTRY.validate(event_type, version, payload)  # raises EventSchemaError with the fields
     return payload

@@ -14,14 +14,15 @@ ALPHABET = "34679ACDEFGHJKMNPQRTVWXY"
 _CODE_RE = re.compile(rf"^KA-([{ALPHABET}]{{4}})-([{ALPHABET}]{{2}})$")
 
 
-def _check_char(body: str) -> str:
+def check_char(body: str) -> str:
+    """The check character for a 5-character code body."""
     total = sum((i + 1) * ALPHABET.index(ch) for i, ch in enumerate(body))
     return ALPHABET[total % len(ALPHABET)]
 
 
 def new_tracking_code() -> str:
     body = "".join(secrets.choice(ALPHABET) for _ in range(5))
-    return f"KA-{body[:4]}-{body[4]}{_check_char(body)}"
+    return f"KA-{body[:4]}-{body[4]}{check_char(body)}"
 
 
 def normalize(code: str) -> str:
@@ -37,4 +38,4 @@ def is_valid(code: str) -> bool:
     if not match:
         return False
     body = match.group(1) + match.group(2)[0]
-    return _check_char(body) == match.group(2)[1]
+    return check_char(body) == match.group(2)[1]

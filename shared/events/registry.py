@@ -53,6 +53,10 @@ class EventRegistry:
             raise EventSchemaError(event_type, None, {"event_type": ["Unknown event type."]})
         return self._latest[event_type]
 
+    def schema(self, event_type: str, version: int) -> Schema:
+        """The registered schema of one event version (KeyError if unknown)."""
+        return self._schemas[(event_type, version)]
+
     def known_types(self) -> list[str]:
         return sorted(self._latest)
 
