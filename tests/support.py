@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
 import time
 import uuid
+from contextlib import contextmanager
 
 from kafka import KafkaConsumer
 
@@ -78,3 +80,43 @@ def _register_probe_event() -> None:
 
 
 _register_probe_event()
+
+
+@contextmanager
+def pipeline_running(intake_app, followup_app):
+    """The intake relay and the follow-up consumer in threads, wired as run.sh wires them."""
+    from followup_service.cli import consumer_group
+    from followup_service.consumers import make_intake_event_handler
+    from followup_service.tables import metadata as followup_metadata
+    from intake_service.tables import metadata as intake_metadata
+    from shared.events.topics import INTAKE_EVENTS
+    from shared.processes import run_consumer, run_relay
+
+    intake, followup = intake_app.extensions["intake"], followup_app.extensions["followup"]
+    topic = intake.settings.topic(INTAKE_EVENTS)
+    stop = threading.Event()
+    threads = [
+        threading.Thread(
+            target=run_relay, args=(intake.settings, intake.engine, intake_metadata, topic, stop)
+        ),
+        threading.Thread(
+            target=run_consumer,
+            args=(
+                followup.settings,
+                followup.engine,
+                followup_metadata,
+                [topic],
+                consumer_group(followup.settings),
+                make_intake_event_handler(followup),
+                stop,
+            ),
+        ),
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)

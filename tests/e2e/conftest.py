@@ -11,16 +11,10 @@ import pytest
 from werkzeug.serving import make_server
 
 from followup_service.app import create_app as create_followup
-from followup_service.cli import CONSUMER_GROUP
-from followup_service.consumers import make_intake_event_handler
-from followup_service.tables import metadata as followup_metadata
 from intake_service.app import create_app as create_intake
-from intake_service.tables import metadata as intake_metadata
 from shared.auth import Tokens
-from shared.events.topics import INTAKE_EVENTS
-from shared.processes import run_consumer, run_relay
 from tests.conftest import _service_settings
-from tests.support import REPO_ROOT
+from tests.support import REPO_ROOT, pipeline_running
 
 SCREENSHOTS = os.path.join(REPO_ROOT, "test-artifacts", "screenshots")
 CHROMIUM = "/usr/bin/chromium"
@@ -78,47 +72,18 @@ def live_stack(create_database, stack_env):
     # Cookies marked Secure are kept by Chromium on http://127.0.0.1 (a trustworthy origin).
     servers = [_Server(intake_app), _Server(followup_app)]
     intake_app.config["TRACKING_BASE_URL"] = servers[1].url
-    followup = followup_app.extensions["followup"]
-    stop = threading.Event()
-    topic = intake_settings.topic(INTAKE_EVENTS)
-    workers = [
-        threading.Thread(
-            target=run_relay,
-            args=(
-                intake_settings,
-                intake_app.extensions["intake"].engine,
-                intake_metadata,
-                topic,
-                stop,
-            ),
-        ),
-        threading.Thread(
-            target=run_consumer,
-            args=(
-                followup_settings,
-                followup.engine,
-                followup_metadata,
-                [topic],
-                f"{followup_settings.topic_prefix}.{CONSUMER_GROUP}",
-                make_intake_event_handler(followup),
-                stop,
-            ),
-        ),
-    ]
-    for thread in [*servers, *workers]:
-        thread.start()
-    yield LiveStack(
-        intake_url=servers[0].url,
-        followup_url=servers[1].url,
-        intake_app=intake_app,
-        followup_app=followup_app,
-        tokens=Tokens(intake_settings.jwt_secret, intake_settings.jwt_issuer),
-    )
-    stop.set()
+    for server in servers:
+        server.start()
+    with pipeline_running(intake_app, followup_app):
+        yield LiveStack(
+            intake_url=servers[0].url,
+            followup_url=servers[1].url,
+            intake_app=intake_app,
+            followup_app=followup_app,
+            tokens=Tokens(intake_settings.jwt_secret, intake_settings.jwt_issuer),
+        )
     for server in servers:
         server.stop()
-    for thread in workers:
-        thread.join(timeout=30)
 
 
 @pytest.fixture(scope="session")

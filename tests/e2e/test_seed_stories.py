@@ -18,16 +18,11 @@ from sqlalchemy import select
 
 from followup_service.app import create_app as create_followup
 from followup_service.bootstrap import bootstrap
-from followup_service.cli import consumer_group
-from followup_service.consumers import make_intake_event_handler
 from followup_service.domain.deadlines import JAKARTA
 from followup_service.tables import metadata as followup_metadata
 from followup_service.worker import run_worker
 from intake_service.app import create_app as create_intake
-from intake_service.tables import metadata as intake_metadata
-from shared.events.topics import INTAKE_EVENTS
-from shared.processes import run_consumer, run_relay
-from tests.support import REPO_ROOT, wait_for
+from tests.support import REPO_ROOT, pipeline_running, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
@@ -116,34 +111,11 @@ def stack(make_settings):
     intake_settings = make_settings("intake")
     followup_settings = make_settings("followup", topic_prefix=intake_settings.topic_prefix)
     intake_app, followup_app = create_intake(intake_settings), create_followup(followup_settings)
-    intake, fu = intake_app.extensions["intake"], followup_app.extensions["followup"]
+    fu = followup_app.extensions["followup"]
     clock = Clock(datetime(2026, 2, 5, 9, 0, tzinfo=JAKARTA))  # the morning after seed 000
     fu.clock = clock
-    stop = threading.Event()
-    topic = intake_settings.topic(INTAKE_EVENTS)
-    threads = [
-        threading.Thread(
-            target=run_relay, args=(intake_settings, intake.engine, intake_metadata, topic, stop)
-        ),
-        threading.Thread(
-            target=run_consumer,
-            args=(
-                followup_settings,
-                fu.engine,
-                followup_metadata,
-                [topic],
-                consumer_group(followup_settings),
-                make_intake_event_handler(fu),
-                stop,
-            ),
-        ),
-    ]
-    for thread in threads:
-        thread.start()
-    yield Stack(intake_app, followup_app, clock)
-    stop.set()
-    for thread in threads:
-        thread.join(timeout=30)
+    with pipeline_running(intake_app, followup_app):
+        yield Stack(intake_app, followup_app, clock)
 
 
 def _escalations(stack: Stack, case_id: str) -> list[dict]:

@@ -1,19 +1,12 @@
 """The vertical slice: HTTP in at intake, through Kafka, a case out at follow-up."""
 
-import threading
-
 import pytest
 from sqlalchemy import func, select
 
 from followup_service.app import create_app as create_followup
-from followup_service.cli import CONSUMER_GROUP
-from followup_service.consumers import make_intake_event_handler
-from followup_service.tables import metadata as followup_metadata
 from intake_service.app import create_app as create_intake
 from intake_service.tables import metadata as intake_metadata
-from shared.events.topics import INTAKE_EVENTS
-from shared.processes import run_consumer, run_relay
-from tests.support import wait_for
+from tests.support import pipeline_running, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -32,35 +25,11 @@ def stack(make_settings):
     followup_settings = make_settings("followup", topic_prefix=intake_settings.topic_prefix)
     intake_app, followup_app = create_intake(intake_settings), create_followup(followup_settings)
     intake = intake_app.extensions["intake"]
-    followup = followup_app.extensions["followup"]
-    stop = threading.Event()
-    topic = intake_settings.topic(INTAKE_EVENTS)
-    threads = [
-        threading.Thread(
-            target=run_relay, args=(intake_settings, intake.engine, intake_metadata, topic, stop)
-        ),
-        threading.Thread(
-            target=run_consumer,
-            args=(
-                followup_settings,
-                followup.engine,
-                followup_metadata,
-                [topic],
-                f"{followup_settings.topic_prefix}.{CONSUMER_GROUP}",
-                make_intake_event_handler(followup),
-                stop,
-            ),
-        ),
-    ]
-    for t in threads:
-        t.start()
     token = intake_app.extensions["tokens"].issue("budi", "officer", unit="Polsek Cikande")
     intake_client = intake_app.test_client()
     intake_client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
-    yield intake_client, followup_app.test_client(), intake
-    stop.set()
-    for t in threads:
-        t.join(timeout=30)
+    with pipeline_running(intake_app, followup_app):
+        yield intake_client, followup_app.test_client(), intake
 
 
 def test_case_is_readable_at_followup_when_an_aspiration_is_posted_at_intake(stack):
