@@ -20,14 +20,17 @@ from followup_service.domain.case import (
     Case,
     IllegalTransitionError,
     InvalidCommandError,
+    is_overdue,
 )
-from followup_service.domain.deadlines import JAKARTA, next_deadline
+from followup_service.domain.deadlines import next_deadline
 from followup_service.domain.routing import RoutingRulesError
 from followup_service.domain.visibility import Viewer, may_see_details
 from followup_service.projections import tracking_view
 from followup_service.tables import case_timeline, cases
 from shared.auth import ForbiddenError, Principal
 from shared.eventstore.store import ConcurrencyError
+from shared.timeutil import JAKARTA
+from shared.timeutil import utc_iso as _iso
 from shared.web import ApiError, json_body
 from shared.web_auth import current_principal, require_role
 
@@ -90,14 +93,6 @@ class CaseQuery(Schema):
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 
-def _iso(value) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def _is_overdue(status: str, due, now: datetime) -> bool:
-    return status in WITH_AGENCY and due is not None and due <= now
-
-
 def list_item(row, now: datetime) -> dict:
     return {
         "id": row.case_id,
@@ -114,7 +109,7 @@ def list_item(row, now: datetime) -> dict:
         "sensitive": row.sensitive,
         "public_summary": row.public_summary,
         "next_deadline_at": _iso(row.next_deadline_at),
-        "overdue": _is_overdue(row.status, row.next_deadline_at, now),
+        "overdue": is_overdue(row.status, row.next_deadline_at, now),
         "escalations": row.escalations,
         "opened_at": _iso(row.opened_at),
         "updated_at": _iso(row.updated_at),
@@ -216,7 +211,7 @@ def case_detail(case: Case, conn) -> dict:
         "sub_case_ids": list(case.sub_case_ids),
         "close_reason": case.close_reason,
         "next_deadline_at": _iso(due),
-        "overdue": _is_overdue(case.status, due, now),
+        "overdue": is_overdue(case.status, due, now),
         "allowed_actions": case.allowed_actions(),
         "public_timeline": public["timeline"],
         "timeline": [

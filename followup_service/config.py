@@ -1,7 +1,7 @@
 """Follow-up settings: FOLLOWUP_* environment variables beat the shared ones beat defaults."""
 
-from shared.config import Settings, sqlite_default
+from shared.config import Settings, local_postgres_default
 
 
 def load_settings(**overrides) -> Settings:
-    return Settings.from_env("followup", sqlite_default("followup"), **overrides)
+    return Settings.from_env("followup", local_postgres_default("followup"), **overrides)

@@ -11,26 +11,15 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, func, select
 
-from followup_service.domain.case import OPEN_STATUSES, WITH_AGENCY
+from followup_service.domain.case import OPEN_STATUSES, is_overdue
 from followup_service.tables import case_timeline, cases
+from shared.timeutil import utc_iso
 
 UNASSIGNED = "unassigned"  # the agency key of open cases in triage or split
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes (stored in UTC); PostgreSQL aware ones."""
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
-
-
-def is_overdue(status: str, next_deadline_at: datetime | None, now: datetime) -> bool:
-    due = _aware(next_deadline_at)
-    return status in WITH_AGENCY and due is not None and due <= now
 
 
 def open_and_overdue(conn: Connection, now: datetime) -> dict:
@@ -89,7 +78,7 @@ def median_hours(conn: Connection) -> dict:
     ).all()
     at: dict[str, dict[str, datetime]] = defaultdict(dict)
     for row in firsts:
-        at[row.case_id][row.event_type] = _aware(row.at)
+        at[row.case_id][row.event_type] = row.at
     durations: dict[str, list[float]] = {"CaseAcknowledged": [], "CaseResolved": []}
     for marks in at.values():
         opened = marks.get("CaseOpened")
@@ -128,7 +117,7 @@ def oldest_open(conn: Connection, now: datetime, limit: int = 10) -> list[dict]:
     ).all()
     items = []
     for row in rows:
-        age: timedelta = now - _aware(row.opened_at)
+        age: timedelta = now - row.opened_at
         items.append(
             {
                 "id": row.case_id,
@@ -138,7 +127,7 @@ def oldest_open(conn: Connection, now: datetime, limit: int = 10) -> list[dict]:
                 "agency": (
                     {"id": row.agency_id, "name": row.agency_name} if row.agency_id else None
                 ),
-                "opened_at": _aware(row.opened_at).isoformat(),
+                "opened_at": utc_iso(row.opened_at),
                 "age_hours": round(age.total_seconds() / 3600, 2),
                 "age_days": round(age.total_seconds() / 86400, 2),
                 "overdue": is_overdue(row.status, row.next_deadline_at, now),
@@ -150,7 +139,7 @@ def oldest_open(conn: Connection, now: datetime, limit: int = 10) -> list[dict]:
 def supervisor_stats(conn: Connection, now: datetime, oldest: int = 10) -> dict:
     """Everything `GET /api/v1/stats` answers, computed at `now`."""
     return {
-        "as_of": now.isoformat(),
+        "as_of": utc_iso(now),
         **open_and_overdue(conn, now),
         **median_hours(conn),
         "oldest_open": oldest_open(conn, now, oldest),

@@ -45,6 +45,10 @@ def load_demo(intake_url: str, followup_url: str, token: str) -> list[tuple[str,
     codes = []
     for meeting in meetings:
         headers = {"Authorization": f"Bearer {token}"}
+        stored = _stored_codes(intake_url, meeting, headers)
+        if stored is not None:  # loaded by an earlier run (run.sh keeps its data)
+            codes.extend(stored)
+            continue
         body = {k: v for k, v in meeting.items() if k != "aspirations"}
         status, answer = _request(
             "POST", f"{intake_url}/api/v1/meetings", body,
@@ -69,3 +73,14 @@ def load_demo(intake_url: str, followup_url: str, token: str) -> list[tuple[str,
                 raise TimeoutError(f"{code} never reached the follow-up service")
             time.sleep(0.2)
     return codes
+
+
+def _stored_codes(intake_url: str, meeting: dict, headers: dict) -> list[tuple[str, str]] | None:
+    """(summary, code) of a demo meeting already in intake, or None when it is not there."""
+    status, answer = _request("GET", f"{intake_url}/api/v1/meetings/{meeting['id']}", None, headers)
+    if status == 404:
+        return None
+    if status != 200:
+        raise RuntimeError(f"demo meeting lookup failed: {status} {answer}")
+    by_id = {item["id"]: item["tracking_code"] for item in answer.get("aspirations", [])}
+    return [(a["summary"], by_id[a["id"]]) for a in meeting["aspirations"] if a["id"] in by_id]

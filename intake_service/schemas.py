@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from flask import current_app
 from marshmallow import (
     Schema,
@@ -22,8 +20,8 @@ from shared.events.intake import (
     Place,
 )
 from shared.taxonomy import load_categories
+from shared.timeutil import JAKARTA, UtcDateTime
 
-JAKARTA = ZoneInfo("Asia/Jakarta")
 NAME = validate.Length(min=1, max=200)
 
 
@@ -219,8 +217,8 @@ class AspirationOut(Schema):
     backing_count = fields.Integer()
     backing_groups = fields.List(fields.String())
     attachments = fields.List(fields.Nested(Attachment))
-    raised_at = fields.AwareDateTime(allow_none=True)
-    recorded_at = fields.AwareDateTime()
+    raised_at = UtcDateTime(allow_none=True)
+    recorded_at = UtcDateTime()
     amendments = fields.Integer()
     withdrawal = fields.Dict(allow_none=True)
     raised_by = fields.Nested(
@@ -234,7 +232,7 @@ class AspirationOut(Schema):
 class MeetingOut(Schema):
     id = fields.UUID(required=True)
     kind = fields.String(required=True)
-    held_at = fields.AwareDateTime(required=True)
+    held_at = UtcDateTime(required=True)
     unit = fields.String(required=True)
     place = fields.Nested(Place)
     host_officer = fields.String()
@@ -242,7 +240,7 @@ class MeetingOut(Schema):
     attendee_count = fields.Integer(allow_none=True)
     notes = fields.String()
     aspiration_count = fields.Integer()
-    recorded_at = fields.AwareDateTime()
+    recorded_at = UtcDateTime()
     aspirations = fields.List(fields.Nested(AspirationOut))
 
 
@@ -266,7 +264,7 @@ class CandidatesOut(Schema):
 
 class HistoryEntry(Schema):
     event_type = fields.String(required=True)
-    occurred_at = fields.AwareDateTime(required=True)
+    occurred_at = UtcDateTime(required=True)
     actor = fields.String(allow_none=True)
     payload = fields.Dict(required=True)
 

@@ -1,41 +1,97 @@
 #!/usr/bin/env bash
-# Runs the whole system on its embedded default: Kafka and Redis from deploy/,
-# SQLite databases under .local/, both APIs, both outbox relays, the consumer and
-# the deadline worker; loads demo data from the field reports and prints the URLs.
-# Ctrl-C stops everything.
+# Runs the whole system as it runs in production, on this machine: PostgreSQL, Kafka
+# and Redis from deploy/, both APIs under gunicorn, both outbox relays, the follow-up
+# consumer and the deadline worker; loads the demo data from the field reports and
+# prints the pages, the demo sign-ins and where the logs are. Ctrl-C stops everything.
+#
+#   scripts/run.sh            keep the data of the last run (.local/pg, .local/kafka-data-*)
+#   scripts/run.sh --fresh    start over with empty databases and topics
+#
+# Ports (env): INTAKE_PORT 8001, FOLLOWUP_PORT 8002, KAFKA_PORT 19092,
+# KAFKA_CONTROLLER_PORT (KAFKA_PORT+1), PG_PORT 15432, REDIS_PORT 16379.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
+
+FRESH=0
+for arg in "$@"; do
+  case $arg in
+    --fresh) FRESH=1 ;;
+    *) echo "usage: $0 [--fresh]" >&2; exit 2 ;;
+  esac
+done
+
 "$ROOT/scripts/install.sh"
 VENV="$ROOT/.local/venv/bin"
+export KAWAL_ENV=development   # the built-in signing secret is for this machine only
 export INTAKE_PORT="${INTAKE_PORT:-8001}" FOLLOWUP_PORT="${FOLLOWUP_PORT:-8002}"
-export KAFKA_PORT="${KAFKA_PORT:-19092}" REDIS_PORT="${REDIS_PORT:-16379}"
+export KAFKA_PORT="${KAFKA_PORT:-19092}" REDIS_PORT="${REDIS_PORT:-16379}" PG_PORT="${PG_PORT:-15432}"
+export KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}"
 export KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:$KAFKA_PORT" REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
+export KAFKA_DATA_DIR="${KAFKA_DATA_DIR:-$ROOT/.local/kafka-data-$KAFKA_PORT}"
+export PG_DATA_DIR="${PG_DATA_DIR:-$ROOT/.local/pg-$PG_PORT}"
+export INTAKE_DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:$PG_PORT/kawal_intake"
+export FOLLOWUP_DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:$PG_PORT/kawal_followup"
 LOGS="$ROOT/.local/run-logs"
 mkdir -p "$LOGS"
+: >"$LOGS/stack.log"
+
+# PostgreSQL runs as the postgres user, which must be able to reach its data folder.
+if (( EUID == 0 )) && ! runuser -u postgres -- test -x "$(dirname "$PG_DATA_DIR")"; then
+  PG_DATA_DIR="/var/tmp/kawal-aspirasi-pg-$(echo "$ROOT" | sha256sum | cut -c1-8)-$PG_PORT"
+  export PG_DATA_DIR
+fi
+
+say() { echo "run: $*" >&2; }
+# quietly LOGNAME CMD...: run CMD with its output in the log; show the log's tail if it fails.
+quietly() {
+  local log="$LOGS/$1.log"; shift
+  "$@" >>"$log" 2>&1 || { tail -n 40 "$log" >&2; say "failed: $* (log: $log)"; return 1; }
+}
 
 pids=()
 stop_all() {
   trap - INT TERM EXIT
-  echo; echo "stopping..." >&2
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  deploy/kafka/kafka.sh stop || true
-  deploy/redis/redis.sh stop || true
+  echo >&2; say "stopping..."
+  local pid
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  deploy/kafka/kafka.sh stop >>"$LOGS/stack.log" 2>&1 || true
+  deploy/redis/redis.sh stop >>"$LOGS/stack.log" 2>&1 || true
+  deploy/postgres/pg.sh stop >>"$LOGS/stack.log" 2>&1 || true
+  say "stopped"
   exit 0
 }
 trap stop_all INT TERM EXIT
 
-deploy/kafka/kafka.sh start
-deploy/redis/redis.sh start
-"$VENV/python" -m intake_service.cli migrate
-"$VENV/python" -m followup_service.cli migrate
+if (( FRESH )); then
+  say "--fresh: removing the data of earlier runs"
+  deploy/kafka/kafka.sh stop >>"$LOGS/stack.log" 2>&1 || true
+  deploy/postgres/pg.sh stop >>"$LOGS/stack.log" 2>&1 || true
+  deploy/redis/redis.sh stop >>"$LOGS/stack.log" 2>&1 || true
+  rm -rf "$PG_DATA_DIR" "$KAFKA_DATA_DIR"
+fi
+
+say "starting PostgreSQL, Kafka and Redis (log: $LOGS/stack.log)"
+quietly stack deploy/postgres/pg.sh start &
+pg_job=$!
+quietly stack deploy/kafka/kafka.sh start &
+kafka_job=$!
+quietly stack deploy/redis/redis.sh start
+wait "$pg_job"
+wait "$kafka_job"
+quietly stack deploy/postgres/pg.sh createdb kawal_intake kawal_followup
+
+say "migrating both databases (log: $LOGS/migrate.log)"
+quietly migrate "$VENV/python" -m intake_service.cli migrate
+quietly migrate "$VENV/python" -m followup_service.cli migrate
 
 start() {  # start NAME COMMAND...: run in the background, log to .local/run-logs/NAME.log
   local name=$1; shift
   "$@" >"$LOGS/$name.log" 2>&1 &
   pids+=($!)
 }
+say "starting both APIs, both relays, the consumer and the deadline worker"
 start intake-api "$VENV/gunicorn" -b "127.0.0.1:$INTAKE_PORT" -w 2 --threads 4 \
   "intake_service.app:create_app()"
 start followup-api "$VENV/gunicorn" -b "127.0.0.1:$FOLLOWUP_PORT" -w 2 --threads 4 \
@@ -45,16 +101,36 @@ start followup-consumer "$VENV/python" -m followup_service.cli consumer
 start followup-relay "$VENV/python" -m followup_service.cli relay
 start followup-worker "$VENV/python" -m followup_service.cli worker
 
-"$VENV/python" -m intake_service.cli demo --intake-url "http://127.0.0.1:$INTAKE_PORT" \
-  --followup-url "http://127.0.0.1:$FOLLOWUP_PORT"
+INTAKE="http://127.0.0.1:$INTAKE_PORT" FOLLOWUP="http://127.0.0.1:$FOLLOWUP_PORT"
+say "loading the demo meetings (log: $LOGS/demo.log)"
+quietly demo "$VENV/python" -m intake_service.cli demo --intake-url "$INTAKE" --followup-url "$FOLLOWUP"
+code=$(grep -oE "KA-[A-Z0-9]{4}-[A-Z0-9]{2}" "$LOGS/demo.log" | head -n1)
+SIGNIN="$ROOT/.local/run/sign-in.txt"
+quietly demo "$VENV/python" scripts/demo_sign_in.py --followup-url "$FOLLOWUP" --out "$SIGNIN"
 
 cat <<MSG
 
-Kawal Aspirasi is running (logs in .local/run-logs/):
-  intake API     http://127.0.0.1:$INTAKE_PORT/api/v1/aspirations
-  follow-up API  http://127.0.0.1:$FOLLOWUP_PORT/api/v1/track/<tracking code>
-  health         http://127.0.0.1:$INTAKE_PORT/readyz  http://127.0.0.1:$FOLLOWUP_PORT/readyz
+Kawal Aspirasi is running.
+
+  Residents (no login)
+    track a case          $FOLLOWUP/lacak/$code    (any code from $LOGS/demo.log)
+    Open311 discovery     $FOLLOWUP/open311/v2/discovery.json
+  Officers
+    log a meeting         $INTAKE/catat
+  Agency liaisons
+    worklist              $FOLLOWUP/kerja
+  Supervisors
+    dashboard             $FOLLOWUP/dasbor
+    report-back           $FOLLOWUP/laporan
+  APIs (OpenAPI)          $INTAKE/openapi.json   $FOLLOWUP/openapi.json
+  Health                  $INTAKE/readyz   $FOLLOWUP/readyz
+
+  Sign in at /masuk on either service with a demo token for each role
+  (officer, liaison, supervisor, admin): $SIGNIN
+
+  Logs: $LOGS/ (one file per process). Data is kept between runs; --fresh starts over.
 Press Ctrl-C to stop.
 MSG
-wait -n "${pids[@]}" || true
-echo "a process exited; see .local/run-logs/" >&2
+set +e
+wait -n "${pids[@]}"
+say "a process exited; see $LOGS/"

@@ -53,6 +53,7 @@ class Settings:
         return ":".join((self.redis_key_prefix, *parts))
 
 
-def sqlite_default(name: str) -> str:
-    os.makedirs(LOCAL_DIR, exist_ok=True)
-    return f"sqlite:///{os.path.join(LOCAL_DIR, name)}.db"
+def local_postgres_default(service_name: str) -> str:
+    """The database scripts/run.sh creates for a service on the local server of deploy/."""
+    port = os.environ.get("PG_PORT", "15432")
+    return f"postgresql+psycopg://postgres@127.0.0.1:{port}/kawal_{service_name}"

@@ -1,32 +1,24 @@
-"""Engine construction: PostgreSQL in production and tests, SQLite for the embedded default."""
+"""Engine construction. PostgreSQL is the one engine: production, run.sh and the tests."""
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.engine import make_url
+
+
+class UnsupportedDatabase(ValueError):
+    """The URL names an engine the services do not run on."""
 
 
 def make_engine(url: str, **kwargs) -> Engine:
-    if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
-
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record):
-            cursor = dbapi_conn.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
-            cursor.close()
-
-        # pysqlite's own transaction handling breaks SAVEPOINT; let SQLAlchemy drive BEGIN.
-        @event.listens_for(engine, "connect")
-        def _no_pysqlite_begin(dbapi_conn, _record):
-            dbapi_conn.isolation_level = None
-
-        @event.listens_for(engine, "begin")
-        def _begin_immediate(conn):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-        return engine
+    backend = make_url(url).get_backend_name()
+    if backend != "postgresql":
+        raise UnsupportedDatabase(
+            f"database URL {make_url(url).render_as_string()!r} is {backend}; the services run on "
+            "PostgreSQL only (postgresql+psycopg://...): scripts/run.sh starts one"
+        )
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    # Sessions in UTC: timestamps come back as aware UTC whatever the server's zone.
+    connect_args = {"options": "-c timezone=UTC", **kwargs.pop("connect_args", {})}
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)

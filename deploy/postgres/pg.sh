@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Throwaway local PostgreSQL cluster, trust auth, 127.0.0.1 only.
-#   pg.sh start|stop|status
+#   pg.sh start|stop|status|createdb NAME...
 # Env: PG_PORT (15432), PG_DATA_DIR (/tmp/kawal-pg-$PG_PORT: outside the repo,
 #      whose folders the postgres user may not be allowed to traverse).
 # URL: postgresql://postgres@127.0.0.1:$PG_PORT/postgres
@@ -87,9 +87,23 @@ status() {
   else say "not running ($DATA)"; return 1; fi
 }
 
+# createdb NAME...: create each database unless it exists (the server must be running).
+createdb() {
+  local name
+  for name in "$@"; do
+    [[ $name =~ ^[a-z_][a-z0-9_]*$ ]] || die "bad database name: $name"
+    if [[ -z $("$BIN/psql" -h 127.0.0.1 -p "$PORT" -U postgres -tAc \
+        "SELECT 1 FROM pg_database WHERE datname = '$name'") ]]; then
+      "$BIN/psql" -q -h 127.0.0.1 -p "$PORT" -U postgres -c "CREATE DATABASE $name" >&2
+      say "created database $name"
+    fi
+  done
+}
+
 case ${1:-} in
   start) start ;;
   stop) stop ;;
   status) status ;;
-  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+  createdb) shift; createdb "$@" ;;
+  *) echo "usage: $0 start|stop|status|createdb NAME..." >&2; exit 2 ;;
 esac

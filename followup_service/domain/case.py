@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from followup_service.domain.deadlines import breaches
+from followup_service.domain.deadlines import breach_key, breaches
 from followup_service.domain.events import (
     DISPUTERS,
     CaseAcknowledged,
@@ -51,6 +51,13 @@ from followup_service.domain.routing import (
 )
 
 WITH_AGENCY = frozenset({"routed", "acknowledged", "in_progress"})
+
+
+def is_overdue(status: str, due_at: datetime | None, now: datetime) -> bool:
+    """A case is overdue while an agency holds it past its next deadline."""
+    return status in WITH_AGENCY and due_at is not None and due_at <= now
+
+
 OPEN_STATUSES = WITH_AGENCY | {"triage", "resolved_pending_verification", "split"}
 
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -555,13 +562,13 @@ class Case:
             case CaseEscalated():
                 if event.breach is not None:
                     due_at = getattr(self, f"{event.breach}_by")
-                    self.handled_breaches |= {f"{event.breach}@{due_at.isoformat()}"}
+                    self.handled_breaches |= {breach_key(event.breach, due_at)}
                 self.status, self.level = "routed", event.to_level
                 self.agency = self.ladder[event.to_level]
                 self.rule_version = event.rule_version
                 self.acknowledge_by, self.resolve_by = event.acknowledge_by, event.resolve_by
             case DeadlineMissed():
-                self.handled_breaches |= {f"{event.breach}@{event.due_at.isoformat()}"}
+                self.handled_breaches |= {breach_key(event.breach, event.due_at)}
             case CaseDeclined():
                 self.status, self.agency, self.ladder, self.level = "triage", None, (), 0
                 self.declined_by += (event.agency_id,)

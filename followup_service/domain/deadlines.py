@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -42,6 +42,11 @@ def add_working_days(start: datetime, days: int) -> datetime:
     return datetime.combine(day, local.time(), tzinfo=JAKARTA)
 
 
+def breach_key(deadline: str, due_at: datetime) -> str:
+    """Identity of one missed deadline, by instant (the same whatever zone it is written in)."""
+    return f"{deadline}@{due_at.astimezone(UTC).isoformat()}"
+
+
 @dataclass(frozen=True)
 class Breach:
     deadline: str  # ACKNOWLEDGE or RESOLVE
@@ -50,7 +55,7 @@ class Breach:
     @property
     def key(self) -> str:
         """Identity of one breach, remembered by the case so it is escalated once."""
-        return f"{self.deadline}@{self.due_at.isoformat()}"
+        return breach_key(self.deadline, self.due_at)
 
 
 def breaches(case: Case, now: datetime) -> list[Breach]:

@@ -7,7 +7,7 @@ import functools
 import types
 import typing
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from followup_service.domain.routing import Agency
@@ -195,7 +195,7 @@ def from_payload(type_name: str, payload: dict[str, Any]) -> CaseEvent:
 
 def _encode(value: Any) -> Any:
     if isinstance(value, datetime):
-        return value.isoformat()
+        return value.astimezone(UTC).isoformat()  # events carry UTC
     if isinstance(value, tuple):
         return [_encode(item) for item in value]
     if dataclasses.is_dataclass(value):

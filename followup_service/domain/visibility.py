@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC
 
 from followup_service.domain.case import Case
 from followup_service.domain.events import (
@@ -181,4 +182,4 @@ def _label(event: CaseEvent, agency: str) -> tuple[str, str] | None:
 
 
 def _iso(value) -> str | None:
-    return value.isoformat() if value is not None else None
+    return value.astimezone(UTC).isoformat() if value is not None else None

@@ -34,6 +34,7 @@ from followup_service.tables import cases
 from shared.pages.format import parse_when
 from shared.pages.i18n import pick
 from shared.taxonomy import load_categories
+from shared.timeutil import utc_iso
 
 DEFAULT_WINDOW = timedelta(days=90)
 MAX_REQUESTS = 1000
@@ -240,11 +241,7 @@ def _date_arg(name: str) -> datetime | None:
 
 
 def _w3c(value) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.isoformat(timespec="seconds")
+    return utc_iso(value, timespec="seconds")
 
 
 def _error(code: int, description: str):

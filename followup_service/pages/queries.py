@@ -12,20 +12,13 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from followup_service.domain.case import OPEN_STATUSES, WITH_AGENCY
+from followup_service.domain.case import OPEN_STATUSES, is_overdue
 from followup_service.tables import case_timeline, cases
-from shared.pages.format import JAKARTA
+from shared.timeutil import JAKARTA, utc_iso
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=JAKARTA)
-    return value
-
-
-def is_overdue(row, now: datetime) -> bool:
-    due = _aware(row.next_deadline_at)
-    return row.status in WITH_AGENCY and due is not None and due <= now
+def row_is_overdue(row, now: datetime) -> bool:
+    return is_overdue(row.status, row.next_deadline_at, now)
 
 
 def dashboard(engine, now: datetime, weeks: int = 12) -> dict:
@@ -52,16 +45,16 @@ def dashboard(engine, now: datetime, weeks: int = 12) -> dict:
     by_category: dict[str, dict] = defaultdict(lambda: {"open": 0, "overdue": 0})
     opened_at = {}
     for row in rows:
-        opened_at[row.case_id] = _aware(row.opened_at)
+        opened_at[row.case_id] = row.opened_at
         if row.status not in OPEN_STATUSES:
             continue
-        late = is_overdue(row, now)
+        late = row_is_overdue(row, now)
         for bucket in (by_agency[row.agency_name or "-"], by_category[row.category]):
             bucket["open"] += 1
             bucket["overdue"] += int(late)
     first: dict[tuple[str, str], datetime] = {}
     for mark in marks:
-        first.setdefault((mark.case_id, mark.event_type), _aware(mark.occurred_at))
+        first.setdefault((mark.case_id, mark.event_type), mark.occurred_at)
     tta, ttr = [], []
     resolved_weeks: Counter = Counter()
     for (case_id, kind), at in first.items():
@@ -126,9 +119,9 @@ def csv_rows(engine, now: datetime):
                 row.status,
                 row.outcome or "",
                 row.urgency,
-                _aware(row.opened_at).isoformat(),
-                _aware(row.next_deadline_at).isoformat() if row.next_deadline_at else "",
-                "yes" if is_overdue(row, now) else "no",
+                utc_iso(row.opened_at),
+                utc_iso(row.next_deadline_at) or "",
+                "yes" if row_is_overdue(row, now) else "no",
                 row.escalations,
                 row.public_summary,
             )

@@ -8,6 +8,7 @@ raw description for the services' own use; consumers must never show it publicly
 from marshmallow import Schema, fields, validate
 
 from shared.events.registry import REGISTRY
+from shared.timeutil import UtcDateTime
 
 OUTCOMES = ("resolved_verified", "not_responsible", "duplicate", "no_further_action", "withdrawn")
 BREACHES = ("acknowledge", "resolve")
@@ -20,8 +21,8 @@ def _optional_string(**kwargs):
 
 def _time(required: bool = True):
     if required:
-        return fields.AwareDateTime(required=True, format="iso")
-    return fields.AwareDateTime(load_default=None, allow_none=True, format="iso")
+        return UtcDateTime(required=True, format="iso")
+    return UtcDateTime(load_default=None, allow_none=True, format="iso")
 
 
 class Agency(Schema):

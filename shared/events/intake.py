@@ -8,6 +8,7 @@ Aspiration events are keyed by meeting on Kafka, so one meeting's events stay in
 from marshmallow import Schema, fields, validate
 
 from shared.events.registry import REGISTRY
+from shared.timeutil import UtcDateTime
 
 NAME = validate.Length(min=1, max=200)
 MEETING_KINDS = (
@@ -55,7 +56,7 @@ class Attachment(Schema):
 class MeetingRecordedV1(Schema):
     meeting_id = fields.UUID(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(MEETING_KINDS))
-    held_at = fields.AwareDateTime(required=True)
+    held_at = UtcDateTime(required=True)
     unit = fields.String(required=True, validate=NAME)
     place = fields.Nested(Place, required=True)
     host_officer = fields.String(required=True, validate=NAME)
@@ -93,7 +94,7 @@ class AspirationRecordedV2(Schema):
     urgency = fields.String(load_default="normal", validate=validate.OneOf(URGENCIES))
     confidential = fields.Boolean(load_default=False)
     unit = fields.String(required=True, allow_none=True, validate=NAME)
-    raised_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    raised_at = UtcDateTime(load_default=None, allow_none=True)
     backing_count = fields.Integer(load_default=0, validate=validate.Range(min=0))
     backing_groups = fields.List(fields.String(validate=NAME), load_default=list)
     attachments = fields.List(fields.Nested(Attachment), load_default=list)

@@ -31,7 +31,7 @@ def test_event_survives_json_round_trip_when_it_holds_nested_values(rules):
 
     wire = json.loads(json.dumps(to_payload(split)))
 
-    assert wire["occurred_at"] == "2026-02-05T09:00:00+07:00"
+    assert wire["occurred_at"] == "2026-02-05T02:00:00+00:00"  # events carry UTC
     assert from_payload(event_type(split), wire) == split
 
 
