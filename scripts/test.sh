@@ -6,6 +6,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 "$ROOT/scripts/install.sh" --browser
+export KAWAL_ENV=development   # the suite signs tokens with the built-in development secret
 PY="$ROOT/.local/venv/bin/python"
 
 read -r KAFKA_PORT KAFKA_CONTROLLER_PORT PG_PORT REDIS_PORT < <(python3 scripts/free_ports.py 4)

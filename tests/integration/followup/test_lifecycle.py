@@ -30,7 +30,8 @@ def test_case_closes_resolved_verified_when_walked_from_kafka_intake_event_to_ve
     case_id = f"case-{recorded.payload['aspiration_id']}"
     case = _case_when_open(followup, case_id)
     assert (case["agency"]["id"], case["rule_version"]) == (DISHUB, "2026-11-23.1")
-    assert case["deadlines"]["acknowledge_by"] == "2026-02-12T09:00:00+07:00"  # 5 working days
+    # 5 working days: 12 Feb 09:00 WIB, written in UTC
+    assert case["deadlines"]["acknowledge_by"] == "2026-02-12T02:00:00+00:00"
 
     liaison = followup.liaison(DISHUB)
     followup.clock.advance(hours=2)
