@@ -29,11 +29,12 @@ def main() -> None:
     listed = _get(f"{args.followup_url}/api/v1/cases?per_page=100", supervisor)["items"]
     first = next(item for item in listed if item["agency"] and not item["sensitive"])
     case = _get(f"{args.followup_url}/api/v1/cases/{first['id']}", supervisor)
+    liaison = tokens.issue("demo-liaison", "liaison", agency=case["agency"]["id"], ttl=ttl)
     lines = [
         f"# Demo sign-ins (paste a token at /masuk). Case {case['tracking_code']} is with",
         f"# {case['agency']['name']} ({case['agency']['id']}), unit {case['unit']}.",
         f"officer    {tokens.issue('demo-officer', 'officer', unit=case['unit'], ttl=ttl)}",
-        f"liaison    {tokens.issue('demo-liaison', 'liaison', agency=case['agency']['id'], ttl=ttl)}",
+        f"liaison    {liaison}",
         f"supervisor {supervisor}",
         f"admin      {tokens.issue('demo-admin', 'admin', ttl=ttl)}",
     ]
