@@ -12,11 +12,14 @@ import urllib.error
 import urllib.request
 
 import pytest
+from sqlalchemy import create_engine, func, select, text
 
+from followup_service.tables import cases, metadata
 from shared.auth import Tokens
-from tests.support import REPO_ROOT, wait_for
+from tests.support import REPO_ROOT, KafkaBroker, wait_for
 
 pytestmark = pytest.mark.e2e
+events = metadata.tables["events"]
 VENV_BIN = os.path.dirname(sys.executable)
 ARTIFACTS = os.path.join(REPO_ROOT, "test-artifacts")
 
@@ -91,7 +94,7 @@ def system(make_settings, tmp_path):
     token = Tokens(intake.jwt_secret, intake.jwt_issuer).issue(
         "e2e-officer", "officer", unit="Polsek Cikande"
     )
-    yield urls, token
+    yield urls, token, {"intake": intake, "followup": followup}
     for process, _ in processes:
         process.terminate()
     for process, log in processes:
@@ -100,7 +103,7 @@ def system(make_settings, tmp_path):
 
 
 def test_cases_are_trackable_at_followup_when_posted_to_the_running_intake(system):
-    urls, token = system
+    urls, token, _ = system
     latencies = []
     for n in range(100):
         body = {
@@ -124,3 +127,91 @@ def test_cases_are_trackable_at_followup_when_posted_to_the_running_intake(syste
         json.dump({"count": len(latencies), "p50_s": p50, "max_s": max(latencies)}, fh)
     print(f"\nintake POST -> case readable at followup: p50 {p50 * 1000:.0f} ms")
     assert len(latencies) == 100
+
+
+# Posts `count` aspirations at `rate`/s on a fixed schedule, each POST timed on its own;
+# prints one JSON line per POST. Runs as a separate process, as an officer's phone would.
+_POSTER = """
+import json, sys, time, urllib.request, urllib.error
+url, token, count, rate = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+start = time.monotonic()
+for n in range(count):
+    time.sleep(max(0.0, start + n / rate - time.monotonic()))
+    body = json.dumps({"category": "road_damage", "summary": f"Jalan rusak titik {n}",
+                       "kelurahan": "Cikande"}).encode()
+    req = urllib.request.Request(url, data=body, method="POST", headers={
+        "Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+    began = time.monotonic()
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            status, answer = resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as err:
+        status, answer = err.code, {}
+    print(json.dumps({"n": n, "status": status, "seconds": time.monotonic() - began,
+                      "code": answer.get("tracking_code"), "id": answer.get("id")}), flush=True)
+"""
+
+
+def test_intake_writes_never_wait_for_kafka_and_every_one_becomes_one_case(system):
+    """Issue 9: Kafka stopped for 20 s while 100 aspirations arrive at 5/s from another process."""
+    urls, token, settings = system
+    intake_db = create_engine(settings["intake"].database_url)
+    broker = KafkaBroker()
+    broker.stop()
+    held_open = []
+    try:
+        poster = subprocess.Popen(
+            [sys.executable, "-c", _POSTER, f"{urls['intake']}/api/v1/aspirations", token]
+            + ["100", "5"],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        while poster.poll() is None:  # meanwhile the relay is failing to reach Kafka
+            held_open.append(_transactions_idle_over_a_second(intake_db))
+            time.sleep(0.5)
+        out, _ = poster.communicate(timeout=60)
+    finally:
+        broker.start()
+        intake_db.dispose()
+    assert poster.returncode == 0
+    assert len(held_open) > 30 and max(held_open) == 0, (
+        "a transaction stayed open during the outage"
+    )
+    posts = [json.loads(line) for line in out.splitlines()]
+    slowest = max(post["seconds"] for post in posts)
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    with open(os.path.join(ARTIFACTS, "kafka_outage_posts.json"), "w") as fh:
+        json.dump({"posts": len(posts), "slowest_s": slowest}, fh)
+    print(f"\n100 POSTs with Kafka stopped: slowest {slowest * 1000:.0f} ms")
+    assert [post["status"] for post in posts] == [201] * 100
+    assert slowest < 1.0, f"an intake write waited {slowest:.2f}s (on Kafka?)"
+
+    for post in posts:
+        wait_for(
+            lambda c=post["code"]: _call("GET", f"{urls['followup']}/api/v1/track/{c}")[0] == 200,
+            timeout=120,
+            what=f"case {post['code']} after Kafka returned",
+        )
+    engine = create_engine(settings["followup"].database_url)
+    try:
+        with engine.connect() as conn:
+            opened = conn.execute(
+                select(func.count()).where(events.c.event_type == "CaseOpened")
+            ).scalar_one()
+            counted = conn.execute(
+                select(func.count(), func.count(func.distinct(cases.c.aspiration_id)))
+            ).one()
+    finally:
+        engine.dispose()
+    assert (opened, *counted) == (100, 100, 100)
+
+
+def _transactions_idle_over_a_second(engine) -> int:
+    """Sessions of this database sitting in an open transaction for over a second."""
+    with engine.connect() as conn:
+        return conn.execute(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND state LIKE 'idle in transaction%' AND now() - state_change > interval '1 s'"
+            )
+        ).scalar_one()

@@ -87,3 +87,37 @@ def test_no_event_is_lost_when_the_broker_restarts_under_the_relay(followup):
         streams,
         3,
     )
+
+
+def test_one_relay_leads_and_a_standby_takes_over_when_the_leader_stops(followup):
+    streams = [f"case-{uuid.uuid4()}" for _ in range(6)]
+    producer = make_producer(followup.settings.kafka_bootstrap_servers)
+    relays = [OutboxRelay(followup.engine, metadata, producer, batch_size=4) for _ in range(2)]
+    stops = [threading.Event(), threading.Event()]
+    threads = [
+        threading.Thread(target=relay.run, args=(stop,), kwargs={"standby_interval": 0.1})
+        for relay, stop in zip(relays, stops, strict=True)
+    ]
+    threads[0].start()
+    wait_for(lambda: relays[0].leading, what="first relay leads")
+    threads[1].start()
+    try:
+        _append_case_events(followup, streams[:3], per_stream=4)
+        wait_for(lambda: relays[0].pending() == 0, what="relayed by the leader")
+        assert not relays[1].leading
+        stops[0].set()
+        threads[0].join(timeout=30)
+        wait_for(lambda: relays[1].leading, what="standby takes the lead")
+        _append_case_events(followup, streams[3:], per_stream=4)
+        wait_for(lambda: relays[1].pending() == 0, what="relayed by the new leader")
+    finally:
+        for stop in stops:
+            stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+        producer.close(timeout=5)
+    records = read_topic(
+        followup.settings.kafka_bootstrap_servers, followup.settings.topic(CASE_EVENTS), 24
+    )
+    assert len(records) == 24
+    _assert_each_stream_in_order_without_gaps(records, streams, 4)
