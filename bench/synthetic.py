@@ -180,15 +180,37 @@ def copy_events(engine, events, outbox_topic: str | None = None) -> int:
                 copy.write_row(e)
                 count += 1
         if outbox_topic:
-            cur.execute(
-                "INSERT INTO outbox (topic, message_key, global_position, created_at) "
-                "SELECT %s, stream_id, global_position, recorded_at FROM events "
-                "WHERE global_position > %s ORDER BY global_position",
-                (outbox_topic, before),
-            )
+            _copy_outbox_rows(cur, outbox_topic, before)
         raw.commit()
         cur.execute("ANALYZE events")
         raw.commit()
         return count
     finally:
         raw.close()
+
+
+def _copy_outbox_rows(cur, topic: str, after: int) -> None:
+    """Outbox rows as the event store writes them: the record bytes encoded up front."""
+    from shared.eventstore.store import envelope_from_row
+
+    cur.execute(
+        f"SELECT {', '.join(EVENT_COLUMNS)}, global_position FROM events"
+        " WHERE global_position > %s ORDER BY global_position",
+        (after,),
+    )
+    names = [d.name for d in cur.description]
+    rows = [dict(zip(names, values, strict=True)) for values in cur.fetchall()]
+    columns = "topic, message_key, global_position, created_at, event_type, schema_version, value"
+    with cur.copy(f"COPY outbox ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(
+                (
+                    topic,
+                    row["stream_id"],
+                    row["global_position"],
+                    row["recorded_at"],
+                    row["event_type"],
+                    row["schema_version"],
+                    envelope_from_row(row).to_wire(),
+                )
+            )

@@ -5,6 +5,11 @@ short transaction, sent with none open, and deleted in another short one after t
 broker acknowledged it. So an intake write never waits on Kafka, and a stalled broker
 leaves no session "idle in transaction".
 
+Throughput: outbox rows carry the record bytes encoded at append time, so the relay
+sends without touching the events table; while a batch's acks are awaited the next
+batch is already read. When the outbox is empty the relay sleeps on PostgreSQL
+LISTEN (appends NOTIFY at commit), so a new event is sent at once, not at the next poll.
+
 Ordering per stream needs exactly one relay publishing per database. `run` takes a
 PostgreSQL session advisory lock (the leader lease) on its own connection and does all
 of its reads and deletes on that connection; a second relay (another process during a
@@ -13,7 +18,8 @@ and the standby takes over where the outbox stands.
 
 At-least-once: a crash after Kafka acknowledged but before the delete commits sends
 those events again; consumers drop them by event id. The idempotent producer keeps
-retries ordered per partition.
+retries ordered per partition, and a batch is sent only after the previous one was
+acknowledged.
 """
 
 from __future__ import annotations
@@ -21,18 +27,40 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import dataclass
 
 from kafka.errors import KafkaError
-from sqlalchemy import Connection, Engine, MetaData, delete, func, select, text
+from sqlalchemy import (
+    BigInteger,
+    BindParameter,
+    Connection,
+    Engine,
+    MetaData,
+    bindparam,
+    delete,
+    func,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from shared.eventstore.store import envelope_from_row
+from shared.eventstore.store import OUTBOX_CHANNEL, envelope_from_row
 
 log = logging.getLogger(__name__)
 
 # Session advisory lock key for "the outbox relay of this database" (any fixed bigint;
 # each service has its own database, so one key serves both).
 RELAY_LEADER_LOCK = 0x4B41_5741_4C52  # "KAWALR"
+
+
+@dataclass(frozen=True)
+class OutboxRecord:
+    id: int
+    topic: str
+    key: bytes
+    value: bytes
+    headers: list[tuple[str, bytes]]
 
 
 class OutboxRelay:
@@ -45,43 +73,120 @@ class OutboxRelay:
         self.leading = False  # True while this relay holds the leader lease (see run)
 
     def publish_batch(self, send_timeout: float = 30.0, conn: Connection | None = None) -> int:
-        """Publish up to batch_size pending events; return how many were published.
-
-        `conn` is the leader's connection when called from `run`; without it each short
-        transaction takes a pooled connection (tests and the bench drive one relay).
-        """
-        rows = self._transact(conn, self._read_batch)
-        if not rows:
+        """Publish up to batch_size pending events and wait for them; return how many."""
+        batch = self._transact(conn, self.read_batch)
+        if not batch:
             return 0
-        futures = [
-            self.producer.send(
-                row.topic,
-                key=row.message_key.encode(),
-                value=envelope_from_row(row._mapping).to_wire(),
-                headers=[
-                    ("event_type", row.event_type.encode()),
-                    ("schema_version", str(row.schema_version).encode()),
-                ],
-            )
-            for row in rows
-        ]
-        self.producer.flush(timeout=send_timeout)
-        for future in futures:
-            future.get(timeout=send_timeout)  # raises if the broker refused it
-        ids = [row.id for row in rows]
-        self._transact(
-            conn, lambda c: c.execute(delete(self.outbox).where(self.outbox.c.id.in_(ids)))
-        )
-        return len(rows)
+        self._acknowledge(self._send(batch), send_timeout, conn)
+        return len(batch)
 
-    def _read_batch(self, conn: Connection):
-        o, e = self.outbox, self.events
-        return conn.execute(
-            select(o.c.id, o.c.topic, o.c.message_key, e)
-            .join(e, e.c.global_position == o.c.global_position)
+    def publish_pending(self, send_timeout: float = 30.0, conn: Connection | None = None) -> int:
+        """Publish until the outbox is empty; return how many were published.
+
+        Pipelined: while a batch's acks are awaited, one short transaction deletes the
+        previous (acknowledged) batch and reads the next one. A batch is sent only after
+        the one before it was acknowledged, so per-key order never depends on retries.
+        """
+        published, acknowledged = 0, []
+        batch = self._transact(conn, self.read_batch)
+        try:
+            while batch:
+                in_flight = self._send(batch)
+                batch = self._transact(
+                    conn,
+                    lambda c, done=acknowledged, busy=in_flight: self._delete_then_read(
+                        c, done, busy
+                    ),
+                )
+                self._wait_for_acks(in_flight, send_timeout)
+                acknowledged = list(in_flight)
+                published += len(in_flight)
+        finally:
+            if acknowledged:
+                self._transact(conn, lambda c: self._delete(c, acknowledged))
+        return published
+
+    def _delete_then_read(self, conn: Connection, done: list[int], busy: dict):
+        if done:
+            self._delete(conn, done)
+        return self.read_batch(conn, excluding=busy)
+
+    def read_batch(self, conn: Connection, excluding=None) -> list[OutboxRecord]:
+        """The oldest unpublished rows (not those in flight), as records ready to send."""
+        o = self.outbox
+        query = (
+            select(
+                o.c.id,
+                o.c.topic,
+                o.c.message_key,
+                o.c.global_position,
+                o.c.event_type,
+                o.c.schema_version,
+                o.c.value,
+            )
             .order_by(o.c.id)
             .limit(self.batch_size)
-        ).all()
+        )
+        if excluding:
+            query = query.where(o.c.id != func.all(_ids(excluding)))
+        rows = conn.execute(query).all()
+        legacy = self._encode_legacy(conn, [r.global_position for r in rows if r.value is None])
+        records = []
+        for row in rows:
+            value, event_type, version = (
+                (row.value, row.event_type, row.schema_version)
+                if row.value is not None
+                else legacy[row.global_position]
+            )
+            records.append(
+                OutboxRecord(
+                    id=row.id,
+                    topic=row.topic,
+                    key=row.message_key.encode(),
+                    value=value,
+                    headers=[
+                        ("event_type", event_type.encode()),
+                        ("schema_version", str(version).encode()),
+                    ],
+                )
+            )
+        return records
+
+    def _delete(self, conn: Connection, ids) -> None:
+        conn.execute(delete(self.outbox).where(self.outbox.c.id == func.any(_ids(ids))))
+
+    def _encode_legacy(self, conn: Connection, positions: list[int]) -> dict:
+        """Encode rows written before the outbox carried bytes (or filled by bulk COPY)."""
+        if not positions:
+            return {}
+        e = self.events
+        rows = conn.execute(select(e).where(e.c.global_position.in_(positions))).all()
+        return {
+            row.global_position: (
+                envelope_from_row(row._mapping).to_wire(),
+                row.event_type,
+                row.schema_version,
+            )
+            for row in rows
+        }
+
+    def _send(self, batch: list[OutboxRecord]) -> dict:
+        return {
+            record.id: self.producer.send(
+                record.topic, key=record.key, value=record.value, headers=record.headers
+            )
+            for record in batch
+        }
+
+    def _acknowledge(self, in_flight: dict, send_timeout: float, conn: Connection | None):
+        """Wait for every ack of a batch, then delete its rows (a refusal raises first)."""
+        self._wait_for_acks(in_flight, send_timeout)
+        self._transact(conn, lambda c: self._delete(c, list(in_flight)))
+
+    def _wait_for_acks(self, in_flight: dict, send_timeout: float) -> None:
+        self.producer.flush(timeout=send_timeout)
+        for future in in_flight.values():
+            future.get(timeout=send_timeout)
 
     def _transact(self, conn: Connection | None, work):
         if conn is None:
@@ -93,12 +198,16 @@ class OutboxRelay:
     def run(
         self,
         stop: threading.Event,
-        idle_sleep: float = 0.1,
+        idle_wait: float = 1.0,
         max_backoff: float = 5.0,
         standby_interval: float = 2.0,
     ):
-        """Relay until stop is set: lead (or stand by), back off while Kafka or the DB is down."""
-        backoff = idle_sleep
+        """Relay until stop is set: lead (or stand by), back off while Kafka or the DB is down.
+
+        idle_wait bounds the sleep on an empty outbox when no NOTIFY arrives (rows
+        written by other means, e.g. a bulk COPY, are still picked up).
+        """
+        backoff = 0.1
         while not stop.is_set():
             try:
                 with self.engine.connect() as leader:
@@ -108,28 +217,33 @@ class OutboxRelay:
                     log.info("relay: leading the outbox of this database")
                     self.leading = True
                     try:
-                        backoff = self._lead(leader, stop, idle_sleep, max_backoff)
+                        self._lead(leader, stop, idle_wait, max_backoff)
                     finally:
                         self.leading = False
                         self._give_up_lead(leader)
+                backoff = 0.1
             except DBAPIError as exc:
                 log.warning("relay: database unavailable (%s); retrying in %.1fs", exc, backoff)
                 stop.wait(backoff)
                 backoff = min(backoff * 2, max_backoff)
 
-    def _lead(self, leader: Connection, stop, idle_sleep: float, max_backoff: float) -> float:
-        backoff = idle_sleep
+    def _lead(self, leader: Connection, stop, idle_wait: float, max_backoff: float) -> None:
+        backoff = 0.1
+        listening = leader.connection.driver_connection
+        with leader.begin():
+            leader.execute(text(f"LISTEN {OUTBOX_CHANNEL}"))
         while not stop.is_set():
             try:
-                published = self.publish_batch(conn=leader)
-                backoff = idle_sleep
+                published = self.publish_pending(conn=leader)
+                backoff = 0.1
                 if published == 0:
-                    stop.wait(idle_sleep)
+                    # Notifications are delivered between transactions; one wakes us.
+                    for _ in listening.notifies(timeout=idle_wait, stop_after=1):
+                        pass
             except KafkaError as exc:
                 log.warning("relay: Kafka unavailable (%s); retrying in %.1fs", exc, backoff)
                 stop.wait(backoff)
                 backoff = min(backoff * 2, max_backoff)
-        return backoff
 
     @staticmethod
     def _take_lead(conn: Connection) -> bool:
@@ -142,6 +256,7 @@ class OutboxRelay:
     def _give_up_lead(conn: Connection) -> None:
         try:
             with conn.begin():
+                conn.execute(text(f"UNLISTEN {OUTBOX_CHANNEL}"))
                 conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": RELAY_LEADER_LOCK})
         except SQLAlchemyError:
             pass  # the session is gone, and the lock with it
@@ -149,6 +264,11 @@ class OutboxRelay:
     def pending(self) -> int:
         with self.engine.connect() as conn:
             return conn.execute(select(func.count()).select_from(self.outbox)).scalar_one()
+
+
+def _ids(ids) -> BindParameter:
+    """Row ids as one PostgreSQL array parameter (not hundreds of IN parameters)."""
+    return bindparam(None, list(ids), type_=ARRAY(BigInteger))
 
 
 def wait_until_drained(relay: OutboxRelay, timeout: float = 30.0) -> None:

@@ -9,11 +9,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import UTC
 
-from sqlalchemy import Connection, MetaData, func, insert, select
+from sqlalchemy import Connection, MetaData, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 from shared.events.envelope import EventEnvelope, NewEvent, utcnow
 from shared.events.registry import EventRegistry
+from shared.timeutil import as_utc
+
+# Appends that publish notify this channel at commit, so the relay wakes at once.
+OUTBOX_CHANNEL = "outbox"
 
 
 class ConcurrencyError(Exception):
@@ -70,7 +74,7 @@ class EventStore:
                     "stream_version": expected_version + offset,
                     "event_type": event.event_type,
                     "schema_version": version,
-                    "occurred_at": event.occurred_at,
+                    "occurred_at": as_utc(event.occurred_at),
                     "recorded_at": now,
                     "actor": event.actor,
                     "correlation_id": event.correlation_id,
@@ -94,22 +98,28 @@ class EventStore:
             raise ConcurrencyError(
                 stream_id, expected_version, self.stream_version(conn, stream_id)
             ) from exc
-        if self.topic and publish:
-            conn.execute(
-                insert(self.outbox),
-                [
-                    {
-                        "topic": self.topic,
-                        "message_key": message_key or stream_id,
-                        "global_position": position,
-                        "created_at": now,
-                    }
-                    for position in positions
-                ],
-            )
-        return [
+        envelopes = [
             envelope_from_row({**row, "global_position": position})
             for row, position in zip(rows, positions, strict=True)
+        ]
+        if self.topic and publish:
+            conn.execute(insert(self.outbox), self.outbox_rows(envelopes, message_key, now))
+            conn.execute(text(f"NOTIFY {OUTBOX_CHANNEL}"))
+        return envelopes
+
+    def outbox_rows(self, envelopes, message_key: str | None, now) -> list[dict]:
+        """Outbox rows carrying the records' bytes, so the relay sends without re-encoding."""
+        return [
+            {
+                "topic": self.topic,
+                "message_key": message_key or envelope.stream_id,
+                "global_position": envelope.global_position,
+                "created_at": now,
+                "event_type": envelope.event_type,
+                "schema_version": envelope.schema_version,
+                "value": envelope.to_wire(),
+            }
+            for envelope in envelopes
         ]
 
     def read_stream(self, conn: Connection, stream_id: str) -> list[EventEnvelope]:

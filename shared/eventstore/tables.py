@@ -6,14 +6,14 @@ from sqlalchemy import (
     Column,
     DateTime,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
     UniqueConstraint,
 )
 
-# BIGINT on PostgreSQL, INTEGER on SQLite (so SQLite's rowid autoincrement works).
-Position = BigInteger().with_variant(Integer(), "sqlite")
+Position = BigInteger()
 
 
 def define_event_tables(metadata: MetaData) -> None:
@@ -45,6 +45,11 @@ def define_event_tables(metadata: MetaData) -> None:
         Column("message_key", String(120), nullable=False),
         Column("global_position", Position, nullable=False),
         Column("created_at", DateTime(timezone=True), nullable=False),
+        # The Kafka record as it will be sent, encoded once at append time. NULL only on
+        # rows written before these columns existed; the relay encodes those itself.
+        Column("event_type", String(80)),
+        Column("schema_version", Integer),
+        Column("value", LargeBinary),
     )
     Table(
         "consumer_offsets",

@@ -1,9 +1,11 @@
 import json
 import threading
+import time
 import uuid
 from collections import defaultdict
 
 import pytest
+from sqlalchemy import select, text, update
 
 from followup_service.bootstrap import bootstrap
 from followup_service.tables import metadata
@@ -121,3 +123,45 @@ def test_one_relay_leads_and_a_standby_takes_over_when_the_leader_stops(followup
     )
     assert len(records) == 24
     _assert_each_stream_in_order_without_gaps(records, streams, 4)
+
+
+def test_a_sleeping_relay_wakes_on_notify_not_at_its_idle_timeout(followup):
+    producer = make_producer(followup.settings.kafka_bootstrap_servers)
+    relay = OutboxRelay(followup.engine, metadata, producer)
+    stop = threading.Event()
+    # An idle wait far beyond wait_for's timeout: only the NOTIFY of the append can
+    # wake the relay in time.
+    thread = threading.Thread(target=relay.run, args=(stop,), kwargs={"idle_wait": 120})
+    thread.start()
+    try:
+        wait_for(lambda: relay.leading, what="relay leads")
+        time.sleep(0.5)  # let it go to sleep on the empty outbox
+        stream = f"case-{uuid.uuid4()}"
+        _append_case_events(followup, [stream], per_stream=2)
+        wait_for(lambda: relay.pending() == 0, timeout=10, what="woken by NOTIFY")
+    finally:
+        stop.set()
+        with followup.engine.begin() as conn:  # wake it so it sees stop
+            conn.execute(text("NOTIFY outbox"))
+        thread.join(timeout=30)
+        producer.close(timeout=5)
+    assert not thread.is_alive()
+
+
+def test_rows_without_stored_bytes_are_encoded_from_the_event_log(followup):
+    """Outbox rows written before the bytes column existed (or by a bulk COPY)."""
+    stream = f"case-{uuid.uuid4()}"
+    _append_case_events(followup, [stream], per_stream=3)
+    outbox = metadata.tables["outbox"]
+    with followup.engine.begin() as conn:
+        sent_as_stored = conn.execute(select(outbox.c.value).order_by(outbox.c.id)).scalars().all()
+        conn.execute(update(outbox).values(value=None, event_type=None, schema_version=None))
+    producer = make_producer(followup.settings.kafka_bootstrap_servers)
+    relay = OutboxRelay(followup.engine, metadata, producer)
+    assert relay.publish_pending() == 3
+    producer.close(timeout=5)
+    records = read_topic(
+        followup.settings.kafka_bootstrap_servers, followup.settings.topic(CASE_EVENTS), 3
+    )
+    assert [r.value for r in records] == sent_as_stored
+    assert dict(records[0].headers)["event_type"] == b"ProbeRecorded"
