@@ -7,8 +7,9 @@ entry a function of one stored event, so a rebuild equals the live tables.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from itertools import islice
 
-from sqlalchemy import Connection, delete, insert, update
+from sqlalchemy import Connection, insert, text, update
 
 from followup_service.domain.case import Case
 from followup_service.domain.deadlines import next_deadline
@@ -17,6 +18,7 @@ from followup_service.domain.routing import RoutingRules
 from followup_service.domain.visibility import public_timeline, public_view
 from followup_service.tables import case_timeline, cases
 from shared.events.envelope import EventEnvelope
+from shared.eventstore.bulk import copy_rows
 from shared.eventstore.store import EventStore
 
 READ_MODELS = (cases, case_timeline)  # every table rebuilt from the case events
@@ -71,7 +73,8 @@ def case_row(case: Case, rules: RoutingRules, updated_at) -> dict:
     }
 
 
-def timeline_row(envelope: EventEnvelope) -> dict:
+def timeline_row(envelope: EventEnvelope, event: CaseEvent | None = None) -> dict:
+    """The timeline entry of one stored event (`event`: its decoded form, if at hand)."""
     return {
         "case_id": envelope.stream_id,
         "seq": envelope.stream_version,
@@ -80,7 +83,7 @@ def timeline_row(envelope: EventEnvelope) -> dict:
         "occurred_at": envelope.occurred_at,
         "recorded_at": envelope.recorded_at,
         "actor": envelope.actor,
-        "public": bool(public_timeline([to_domain(envelope)])),
+        "public": bool(public_timeline([event or to_domain(envelope)])),
         "payload": envelope.payload,
     }
 
@@ -108,28 +111,34 @@ def project(
     return row["public_view"]
 
 
-def rebuild(conn: Connection, store: EventStore, rules: RoutingRules, batch: int = 1000) -> int:
-    """Truncate the read models and replay every case event; returns the events replayed."""
+def rebuild(conn: Connection, store: EventStore, rules: RoutingRules, batch: int = 10_000) -> int:
+    """Replace the read models by a replay of every case event; returns the events replayed.
+
+    One pass over the log (server-side cursor), cases folded in memory, both tables
+    written with COPY in the caller's transaction: TRUNCATE's lock makes readers wait
+    for the commit, so none sees half a rebuild.
+    """
     for table in READ_MODELS:
-        conn.execute(delete(table))
+        conn.execute(text(f'TRUNCATE "{table.name}"'))
     streams: dict[str, list[CaseEvent]] = {}
     updated_at: dict[str, object] = {}
-    pending: list[dict] = []
     count = 0
-    for envelope in store.read_all(conn, batch_size=batch):
-        streams.setdefault(envelope.stream_id, []).append(to_domain(envelope))
-        updated_at[envelope.stream_id] = envelope.recorded_at
-        pending.append(timeline_row(envelope))
-        count += 1
-        if len(pending) >= batch:
-            conn.execute(insert(case_timeline), pending)
-            pending = []
-    if pending:
-        conn.execute(insert(case_timeline), pending)
-    rows = [
-        case_row(Case.from_events(events), rules, updated_at[stream_id])
-        for stream_id, events in streams.items()
-    ]
-    for start in range(0, len(rows), batch):
-        conn.execute(insert(cases), rows[start : start + batch])
+    envelopes = store.read_all(conn, batch_size=batch)
+    # A page at a time: the connection cannot fetch from the cursor while a COPY runs.
+    while page := list(islice(envelopes, batch)):
+        rows = []
+        for envelope in page:
+            event = to_domain(envelope)
+            streams.setdefault(envelope.stream_id, []).append(event)
+            updated_at[envelope.stream_id] = envelope.recorded_at
+            rows.append(timeline_row(envelope, event))
+        count += copy_rows(conn, case_timeline, rows)
+    copy_rows(
+        conn,
+        cases,
+        (
+            case_row(Case.from_events(events), rules, updated_at[stream_id])
+            for stream_id, events in streams.items()
+        ),
+    )
     return count

@@ -6,6 +6,7 @@ import dataclasses
 import functools
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -182,15 +183,40 @@ def to_payload(event: CaseEvent) -> dict[str, Any]:
     return {field.name: _encode(getattr(event, field.name)) for field in dataclasses.fields(event)}
 
 
-@functools.cache
-def _type_hints(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
-
-
 def from_payload(type_name: str, payload: dict[str, Any]) -> CaseEvent:
     cls = EVENT_TYPES[type_name]
-    hints = _type_hints(cls)
-    return cls(**{name: _decode(hints[name], value) for name, value in payload.items()})
+    decoders = _decoders(cls)
+    return cls(
+        **{
+            name: value if (decode := decoders[name]) is None or value is None else decode(value)
+            for name, value in payload.items()
+        }
+    )
+
+
+@functools.cache
+def _decoders(cls: type) -> dict[str, Callable[[Any], Any] | None]:
+    """Per field, how to turn its JSON value back into Python (None: as it is).
+
+    Worked out once per event class from its type hints; replays decode every stored
+    event, so this is on the rebuild's hot path.
+    """
+    return {name: _decoder(hint) for name, hint in typing.get_type_hints(cls).items()}
+
+
+def _decoder(hint: Any) -> Callable[[Any], Any] | None:
+    if isinstance(hint, types.UnionType):  # X | None
+        hint = next(arg for arg in typing.get_args(hint) if arg is not type(None))
+    if hint is datetime:
+        return datetime.fromisoformat
+    if typing.get_origin(hint) is tuple:
+        item = _decoder(typing.get_args(hint)[0])
+        if item is None:
+            return tuple
+        return lambda values: tuple(None if v is None else item(v) for v in values)
+    if dataclasses.is_dataclass(hint):
+        return lambda value: hint(**value)
+    return None
 
 
 def _encode(value: Any) -> Any:
@@ -200,19 +226,4 @@ def _encode(value: Any) -> Any:
         return [_encode(item) for item in value]
     if dataclasses.is_dataclass(value):
         return dataclasses.asdict(value)
-    return value
-
-
-def _decode(hint: Any, value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(hint, types.UnionType):  # X | None
-        hint = next(arg for arg in typing.get_args(hint) if arg is not type(None))
-    if hint is datetime:
-        return datetime.fromisoformat(value)
-    if typing.get_origin(hint) is tuple:
-        item_type = typing.get_args(hint)[0]
-        return tuple(_decode(item_type, item) for item in value)
-    if dataclasses.is_dataclass(hint):
-        return hint(**value)
     return value

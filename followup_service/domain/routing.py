@@ -82,6 +82,7 @@ class RoutingRules:
         self._categories = {key: dict(value) for key, value in categories.items()}
         self._regions = {key: dict(value) for key, value in regions.items()}
         self._defaults = dict(defaults)
+        self._rule_cache: dict[tuple[str, str | None], CategoryRule] = {}
         self.verification_working_days = int(defaults.get("verification_working_days", 5))
         if FALLBACK_CATEGORY not in self._categories:
             raise RoutingRulesError(f"rules need the fallback category {FALLBACK_CATEGORY!r}")
@@ -111,6 +112,13 @@ class RoutingRules:
 
     def category_rule(self, category: str, region: str | None = None) -> CategoryRule:
         """The rule for `category`, with the most specific region override applied."""
+        key = (category, region)
+        rule = self._rule_cache.get(key)
+        if rule is None:
+            rule = self._rule_cache[key] = self._resolve_rule(category, region)
+        return rule
+
+    def _resolve_rule(self, category: str, region: str | None) -> CategoryRule:
         raw = dict(self._categories.get(category) or self._categories[FALLBACK_CATEGORY])
         for prefix in self._region_prefixes(region):
             raw.update(self._regions.get(prefix, {}).get(category, {}))

@@ -70,6 +70,17 @@ class EventRegistry:
         except ValidationError as exc:
             raise EventSchemaError(event_type, version, exc.messages) from exc
 
+    def upcast_stored(self, envelope: EventEnvelope) -> EventEnvelope:
+        """Like upcast, for events read back from this service's own log.
+
+        They were validated when appended, so one already at the latest version is
+        returned as it is (re-validating every event made replays 14x slower than
+        the row scan); older versions go through the upcasters and are validated.
+        """
+        if envelope.schema_version == self._latest.get(envelope.event_type):
+            return envelope
+        return self.upcast(envelope)
+
     def upcast(self, envelope: EventEnvelope) -> EventEnvelope:
         """Bring an envelope's payload to the latest schema version, validating on the way."""
         payload, version = envelope.payload, envelope.schema_version

@@ -127,25 +127,21 @@ class EventStore:
         result = conn.execute(
             select(t).where(t.c.stream_id == stream_id).order_by(t.c.stream_version)
         )
-        return [self.registry.upcast(envelope_from_row(row._mapping)) for row in result]
+        return [self.registry.upcast_stored(envelope_from_row(row._mapping)) for row in result]
 
     def read_all(
-        self, conn: Connection, after_position: int = 0, batch_size: int = 1000
+        self, conn: Connection, after_position: int = 0, batch_size: int = 10_000
     ) -> Iterator[EventEnvelope]:
-        """All events in global order, fetched in batches (for projection rebuilds)."""
+        """All events in global order, streamed through a server-side cursor in pages of
+        batch_size rows (for projection rebuilds and replays)."""
         t = self.events
-        while True:
-            rows = conn.execute(
-                select(t)
-                .where(t.c.global_position > after_position)
-                .order_by(t.c.global_position)
-                .limit(batch_size)
-            ).all()
-            if not rows:
-                return
-            for row in rows:
-                yield self.registry.upcast(envelope_from_row(row._mapping))
-            after_position = rows[-1].global_position
+        result = conn.execute(
+            select(t).where(t.c.global_position > after_position).order_by(t.c.global_position),
+            execution_options={"yield_per": batch_size},  # this statement only
+        )
+        upcast = self.registry.upcast_stored
+        for row in result:
+            yield upcast(envelope_from_row(row._mapping))
 
     def load_by_positions(self, conn: Connection, positions: Sequence[int]) -> list[EventEnvelope]:
         t = self.events
