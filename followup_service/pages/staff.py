@@ -74,7 +74,7 @@ def build_blueprint():
         path, _ = ACTIONS[action]
         body: dict = {}
         version = request.form.get("version", "")
-        if version.isdigit():
+        if version.isascii() and version.isdigit() and len(version) < 10:
             body["expected_version"] = int(version)
         text = request.form.get("text", "").strip()
         if action == "progress":
