@@ -91,7 +91,7 @@ class CaseQuery(Schema):
     kelurahan = CleanText(validate=validate.Length(max=200))
     opened_from = fields.Date()
     opened_to = fields.Date()
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 

@@ -84,7 +84,7 @@ class PublicQuery(Schema):
     category = CleanText(validate=validate.Length(max=120))
     kelurahan = CleanText(validate=validate.Length(max=200))
     status = CleanText(validate=validate.Length(max=60))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 

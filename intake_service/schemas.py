@@ -186,7 +186,7 @@ class PageQuery(Schema):
     kelurahan = CleanText(validate=NAME, allow_blank=False)
     date_from = fields.Date(data_key="from", metadata={"description": "inclusive, Jakarta date"})
     date_to = fields.Date(data_key="to", metadata={"description": "inclusive, Jakarta date"})
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 

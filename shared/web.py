@@ -28,9 +28,12 @@ JSON_PATHS = ("/api/", "/healthz", "/readyz", "/openapi.json", "/open311/")
 
 
 def wants_json() -> bool:
-    """Machine endpoints always answer JSON; pages may answer HTML errors."""
+    """Machine endpoints, and callers that sent or asked for JSON, get JSON errors; pages
+    (forms, browsers) may get HTML ones."""
     return (
-        request.path.startswith(JSON_PATHS) or request.accept_mimetypes.best == "application/json"
+        request.path.startswith(JSON_PATHS)
+        or request.mimetype == "application/json"
+        or request.accept_mimetypes.best == "application/json"
     )
 
 

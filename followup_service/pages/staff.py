@@ -184,9 +184,12 @@ def _problem(result) -> str:
 
 
 def _api_failure(result):
-    from werkzeug.exceptions import Forbidden, InternalServerError
+    """The API refused: the visitor's own mistake (e.g. a bad filter) is theirs, a 4xx."""
+    from werkzeug.exceptions import InternalServerError, abort
 
-    raise Forbidden() if result.status == 403 else InternalServerError()
+    if 400 <= result.status < 500:
+        abort(result.status)
+    raise InternalServerError()
 
 
 def _report_data() -> dict:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 from collections import Counter, defaultdict
 from urllib.parse import parse_qs, urlsplit
 
@@ -109,6 +110,7 @@ RAW_BODIES = [
     b'\xef\xbb\xbf{"a": 1}',
     b'{"a": 1, "a": 2}',
     b"\x00" * 64,
+    b'{"a": "' + b"x" * 300_000 + b'"}',  # beyond MAX_BODY_BYTES: a 413
 ]
 
 any_text = st.text(st.characters(exclude_categories=()), max_size=60)
@@ -364,6 +366,8 @@ class Fuzz:
             return
         counts["refused"] += 1
         counts[f"status_{status}"] += 1
+        if urlsplit(response.headers.get("Location", "")).path == "/masuk" and "/keluar" not in url:
+            self.problems.append(f"{label}: sent to the login page; the fuzz never got past it")
         if is_json and not (400 <= status < 500 and response.is_json):
             self.problems.append(f"{label}: {status} without a JSON error for {body!r:.300}")
         if self.systems.row_counts() != before:
@@ -427,3 +431,80 @@ def _report(tally: dict[str, Counter]) -> None:
     print(f"\nhostile input: {total} requests to {len(tally)} write endpoints, {errors} 5xx")
     for label, counts in sorted(tally.items()):
         print(f"  {label}: {dict(counts)}")
+
+
+QUERY_NAMES = [
+    "page",
+    "per_page",
+    "unit",
+    "kelurahan",
+    "category",
+    "status",
+    "agency",
+    "overdue",
+    "from",
+    "to",
+    "opened_from",
+    "opened_to",
+    "kind",
+    "meeting_id",
+    "oldest",
+    "lang",
+    "kode",
+    "service_request_id",
+    "service_code",
+    "start_date",
+    "end_date",
+    "next",
+]
+QUERY_VALUES = [
+    "a\x00b",
+    "%00",
+    "\x1b",
+    "",
+    " ",
+    "-1",
+    "0",
+    "10" * 12,
+    "9" * 400,
+    "1e400",
+    "nan",
+    "9999-12-31T23:59:59-14:00",
+    "0001-01-01T00:00:00+14:00",
+    "99999-01-01",
+    "\ufeff",
+    "x" * 5000,
+]
+
+ONE_AT_A_TIME = ["a\x00b", "10" * 12, "x" * 5000]
+
+
+def test_no_read_endpoint_answers_a_server_error_for_hostile_query_strings(systems):
+    """Every GET rule of both url_maps, with each hostile value in every known parameter,
+    and with a NUL in each path parameter."""
+    apps = {
+        "intake": (systems.intake_app, systems.officer),
+        "followup": (systems.followup.app, systems.supervisor),
+    }
+    ids = {**systems.ids, "filename": "style.css", "lang": "id"}
+    tried, problems = 0, []
+    for app, token in apps.values():
+        client, headers = Fuzz(systems).client_for(app, token)
+        for rule in app.url_map.iter_rules():
+            if "GET" not in (rule.methods or ()) or rule.rule.startswith("/static"):
+                continue
+            variants = [dict(ids)] + [{**ids, name: "a\x00b"} for name in rule.arguments]
+            for fill in variants:
+                path = rule.rule
+                for name in rule.arguments:
+                    path = re.sub(rf"<(?:[a-z]+:)?{name}>", fill.get(name, "x"), path)
+                queries = [{name: value for name in QUERY_NAMES} for value in QUERY_VALUES]
+                queries += [{name: value} for name in QUERY_NAMES for value in ONE_AT_A_TIME]
+                for query in queries:
+                    response = client.get(path, query_string=query, headers=headers)
+                    response.close()  # streamed answers (the CSV export) end their context
+                    tried += 1
+                    if response.status_code >= 500:
+                        problems.append(f"GET {path} {query!r:.80}: {response.status_code}")
+    print(f"\nhostile query strings: {tried} GET requests, {len(problems)} 5xx")
+    assert not problems, "\n".join(problems[:40])
