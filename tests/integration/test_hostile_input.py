@@ -508,3 +508,15 @@ def test_no_read_endpoint_answers_a_server_error_for_hostile_query_strings(syste
                         problems.append(f"GET {path} {query!r:.80}: {response.status_code}")
     print(f"\nhostile query strings: {tried} GET requests, {len(problems)} 5xx")
     assert not problems, "\n".join(problems[:40])
+
+
+@pytest.mark.parametrize(
+    "held_at", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00", "0001-01-01T00:00:00"]
+)
+def test_a_meeting_time_at_the_calendar_edges_never_breaks_a_later_read(systems, held_at):
+    client = systems.intake_app.test_client()
+    auth = {"Authorization": f"Bearer {systems.officer}"}
+    response = client.post("/api/v1/meetings", json=meeting_body(held_at=held_at), headers=auth)
+    assert response.status_code < 500
+    for path in ("/api/v1/meetings", "/api/v1/aspirations"):
+        assert client.get(path, headers=auth).status_code == 200
