@@ -19,7 +19,7 @@ from shared.events.intake import (
     Attachment,
     Place,
 )
-from shared.fields import CleanText
+from shared.fields import CleanText, Instant
 from shared.taxonomy import load_categories
 from shared.timeutil import JAKARTA, UtcDateTime
 
@@ -70,7 +70,7 @@ class Backing(Schema):
 class MeetingIn(Schema):
     id = fields.UUID(load_default=None, metadata={"description": "client-generated id"})
     kind = fields.String(required=True, validate=validate.OneOf(MEETING_KINDS))
-    held_at = fields.AwareDateTime(
+    held_at = Instant(
         required=True,
         default_timezone=JAKARTA,
         metadata={"description": "date-time; without an offset it is Asia/Jakarta time"},

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import UTC
 
-from marshmallow import ValidationError, fields
+from marshmallow import fields
 
 # C0 controls except TAB and LF (CR is normalised to LF first), DEL, and C1 controls.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -67,8 +68,19 @@ class CleanText(fields.String):
         return text
 
 
-def reject_bad_text(name: str, value: str) -> None:
-    """Raise a ValidationError naming `name` if `value` holds what CleanText refuses."""
-    problem = text_problem(value)
-    if problem:
-        raise ValidationError({name: [problem]})
+class Instant(fields.AwareDateTime):
+    """An aware date-time that names an instant UTC can hold (stored and sent as UTC).
+
+    `9999-12-31T23:59:59-14:00` parses, but is year 10000 in UTC: refused here rather
+    than overflowing when it is converted for storage.
+    """
+
+    default_error_messages = {"out_of_range": "Out of range: not a representable instant."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            moment.astimezone(UTC)
+        except OverflowError:
+            raise self.make_error("out_of_range") from None
+        return moment

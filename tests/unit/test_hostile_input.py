@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from marshmallow import Schema, ValidationError, validate
 
-from shared.fields import CleanText, text_problem
+from shared.fields import CleanText, Instant, text_problem
 from shared.web import MAX_JSON_DEPTH, ApiError, parse_json
 
 
@@ -112,3 +112,14 @@ def test_ordinary_json_still_parses():
         "s": "\u00e9",
     }
     assert parse_json(nested) is not None
+
+
+@pytest.mark.parametrize("value", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"])
+def test_an_instant_beyond_what_utc_can_hold_is_refused(value):
+    with pytest.raises(ValidationError) as caught:
+        Instant().deserialize(value)
+    assert "Out of range" in caught.value.messages[0]
+
+
+def test_an_ordinary_instant_parses():
+    assert Instant().deserialize("2026-02-05T09:00:00+07:00").utcoffset().total_seconds() == 25200
