@@ -29,6 +29,7 @@ from followup_service.projections import tracking_view
 from followup_service.tables import case_timeline, cases
 from shared.auth import ForbiddenError, Principal
 from shared.eventstore.store import ConcurrencyError
+from shared.fields import CleanText
 from shared.timeutil import JAKARTA
 from shared.timeutil import utc_iso as _iso
 from shared.web import ApiError, json_body
@@ -82,14 +83,15 @@ def _not_found(error: LookupError):
 
 
 class CaseQuery(Schema):
-    agency = fields.String()
-    status = fields.String()  # one status or several, comma-separated
+    agency = CleanText(validate=validate.Length(max=120))
+    # one status or several, comma-separated
+    status = CleanText(validate=validate.Length(max=500))
     overdue = fields.Boolean()
-    category = fields.String()
-    kelurahan = fields.String()
+    category = CleanText(validate=validate.Length(max=120))
+    kelurahan = CleanText(validate=validate.Length(max=200))
     opened_from = fields.Date()
     opened_to = fields.Date()
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 
@@ -254,42 +256,45 @@ def get_case(case_id: str):
 # --- commands ----------------------------------------------------------------------------
 
 
+VERSION = validate.Range(min=1, max=2**31 - 1)
+
+
 class CommandIn(Schema):
-    expected_version = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    expected_version = fields.Integer(load_default=None, validate=VERSION)
 
 
 class AssignIn(CommandIn):
-    agency_id = fields.String(required=True, validate=validate.Length(min=1, max=120))
-    reason = fields.String(required=True, validate=TEXT)
+    agency_id = CleanText(required=True, validate=validate.Length(min=1, max=120))
+    reason = CleanText(required=True, validate=TEXT)
 
 
 class ProgressIn(CommandIn):
-    text = fields.String(required=True, validate=TEXT)
+    text = CleanText(required=True, validate=TEXT)
     public = fields.Boolean(load_default=False)
 
 
 class ReasonIn(CommandIn):
-    reason = fields.String(required=True, validate=TEXT)
+    reason = CleanText(required=True, validate=TEXT)
 
 
 class ResolveIn(CommandIn):
-    resolution = fields.String(required=True, validate=TEXT)
-    evidence_ref = fields.String(load_default=None, validate=validate.Length(max=500))
+    resolution = CleanText(required=True, validate=TEXT)
+    evidence_ref = CleanText(load_default=None, validate=validate.Length(max=500))
 
 
 class ConfirmIn(CommandIn):
-    photo_ref = fields.String(load_default=None, validate=validate.Length(max=500))
+    photo_ref = CleanText(load_default=None, validate=validate.Length(max=500))
 
 
 class CloseIn(CommandIn):
     outcome = fields.String(required=True, validate=validate.OneOf(CLOSE_OUTCOMES))
-    reason = fields.String(load_default="", validate=validate.Length(max=5000))
-    duplicate_of = fields.String(load_default=None, validate=validate.Length(max=60))
+    reason = CleanText(load_default="", validate=validate.Length(max=5000))
+    duplicate_of = CleanText(load_default=None, validate=validate.Length(max=60))
 
 
 class SubCaseIn(Schema):
-    category = fields.String(required=True)
-    public_summary = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    category = CleanText(required=True, validate=validate.Length(max=120))
+    public_summary = CleanText(required=True, validate=validate.Length(min=1, max=500))
 
     @validates("category")
     def _known(self, value, **_):
@@ -311,7 +316,7 @@ def _expected_version(data: dict) -> int | None:
     if not header or header == "*":
         return None
     raw = header.removeprefix("W/").strip('"')
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit() and VERSION.min <= int(raw) <= VERSION.max):
         raise ApiError(400, 'If-Match must be a case version such as "3"')
     return int(raw)
 

@@ -8,7 +8,7 @@ from followup_service.bootstrap import bootstrap
 from followup_service.config import load_settings
 from shared.config import Settings
 from shared.health import database_check, kafka_check, redis_check
-from shared.web import health_blueprint, install_json_errors
+from shared.web import health_blueprint, install_json_errors, install_url_checks
 from shared.web_auth import install_auth
 
 
@@ -20,6 +20,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config.update(SETTINGS=settings, MAX_CONTENT_LENGTH=settings.max_body_bytes)
     app.extensions["followup"] = followup
     install_json_errors(app)
+    install_url_checks(app)
     install_auth(app, settings, followup.redis)
 
     from followup_service.api import bp as api_bp

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from followup_service import handlers
 from followup_service.tables import cases
+from shared.fields import CleanText
 from shared.tracking_code import is_valid, normalize
 from shared.web import ApiError, json_body
 
@@ -53,7 +54,7 @@ def track(code: str):
 
 
 class DisputeIn(Schema):
-    reason = fields.String(required=True, validate=validate.Length(min=3, max=2000))
+    reason = CleanText(required=True, validate=validate.Length(min=3, max=2000))
 
 
 def _rate_limit(bucket: str) -> None:
@@ -80,10 +81,10 @@ def community_dispute(code: str):
 
 
 class PublicQuery(Schema):
-    category = fields.String()
-    kelurahan = fields.String()
-    status = fields.String()
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    category = CleanText(validate=validate.Length(max=120))
+    kelurahan = CleanText(validate=validate.Length(max=200))
+    status = CleanText(validate=validate.Length(max=60))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 

@@ -19,13 +19,14 @@ from shared.events.intake import (
     Attachment,
     Place,
 )
+from shared.fields import CleanText, Instant
 from shared.taxonomy import load_categories
 from shared.timeutil import JAKARTA, UtcDateTime
 
 NAME = validate.Length(min=1, max=200)
 
 
-class Category(fields.String):
+class Category(CleanText):
     """A category id from the configured taxonomy (deploy/routing/rules.yaml)."""
 
     def _deserialize(self, value, attr, data, **kwargs):
@@ -36,12 +37,24 @@ class Category(fields.String):
         return value
 
 
+class PlaceIn(Place):
+    """A place as people type it: every name is human text (see shared.fields.CleanText)."""
+
+    polsek = CleanText(load_default=None, allow_none=True, validate=NAME)
+    kabupaten = CleanText(load_default=None, allow_none=True, validate=NAME)
+    kecamatan = CleanText(load_default=None, allow_none=True, validate=NAME)
+    kelurahan = CleanText(required=True, validate=NAME)
+    rw = CleanText(load_default=None, allow_none=True, validate=validate.Length(max=10))
+    rt = CleanText(load_default=None, allow_none=True, validate=validate.Length(max=10))
+    address = CleanText(load_default=None, allow_none=True, validate=validate.Length(max=300))
+
+
 class Reporter(Schema):
     """Who raised it: confidential, shown only to the unit's officers and supervisors."""
 
-    name = fields.String(required=True, validate=NAME, metadata={"example": "Warga RW 18"})
+    name = CleanText(required=True, validate=NAME, metadata={"example": "Warga RW 18"})
     kind = fields.String(load_default="person", validate=validate.OneOf(("person", "group")))
-    contact = fields.String(
+    contact = CleanText(
         load_default=None,
         allow_none=True,
         validate=validate.Length(max=200),
@@ -51,41 +64,44 @@ class Reporter(Schema):
 
 class Backing(Schema):
     count = fields.Integer(load_default=0, validate=validate.Range(min=0, max=100_000))
-    groups = fields.List(fields.String(validate=NAME), load_default=list)
+    groups = fields.List(CleanText(validate=NAME, allow_blank=False), load_default=list)
 
 
 class MeetingIn(Schema):
     id = fields.UUID(load_default=None, metadata={"description": "client-generated id"})
     kind = fields.String(required=True, validate=validate.OneOf(MEETING_KINDS))
-    held_at = fields.AwareDateTime(
+    held_at = Instant(
         required=True,
         default_timezone=JAKARTA,
         metadata={"description": "date-time; without an offset it is Asia/Jakarta time"},
     )
-    unit = fields.String(
-        load_default=None, validate=NAME, metadata={"description": "default: the officer's unit"}
+    unit = CleanText(
+        load_default=None,
+        validate=NAME,
+        allow_blank=False,
+        metadata={"description": "default: the officer's unit"},
     )
-    place = fields.Nested(Place, required=True)
-    host_officer = fields.String(required=True, validate=NAME)
-    partners = fields.List(fields.String(validate=NAME), load_default=list)
+    place = fields.Nested(PlaceIn, required=True)
+    host_officer = CleanText(required=True, validate=NAME)
+    partners = fields.List(CleanText(validate=NAME, allow_blank=False), load_default=list)
     attendee_count = fields.Integer(
         load_default=None, allow_none=True, validate=validate.Range(min=0, max=100_000)
     )
-    notes = fields.String(load_default="", validate=validate.Length(max=5000))
+    notes = CleanText(load_default="", validate=validate.Length(max=5000))
 
 
 class AspirationIn(Schema):
     id = fields.UUID(load_default=None, metadata={"description": "client-generated id"})
     category = Category(required=True, metadata={"example": "street_lighting"})
-    summary = fields.String(required=True, validate=validate.Length(min=3, max=300))
-    public_summary = fields.String(
+    summary = CleanText(required=True, validate=validate.Length(min=3, max=300))
+    public_summary = CleanText(
         load_default="",
         validate=validate.Length(max=500),
         metadata={"description": "what communities may see"},
     )
-    description = fields.String(load_default="", validate=validate.Length(max=5000))
+    description = CleanText(load_default="", validate=validate.Length(max=5000))
     location = fields.Nested(
-        Place, load_default=None, metadata={"description": "default: the meeting's place"}
+        PlaceIn, load_default=None, metadata={"description": "default: the meeting's place"}
     )
     urgency = fields.String(load_default="normal", validate=validate.OneOf(URGENCIES))
     confidential = fields.Boolean(load_default=False)
@@ -101,8 +117,11 @@ class AspirationIn(Schema):
 
 class SingleAspirationIn(AspirationIn):
     meeting_id = fields.UUID(load_default=None, allow_none=True)
-    unit = fields.String(
-        load_default=None, validate=NAME, metadata={"description": "without a meeting"}
+    unit = CleanText(
+        load_default=None,
+        validate=NAME,
+        allow_blank=False,
+        metadata={"description": "without a meeting"},
     )
 
     @pre_load
@@ -124,17 +143,17 @@ class BatchIn(Schema):
 class BackingIn(Schema):
     id = fields.UUID(load_default=None, metadata={"description": "client-generated id"})
     count = fields.Integer(required=True, validate=validate.Range(min=1, max=100_000))
-    groups = fields.List(fields.String(validate=NAME), load_default=list)
+    groups = fields.List(CleanText(validate=NAME, allow_blank=False), load_default=list)
     meeting_id = fields.UUID(load_default=None, allow_none=True)
-    note = fields.String(load_default="", validate=validate.Length(max=2000))
+    note = CleanText(load_default="", validate=validate.Length(max=2000))
 
 
 class ChangesIn(Schema):
     category = Category()
-    summary = fields.String(validate=validate.Length(min=3, max=300))
-    public_summary = fields.String(validate=validate.Length(max=500))
-    description = fields.String(validate=validate.Length(max=5000))
-    location = fields.Nested(Place)
+    summary = CleanText(validate=validate.Length(min=3, max=300), allow_blank=False)
+    public_summary = CleanText(validate=validate.Length(max=500))
+    description = CleanText(validate=validate.Length(max=5000))
+    location = fields.Nested(PlaceIn)
     urgency = fields.String(validate=validate.OneOf(URGENCIES))
     confidential = fields.Boolean()
     attachments = fields.List(fields.Nested(Attachment))
@@ -143,7 +162,7 @@ class ChangesIn(Schema):
 
 class AmendmentIn(Schema):
     changes = fields.Nested(ChangesIn, required=True)
-    reason = fields.String(required=True, validate=validate.Length(min=3, max=1000))
+    reason = CleanText(required=True, validate=validate.Length(min=3, max=1000))
 
     @validates_schema
     def _something_changes(self, data, **_):
@@ -154,7 +173,7 @@ class AmendmentIn(Schema):
 class WithdrawalIn(Schema):
     reason = fields.String(required=True, validate=validate.OneOf(WITHDRAWAL_REASONS))
     duplicate_of = fields.UUID(load_default=None, allow_none=True)
-    note = fields.String(load_default="", validate=validate.Length(max=1000))
+    note = CleanText(load_default="", validate=validate.Length(max=1000))
 
     @validates_schema
     def _duplicate_names_the_other(self, data, **_):
@@ -163,11 +182,11 @@ class WithdrawalIn(Schema):
 
 
 class PageQuery(Schema):
-    unit = fields.String(validate=NAME)
-    kelurahan = fields.String(validate=NAME)
+    unit = CleanText(validate=NAME, allow_blank=False)
+    kelurahan = CleanText(validate=NAME, allow_blank=False)
     date_from = fields.Date(data_key="from", metadata={"description": "inclusive, Jakarta date"})
     date_to = fields.Date(data_key="to", metadata={"description": "inclusive, Jakarta date"})
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 
@@ -176,14 +195,14 @@ class MeetingQuery(PageQuery):
 
 
 class AspirationQuery(PageQuery):
-    category = fields.String(validate=NAME)
+    category = CleanText(validate=NAME, allow_blank=False)
     meeting_id = fields.UUID()
     status = fields.String(validate=validate.OneOf(("open", "withdrawn")))
 
 
 class CandidateQuery(Schema):
-    kelurahan = fields.String(required=True, validate=NAME)
-    category = fields.String(required=True, validate=NAME)
+    kelurahan = CleanText(required=True, validate=NAME)
+    category = CleanText(required=True, validate=NAME)
 
 
 class WriteOut(Schema):

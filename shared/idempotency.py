@@ -18,7 +18,7 @@ from functools import wraps
 
 from flask import jsonify, make_response, request
 
-from shared.web import ApiError
+from shared.web import ApiError, json_body
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 200
@@ -97,7 +97,10 @@ def idempotent(store: Callable[[], IdempotencyStore], scope: Callable[[], str]):
             key = key.strip()
             if not key or len(key) > MAX_KEY_LENGTH:
                 raise ApiError(400, f"{HEADER} must be 1 to {MAX_KEY_LENGTH} characters")
-            body = request.get_json(silent=True)
+            try:
+                body = json_body()
+            except ApiError:
+                body = None  # the view answers the 4xx; the raw bytes still fingerprint it
             request_hash = fingerprint(
                 request.method, request.full_path, body if body is not None else request.data
             )

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import math
 from collections.abc import Callable
 
-from flask import Blueprint, Flask, jsonify, request
+from flask import Blueprint, Flask, abort, g, jsonify, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
+
+from shared.fields import text_problem
 
 log = logging.getLogger(__name__)
 
@@ -24,9 +28,12 @@ JSON_PATHS = ("/api/", "/healthz", "/readyz", "/openapi.json", "/open311/")
 
 
 def wants_json() -> bool:
-    """Machine endpoints always answer JSON; pages may answer HTML errors."""
+    """Machine endpoints, and callers that sent or asked for JSON, get JSON errors; pages
+    (forms, browsers) may get HTML ones."""
     return (
-        request.path.startswith(JSON_PATHS) or request.accept_mimetypes.best == "application/json"
+        request.path.startswith(JSON_PATHS)
+        or request.mimetype == "application/json"
+        or request.accept_mimetypes.best == "application/json"
     )
 
 
@@ -51,6 +58,24 @@ def install_json_errors(app: Flask) -> None:
     def _unexpected(exc: Exception):
         log.exception("unhandled error")
         return jsonify({"error": "internal server error"}), 500
+
+
+def install_url_checks(app: Flask) -> None:
+    """Refuse, before any view runs, a path or query string carrying what no stored text
+    holds (NUL and other control characters; PostgreSQL cannot even compare with NUL).
+
+    A path is then a 404 (nothing is stored under such a name), a query parameter a 400
+    naming it; each error handler answers in its area's format (JSON, Open311, HTML).
+    """
+
+    @app.before_request
+    def _check_url():
+        if text_problem(request.path):
+            abort(404)
+        for name, value in request.args.items(multi=True):
+            problem = text_problem(name) or text_problem(value)
+            if problem:
+                abort(400, f"query parameter {name[:40]!r}: {problem}")
 
 
 def health_blueprint(checks: dict[str, Callable[[], None]]) -> Blueprint:
@@ -78,11 +103,75 @@ def health_blueprint(checks: dict[str, Callable[[], None]]) -> Blueprint:
     return bp
 
 
+MAX_JSON_DEPTH = 32
+MAX_JSON_INTEGER = 2**63 - 1  # PostgreSQL's bigint: no stored number is larger
+
+
+class _JsonRejected(ValueError):
+    """The body is JSON, but not JSON this service will read (the message says why)."""
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _JsonRejected(f"number {text[:40]} is out of range")
+    return value
+
+
+def _bounded_int(text: str) -> int:
+    value = int(text)  # over 4300 digits Python itself refuses (ValueError)
+    if abs(value) > MAX_JSON_INTEGER:
+        raise _JsonRejected(f"integer {text[:40]}... is out of range")
+    return value
+
+
+def _no_constant(name: str):
+    raise _JsonRejected(f"{name} is not a JSON number")
+
+
+def _depth(value) -> int:
+    """How deeply arrays and objects nest (iteratively: no recursion on hostile input)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            if level <= MAX_JSON_DEPTH:
+                children = item.values() if isinstance(item, dict) else item
+                stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
+def parse_json(raw: bytes):
+    """The body as JSON, or an ApiError(400) saying why not.
+
+    Stricter than `json.loads`: no NaN/Infinity, no number PostgreSQL could not hold,
+    at most MAX_JSON_DEPTH levels of nesting (deeper input is refused before it can
+    exhaust the parser's recursion limit).
+    """
+    try:
+        data = json.loads(
+            raw,
+            parse_float=_finite_float,
+            parse_int=_bounded_int,
+            parse_constant=_no_constant,
+        )
+    except _JsonRejected as exc:
+        raise ApiError(400, "malformed JSON body", detail=str(exc)) from None
+    except RecursionError:
+        raise ApiError(400, "malformed JSON body", detail="nested too deeply") from None
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, int digit limit
+        raise ApiError(400, "malformed JSON body", detail=str(exc)[:200]) from None
+    if _depth(data) > MAX_JSON_DEPTH:
+        message = f"nested deeper than {MAX_JSON_DEPTH} levels"
+        raise ApiError(400, "malformed JSON body", detail=message)
+    return data
+
+
 def json_body() -> dict | list:
-    """Parse the request body as JSON or raise a 400 that says why."""
+    """Parse the request body as JSON (see parse_json) or raise a 4xx that says why."""
     if not request.is_json:
         raise ApiError(415, "expected a JSON body (Content-Type: application/json)")
-    data = request.get_json(silent=True)
-    if data is None:
-        raise ApiError(400, "malformed JSON body")
-    return data
+    if "parsed_json" not in g:
+        g.parsed_json = parse_json(request.get_data(cache=True))
+    return g.parsed_json

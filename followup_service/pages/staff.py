@@ -74,7 +74,7 @@ def build_blueprint():
         path, _ = ACTIONS[action]
         body: dict = {}
         version = request.form.get("version", "")
-        if version.isdigit():
+        if version.isascii() and version.isdigit() and len(version) < 10:
             body["expected_version"] = int(version)
         text = request.form.get("text", "").strip()
         if action == "progress":
@@ -184,9 +184,12 @@ def _problem(result) -> str:
 
 
 def _api_failure(result):
-    from werkzeug.exceptions import Forbidden, InternalServerError
+    """The API refused: the visitor's own mistake (e.g. a bad filter) is theirs, a 4xx."""
+    from werkzeug.exceptions import InternalServerError, abort
 
-    raise Forbidden() if result.status == 403 else InternalServerError()
+    if 400 <= result.status < 500:
+        abort(result.status)
+    raise InternalServerError()
 
 
 def _report_data() -> dict:

@@ -45,6 +45,12 @@ def _stored(app) -> tuple[int, int]:
         ({**VALID, "attachments": [{"url": "ftp://x", "sha256": "00"}]}, 422, "attachments"),
         ({**VALID, "id": "not-a-uuid"}, 422, "id"),
         ({**VALID, "summary": "x" * 301}, 422, "summary"),
+        ({**VALID, "summary": "abc\ud800"}, 422, "summary"),
+        ({**VALID, "summary": "PJU\x00mati"}, 422, "summary"),
+        ({**VALID, "summary": " \t\n "}, 422, "summary"),
+        ({**VALID, "description": "bel\x07"}, 422, "description"),
+        ({**VALID, "kelurahan": "Cikande\x00"}, 422, "location"),
+        ({**VALID, "raised_by": {"name": "   "}}, 422, "raised_by"),
     ],
 )
 def test_field_is_named_and_nothing_stored_when_input_is_invalid(app, client, body, status, field):
@@ -72,4 +78,29 @@ def test_oversize_body_gets_a_413_json_error(app, client):
 def test_a_list_where_an_object_belongs_is_a_422_not_a_500(app, client):
     response = client.post("/api/v1/aspirations", json=[VALID])
     assert response.status_code == 422
+    assert _stored(app) == (0, 0)
+
+
+def test_text_is_stored_stripped(app, client):
+    body = {**VALID, "summary": "  Jalan berlubang\r\ndi RT 03 \u200b", "description": " x "}
+    response = client.post("/api/v1/aspirations", json=body)
+    assert response.status_code == 201, response.json
+    stored = client.get(f"/api/v1/aspirations/{response.json['id']}").json
+    assert stored["summary"] == "Jalan berlubang\ndi RT 03"
+    assert stored["description"] == "x"
+
+
+@pytest.mark.parametrize(
+    "raw, detail",
+    [
+        (b"[" * 1_500 + b"]" * 1_500, "nested"),  # past the recursion limit, under 4 KiB
+        (b'{"summary": NaN}', "NaN"),
+        (b'{"backing": {"count": 1e400}}', "out of range"),
+        (b'{"attendee_count": ' + str(10**400).encode() + b"}", "out of range"),
+    ],
+)
+def test_hostile_json_is_a_400_json_error(app, client, raw, detail):
+    response = client.post("/api/v1/aspirations", data=raw, content_type="application/json")
+    assert response.status_code == 400
+    assert detail in response.json["detail"]
     assert _stored(app) == (0, 0)
