@@ -24,11 +24,13 @@ def create_app(settings: Settings | None = None) -> Flask:
     install_auth(app, settings, followup.redis)
 
     from followup_service.api import bp as api_bp
+    from followup_service.openapi import bp as openapi_bp
     from followup_service.pages import register_pages
     from followup_service.tracking import bp as tracking_bp
 
     app.register_blueprint(api_bp)
     app.register_blueprint(tracking_bp)
+    app.register_blueprint(openapi_bp)
     app.register_blueprint(
         health_blueprint(
             {

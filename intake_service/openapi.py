@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from functools import cache
 
-from apispec import APISpec
-from apispec.ext.marshmallow import MarshmallowPlugin
-from flask import Blueprint, jsonify
-
 from intake_service import schemas as s
-
-bp = Blueprint("intake_openapi", __name__)
+from shared.openapi import (
+    WRITE_ERRORS,
+    build_document,
+    document_blueprint,
+    errors,
+    json_content,
+    operational_paths,
+    path_param,
+)
 
 MEETING_ID = "0b7e7c1a-7d0f-4c39-9a3c-000000000001"
 ASPIRATION_ID = "5d1f7c3e-0000-4000-8000-000000000011"
@@ -50,30 +53,14 @@ WRITERS = "officer (own unit only), supervisor, admin"
 
 
 def _path_param(name: str) -> dict:
-    return {
-        "in": "path",
-        "name": name,
-        "required": True,
-        "schema": {"type": "string", "format": "uuid"},
-    }
+    return path_param(name, "uuid")
 
 
-def _json(schema, example=None) -> dict:
-    body = {"schema": schema}
-    if example is not None:
-        body["example"] = example
-    return {"content": {"application/json": body}}
+_json = json_content
 
 
 def _errors(*codes: int) -> dict:
-    text = {
-        401: "missing, invalid, expired or revoked token",
-        403: "role or unit may not do this",
-        404: "not found",
-        409: "Idempotency-Key reused for another request, or a conflicting state",
-        422: "validation failed, with per-field (and per-item) messages",
-    }
-    return {str(c): {"description": text[c], **_json("ErrorOut")} for c in codes}
+    return errors(*codes)
 
 
 def _write(summary, roles, body, example, answer, answer_example, params=()) -> dict:
@@ -88,7 +75,7 @@ def _write(summary, roles, body, example, answer, answer_example, params=()) -> 
         "responses": {
             "201": {"description": "recorded", **_json(answer, answer_example)},
             "200": {"description": "already recorded (replayed client id)", **_json(answer)},
-            **_errors(401, 403, 404, 409, 422),
+            **_errors(401, 403, 404, 409, *WRITE_ERRORS),
         },
     }
 
@@ -102,7 +89,10 @@ def _read(summary, answer, params=(), query=None) -> dict:
         "description": f"Roles: {READERS}. Reporter identities only for the unit's "
         "officers and supervisors.",
         "parameters": parameters,
-        "responses": {"200": {"description": "ok", **_json(answer)}, **_errors(401, 403, 404)},
+        "responses": {
+            "200": {"description": "ok", **_json(answer)},
+            **_errors(400, 401, 403, 404, 422),
+        },
     }
 
 
@@ -194,59 +184,26 @@ def _paths() -> dict[str, dict]:
                 [aspiration],
             ),
         },
-        "/openapi.json": {
-            "get": {
-                "summary": "This document",
-                "security": [],
-                "responses": {"200": {"description": "OpenAPI 3 document"}},
-            }
-        },
-        "/healthz": {
-            "get": {
-                "summary": "Process up",
-                "security": [],
-                "responses": {"200": {"description": "up"}},
-            }
-        },
-        "/readyz": {
-            "get": {
-                "summary": "Database, Kafka and Redis reachable",
-                "security": [],
-                "responses": {"200": {"description": "ready"}, "503": {"description": "not ready"}},
-            }
-        },
+        **operational_paths(),
     }
 
 
 SCHEMAS = (
     "MeetingIn", "SingleAspirationIn", "BatchIn", "BackingIn", "AmendmentIn", "WithdrawalIn",
     "WriteOut", "BatchOut", "MeetingOut", "AspirationOut", "MeetingPage", "AspirationPage",
-    "CandidatesOut", "HistoryOut", "ErrorOut",
+    "CandidatesOut", "HistoryOut",
 )  # fmt: skip
 
 
 @cache
 def build_spec() -> dict:
     """The OpenAPI 3 document as a dict."""
-    spec = APISpec(
-        title="Kawal Aspirasi: intake",
-        version="1.0.0",
-        openapi_version="3.0.3",
-        plugins=[MarshmallowPlugin()],
-        info={"description": "Officers record community meetings and the aspirations raised."},
-        security=[{"bearer": []}],
+    return build_document(
+        "Kawal Aspirasi: intake",
+        "Officers record community meetings and the aspirations raised.",
+        {name: getattr(s, name) for name in SCHEMAS},
+        _paths(),
     )
-    spec.components.security_scheme(
-        "bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
-    )
-    for name in SCHEMAS:
-        if name not in spec.components.schemas:  # nested ones register themselves
-            spec.components.schema(name, schema=getattr(s, name))
-    for path, operations in _paths().items():
-        spec.path(path=path, operations=operations)
-    return spec.to_dict()
 
 
-@bp.get("/openapi.json")
-def openapi_json():
-    return jsonify(build_spec())
+bp = document_blueprint("intake_openapi", build_spec)

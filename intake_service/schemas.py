@@ -290,11 +290,3 @@ class HistoryEntry(Schema):
 
 class HistoryOut(Schema):
     items = fields.List(fields.Nested(HistoryEntry), required=True)
-
-
-class ErrorOut(Schema):
-    error = fields.String(required=True)
-    message = fields.String()
-    fields_ = fields.Dict(
-        data_key="fields", metadata={"description": "per-field (per-item) messages"}
-    )
