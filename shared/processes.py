@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 
 from sqlalchemy import Engine, MetaData
 
 from shared.config import Settings
+
+log = logging.getLogger(__name__)
 
 
 def stop_on_signals() -> threading.Event:
@@ -18,11 +21,31 @@ def stop_on_signals() -> threading.Event:
     return stop
 
 
+def ensure_topics_when_reachable(bootstrap_servers: str, topics: list[str], stop) -> bool:
+    """Create the topics, waiting (with backoff) while Kafka is unreachable, so a worker
+    started during a broker outage waits for it instead of dying. False if stopped."""
+    from kafka.errors import KafkaError
+
+    from shared.eventstore.kafka_io import ensure_topics
+
+    backoff = 0.5
+    while not stop.is_set():
+        try:
+            ensure_topics(bootstrap_servers, topics)
+            return True
+        except KafkaError as exc:
+            log.warning("Kafka unreachable at start (%s); retrying in %.1fs", exc, backoff)
+            stop.wait(backoff)
+            backoff = min(backoff * 2, 10.0)
+    return False
+
+
 def run_relay(settings: Settings, engine: Engine, metadata: MetaData, topic: str, stop) -> None:
-    from shared.eventstore.kafka_io import ensure_topics, make_producer
+    from shared.eventstore.kafka_io import make_producer
     from shared.eventstore.relay import OutboxRelay
 
-    ensure_topics(settings.kafka_bootstrap_servers, [topic])
+    if not ensure_topics_when_reachable(settings.kafka_bootstrap_servers, [topic], stop):
+        return
     producer = make_producer(settings.kafka_bootstrap_servers)
     try:
         OutboxRelay(engine, metadata, producer, settings.relay_batch_size).run(stop)
@@ -50,9 +73,11 @@ def run_consumer(
     from shared.events import REGISTRY
     from shared.events.topics import dead_letter
     from shared.eventstore.consumer import ConsumerRunner
-    from shared.eventstore.kafka_io import ensure_topics, make_producer
+    from shared.eventstore.kafka_io import make_producer
 
-    ensure_topics(settings.kafka_bootstrap_servers, topics + [dead_letter(t) for t in topics])
+    every_topic = topics + [dead_letter(t) for t in topics]
+    if not ensure_topics_when_reachable(settings.kafka_bootstrap_servers, every_topic, stop):
+        return
     producer = make_producer(settings.kafka_bootstrap_servers)
     runner = ConsumerRunner(
         engine=engine,
