@@ -6,9 +6,10 @@ entry a function of one stored event, so a rebuild equals the live tables.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Connection, delete, insert, update
+from sqlalchemy import Connection, delete, insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from followup_service.domain.case import Case
 from followup_service.domain.deadlines import next_deadline
@@ -86,26 +87,34 @@ def timeline_row(envelope: EventEnvelope) -> dict:
 
 
 def project(
-    conn: Connection, rules: RoutingRules, case: Case, new: Iterable[EventEnvelope]
-) -> dict | None:
-    """Bring the read models up to date with `case` after appending `new` to its stream.
+    conn: Connection, rules: RoutingRules, changes: Iterable[tuple[Case, Sequence[EventEnvelope]]]
+) -> dict[str, dict]:
+    """Bring the read models up to date after appending events to the cases' streams.
 
-    Returns the case's tracking view as written (None if there was nothing to project).
+    `changes` pairs each changed case (folded, after its new events) with the envelopes
+    just appended to its stream; each case at most once. One INSERT for the timeline and
+    one upsert for the case rows, however many cases. Returns case id -> tracking view.
     """
-    new = list(new)
-    if not new:
-        return None
-    conn.execute(insert(case_timeline), [timeline_row(e) for e in new])
-    row = case_row(case, rules, new[-1].recorded_at)
-    if new[0].stream_version == 1:  # the stream starts here: no row can exist yet
-        conn.execute(insert(cases).values(**row))
-        return row["public_view"]
-    changed = conn.execute(
-        update(cases).where(cases.c.case_id == case.case_id).values(**row)
-    ).rowcount
-    if not changed:
-        conn.execute(insert(cases).values(**row))
-    return row["public_view"]
+    timeline: list[dict] = []
+    rows: list[dict] = []
+    for case, new in changes:
+        if new:
+            timeline += [timeline_row(e) for e in new]
+            rows.append(case_row(case, rules, new[-1].recorded_at))
+    if not rows:
+        return {}
+    conn.execute(insert(case_timeline), timeline)
+    conn.execute(_UPSERT_CASE, rows)
+    return {row["case_id"]: row["public_view"] for row in rows}
+
+
+def _upsert_case():
+    statement = pg_insert(cases)
+    changed = {c.name: statement.excluded[c.name] for c in cases.c if not c.primary_key}
+    return statement.on_conflict_do_update(index_elements=[cases.c.case_id], set_=changed)
+
+
+_UPSERT_CASE = _upsert_case()
 
 
 def rebuild(conn: Connection, store: EventStore, rules: RoutingRules, batch: int = 1000) -> int:
