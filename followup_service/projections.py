@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from sqlalchemy import Connection, delete, insert
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from followup_service.domain.case import Case
 from followup_service.domain.deadlines import next_deadline
@@ -17,6 +16,7 @@ from followup_service.domain.events import CaseEscalated, CaseEvent, from_payloa
 from followup_service.domain.routing import RoutingRules
 from followup_service.domain.visibility import public_timeline, public_view
 from followup_service.tables import case_timeline, cases
+from shared.bulk import insert_rows, rows_parameter, upsert_rows
 from shared.events.envelope import EventEnvelope
 from shared.eventstore.store import EventStore
 
@@ -72,7 +72,9 @@ def case_row(case: Case, rules: RoutingRules, updated_at) -> dict:
     }
 
 
-def timeline_row(envelope: EventEnvelope) -> dict:
+def timeline_row(envelope: EventEnvelope, event: CaseEvent | None = None) -> dict:
+    """The timeline entry of a stored event; `event` is its domain form when already at hand."""
+    event = event or to_domain(envelope)
     return {
         "case_id": envelope.stream_id,
         "seq": envelope.stream_version,
@@ -81,7 +83,7 @@ def timeline_row(envelope: EventEnvelope) -> dict:
         "occurred_at": envelope.occurred_at,
         "recorded_at": envelope.recorded_at,
         "actor": envelope.actor,
-        "public": bool(public_timeline([to_domain(envelope)])),
+        "public": bool(public_timeline([event])),
         "payload": envelope.payload,
     }
 
@@ -99,22 +101,21 @@ def project(
     rows: list[dict] = []
     for case, new in changes:
         if new:
-            timeline += [timeline_row(e) for e in new]
+            # the case's history ends with the domain form of the new events
+            recent = case.history[-len(new) :]
+            timeline += [timeline_row(e, d) for e, d in zip(new, recent, strict=True)]
             rows.append(case_row(case, rules, new[-1].recorded_at))
     if not rows:
         return {}
-    conn.execute(insert(case_timeline), timeline)
-    conn.execute(_UPSERT_CASE, rows)
+    conn.execute(_INSERT_TIMELINE, rows_parameter(timeline))
+    conn.execute(_UPSERT_CASES, rows_parameter(rows))
     return {row["case_id"]: row["public_view"] for row in rows}
 
 
-def _upsert_case():
-    statement = pg_insert(cases)
-    changed = {c.name: statement.excluded[c.name] for c in cases.c if not c.primary_key}
-    return statement.on_conflict_do_update(index_elements=[cases.c.case_id], set_=changed)
-
-
-_UPSERT_CASE = _upsert_case()
+_TIMELINE_COLUMNS = [c.name for c in case_timeline.c]
+_CASE_COLUMNS = [c.name for c in cases.c]
+_INSERT_TIMELINE = insert_rows(case_timeline, _TIMELINE_COLUMNS)
+_UPSERT_CASES = upsert_rows(cases, _CASE_COLUMNS)
 
 
 def rebuild(conn: Connection, store: EventStore, rules: RoutingRules, batch: int = 1000) -> int:

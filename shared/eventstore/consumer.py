@@ -27,8 +27,8 @@ from collections.abc import Callable
 from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
 from marshmallow import ValidationError
 from sqlalchemy import Connection, Engine, MetaData, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from shared.bulk import insert_rows, rows_parameter, upsert_rows
 from shared.events.envelope import EventEnvelope
 from shared.events.registry import EventRegistry, EventSchemaError
 from shared.events.topics import dead_letter
@@ -41,11 +41,17 @@ BatchHandler = Callable[[Connection, list[EventEnvelope]], None]
 Hook = Callable[[], None]
 
 
+OFFSET_COLUMNS = ("group_id", "topic", "partition", "next_offset")
+
+
 class OffsetStore:
     def __init__(self, metadata: MetaData, group_id: str):
         self.offsets = metadata.tables["consumer_offsets"]
         self.processed = metadata.tables["processed_events"]
         self.group_id = group_id
+        self._save = upsert_rows(self.offsets, OFFSET_COLUMNS)
+        claim = insert_rows(self.processed, ("group_id", "event_id"))
+        self._claim = claim.on_conflict_do_nothing().returning(self.processed.c.event_id)
 
     def load(self, conn: Connection, partitions) -> dict[TopicPartition, int]:
         t = self.offsets
@@ -57,12 +63,6 @@ class OffsetStore:
         """Store where each partition stands (one upsert for all of them)."""
         if not next_offsets:
             return
-        t = self.offsets
-        statement = pg_insert(t)
-        upsert = statement.on_conflict_do_update(
-            index_elements=[t.c.group_id, t.c.topic, t.c.partition],
-            set_={"next_offset": statement.excluded.next_offset},
-        )
         rows = [
             {
                 "group_id": self.group_id,
@@ -72,7 +72,7 @@ class OffsetStore:
             }
             for tp, o in sorted(next_offsets.items())
         ]
-        conn.execute(upsert, rows)
+        conn.execute(self._save, rows_parameter(rows))
 
     def claim_unseen(self, conn: Connection, event_ids: list[str]) -> set[str]:
         """Record the ids this group has not processed yet and return them (one statement).
@@ -83,10 +83,8 @@ class OffsetStore:
         wanted = sorted(set(event_ids))  # one lock order for every claimer: no deadlock
         if not wanted:
             return set()
-        p = self.processed
-        claim = pg_insert(p).on_conflict_do_nothing().returning(p.c.event_id)
-        rows = conn.execute(claim, [{"group_id": self.group_id, "event_id": e} for e in wanted])
-        return set(rows.scalars())
+        rows = [{"group_id": self.group_id, "event_id": event_id} for event_id in wanted]
+        return set(conn.execute(self._claim, rows_parameter(rows)).scalars())
 
 
 class _SeekToStoredOffsets(ConsumerRebalanceListener):

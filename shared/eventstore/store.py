@@ -10,9 +10,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC
 
-from sqlalchemy import Connection, MetaData, func, insert, select
+from sqlalchemy import Connection, MetaData, func, select
 from sqlalchemy.exc import IntegrityError
 
+from shared.bulk import insert_rows, rows_parameter
 from shared.events.envelope import EventEnvelope, NewEvent, utcnow
 from shared.events.registry import EventRegistry
 
@@ -23,6 +24,22 @@ class ConcurrencyError(Exception):
     def __init__(self, stream_id: str, expected: int, actual: int):
         self.stream_id, self.expected, self.actual = stream_id, expected, actual
         super().__init__(f"stream {stream_id!r} is at version {actual}, expected {expected}")
+
+
+EVENT_COLUMNS = (
+    "event_id",
+    "stream_id",
+    "stream_version",
+    "event_type",
+    "schema_version",
+    "occurred_at",
+    "recorded_at",
+    "actor",
+    "correlation_id",
+    "causation_id",
+    "payload",
+)
+OUTBOX_COLUMNS = ("topic", "message_key", "global_position", "created_at")
 
 
 @dataclass(frozen=True)
@@ -42,6 +59,10 @@ class EventStore:
         self.outbox = metadata.tables["outbox"]
         self.registry = registry
         self.topic = topic
+        self._insert_events = insert_rows(self.events, EVENT_COLUMNS).returning(
+            self.events.c.event_id, self.events.c.global_position
+        )
+        self._insert_outbox = insert_rows(self.outbox, OUTBOX_COLUMNS)
 
     def stream_version(self, conn: Connection, stream_id: str) -> int:
         return self.stream_versions(conn, [stream_id]).get(stream_id, 0)
@@ -105,16 +126,7 @@ class EventStore:
         ]
         try:
             with conn.begin_nested():
-                positions = (
-                    conn.execute(
-                        insert(self.events).returning(
-                            self.events.c.global_position, sort_by_parameter_order=True
-                        ),
-                        rows,
-                    )
-                    .scalars()
-                    .all()
-                )
+                positions = dict(conn.execute(self._insert_events, rows_parameter(rows)).all())
         except IntegrityError as exc:
             actual = self.stream_versions(conn, [a.stream_id for a in appends])
             for a in appends:
@@ -124,24 +136,22 @@ class EventStore:
                     ) from exc
             raise  # not a version race (e.g. an event id stored before)
         stored = [
-            envelope_from_row({**row, "global_position": position})
-            for row, position in zip(rows, positions, strict=True)
+            envelope_from_row({**row, "global_position": positions[row["event_id"]]})
+            for row in rows
         ]
         keys = {a.stream_id: a.message_key or a.stream_id for a in appends if a.publish}
         if self.topic and keys:
-            conn.execute(
-                insert(self.outbox),
-                [
-                    {
-                        "topic": self.topic,
-                        "message_key": keys[e.stream_id],
-                        "global_position": e.global_position,
-                        "created_at": now,
-                    }
-                    for e in stored
-                    if e.stream_id in keys
-                ],
-            )
+            outbox = [
+                {
+                    "topic": self.topic,
+                    "message_key": keys[e.stream_id],
+                    "global_position": e.global_position,
+                    "created_at": now,
+                }
+                for e in stored
+                if e.stream_id in keys
+            ]
+            conn.execute(self._insert_outbox, rows_parameter(outbox))
         by_stream: dict[str, list[EventEnvelope]] = {a.stream_id: [] for a in appends}
         for envelope in stored:
             by_stream[envelope.stream_id].append(envelope)
