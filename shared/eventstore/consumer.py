@@ -165,16 +165,7 @@ class ConsumerRunner:
         next_offsets = {tp: records[-1].offset + 1 for tp, records in batches.items()}
         for attempt in range(1, self.max_attempts + 1):
             try:
-                with self.engine.begin() as conn:
-                    unseen = self.offsets.claim_unseen(conn, [e.event_id for e in envelopes])
-                    fresh = []
-                    for envelope in envelopes:
-                        if envelope.event_id in unseen:
-                            unseen.discard(envelope.event_id)  # a repeat within this poll, too
-                            fresh.append(envelope)
-                    if fresh:
-                        self.handle_batch(conn, fresh)
-                    self.offsets.save(conn, next_offsets)
+                self._handle_once(envelopes, next_offsets)
                 break
             except ConcurrencyError as exc:
                 self._call(self.after_rollback)
@@ -189,6 +180,19 @@ class ConsumerRunner:
                 raise
         self._call(self.after_commit)
         return sum(len(records) for records in batches.values())
+
+    def _handle_once(self, envelopes: list[EventEnvelope], next_offsets) -> None:
+        """Claim the unseen ids, apply their effects, store the offsets: one transaction."""
+        with self.engine.begin() as conn:
+            unseen = self.offsets.claim_unseen(conn, [e.event_id for e in envelopes])
+            fresh = []
+            for envelope in envelopes:
+                if envelope.event_id in unseen:
+                    unseen.discard(envelope.event_id)  # a repeat within this poll, too
+                    fresh.append(envelope)
+            if fresh:
+                self.handle_batch(conn, fresh)
+            self.offsets.save(conn, next_offsets)
 
     def _handle_each(self, conn: Connection, envelopes: list[EventEnvelope]) -> None:
         for envelope in envelopes:
