@@ -1,13 +1,15 @@
 """Turns intake events from Kafka into case commands, inside the consumer's transaction.
 
 Idempotent: the runner drops redelivered event ids, opening skips a case that exists,
-and amendments or withdrawals of a case that can no longer change are ignored.
+and amendments or withdrawals of a case that can no longer change are ignored. A poll
+is handled as one batch (see IntakeEventHandler.handle_batch).
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 
 from sqlalchemy import Connection, delete
 
@@ -19,6 +21,10 @@ from shared.events.envelope import EventEnvelope
 
 log = logging.getLogger(__name__)
 
+# The intake events that change cases; others on the topic are skipped.
+HANDLED = frozenset(
+    {"AspirationRecorded", "AspirationAmended", "AspirationBacked", "AspirationWithdrawn"}
+)
 _REGION_PREFIXES = {"kab": "kab", "kabupaten": "kab", "kota": "kota", "kot": "kota"}
 
 
@@ -61,7 +67,12 @@ def open_case_command(payload: dict) -> handlers.OpenCase:
 
 
 class IntakeEventHandler:
-    """The consumer's handler: intake event -> case command, in the runner's transaction.
+    """The consumer's handler: intake events -> case commands, in the runner's transaction.
+
+    handle_batch() takes a whole poll: it loads every case the poll names in one query,
+    decides each event in memory in poll order (a case's later events see its earlier
+    ones), and writes all new events and read-model rows in one flush. Calling the
+    handler with one event is the same with a batch of one.
 
     Cases changed in the current transaction are collected; after_commit() puts their
     views in the tracking cache (the runner calls it once a poll has committed),
@@ -75,34 +86,41 @@ class IntakeEventHandler:
         self._conn: Connection | None = None
 
     def __call__(self, conn: Connection, event: EventEnvelope) -> None:
+        self.handle_batch(conn, [event])
+
+    def handle_batch(self, conn: Connection, events: Sequence[EventEnvelope]) -> None:
         if conn is not self._conn:
             self.touched.clear()
             self._conn = conn
-        fu, p, touched = self.fu, event.payload, self.touched
+        work = handlers.Work(self.fu, conn, self.touched)
+        work.preload(
+            handlers.case_stream_id(str(e.payload["aspiration_id"]))
+            for e in events
+            if e.event_type in HANDLED
+        )
+        for event in events:
+            self._decide(work, event)
+        work.flush()
+
+    @staticmethod
+    def _decide(work: handlers.Work, event: EventEnvelope) -> None:
+        p = event.payload
         if event.event_type == "AspirationRecorded":
-            handlers.open_case(fu, conn, open_case_command(p), event, touched)
+            handlers.open_case(work, open_case_command(p), event)
         elif event.event_type == "AspirationAmended":
             handlers.amend_from_intake(
-                fu,
-                conn,
-                str(p["aspiration_id"]),
-                p["changes"],
-                p.get("previous", {}),
-                event,
-                touched,
+                work, str(p["aspiration_id"]), p["changes"], p.get("previous", {}), event
             )
         elif event.event_type == "AspirationBacked":
-            handlers.back_from_intake(fu, conn, str(p["aspiration_id"]), p, event, touched)
+            handlers.back_from_intake(work, str(p["aspiration_id"]), p, event)
         elif event.event_type == "AspirationWithdrawn":
             handlers.withdraw_from_intake(
-                fu,
-                conn,
+                work,
                 str(p["aspiration_id"]),
                 p["reason"],
                 p.get("duplicate_of"),
                 p.get("note", ""),
                 event,
-                touched,
             )
 
     def after_commit(self) -> None:

@@ -1,15 +1,16 @@
-"""Case command handlers: load the stream, decide in the domain, append and project at once.
+"""Case command handlers: load the streams, decide in the domain, append and project at once.
 
-Each handler runs in one database transaction: the case's events (with their outbox
-rows) and the read models commit together; the append's expected version makes a
-concurrent change fail with ConcurrencyError instead of being overwritten.
+Each handler runs in one database transaction through a Work (unit of work): the cases'
+events (with their outbox rows) and the read models commit together; the append's
+expected versions make a concurrent change fail with ConcurrencyError instead of being
+overwritten. The consumer decides a whole poll of intake events in one Work.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
@@ -23,7 +24,7 @@ from followup_service.domain.routing import Area
 from followup_service.tables import cases
 from shared.auth import ForbiddenError, Principal
 from shared.events.envelope import EventEnvelope, NewEvent
-from shared.eventstore.store import ConcurrencyError
+from shared.eventstore.store import ConcurrencyError, StreamAppend
 from shared.tracking_code import new_tracking_code
 
 log = logging.getLogger(__name__)
@@ -88,26 +89,56 @@ def _scope(who: Principal) -> str:
 Touched = dict[str, tuple[str, int, dict]]
 
 
-@dataclass
-class _Work:
-    """Cases changed in one transaction, refreshed in the tracking cache after commit."""
+class Work:
+    """One transaction's unit of work: cases loaded once, decided in memory, written at flush().
 
-    fu: Followup
-    conn: Connection
-    causation: EventEnvelope | None = None
-    touched: Touched | None = None
+    save() only records a case's new events; flush() appends every changed stream with
+    one multi-stream append (each at the version it was loaded at, so a concurrent
+    writer still makes it fail with ConcurrencyError) and projects them in one upsert.
+    A poll of the consumer and an API command run the same code; callers flush before
+    their transaction commits.
+    """
+
+    def __init__(self, fu: Followup, conn: Connection, touched: Touched | None = None):
+        self.fu, self.conn, self.touched = fu, conn, touched
+        self._cases: dict[str, Case | None] = {}  # None: the stream has no events
+        self._loaded_version: dict[str, int] = {}  # of each case with pending events
+        self._pending: dict[str, list[NewEvent]] = {}
+
+    def preload(self, case_ids: Iterable[str]) -> None:
+        """Load the cases not loaded yet, in one query."""
+        missing = {case_id for case_id in case_ids if case_id not in self._cases}
+        if missing:
+            for stream_id, events in self.fu.store.read_streams(self.conn, missing).items():
+                self._cases[stream_id] = (
+                    Case.from_events(projections.to_domain(e) for e in events) if events else None
+                )
+
+    def find(self, case_id: str) -> Case | None:
+        self.preload([case_id])
+        return self._cases[case_id]
 
     def load(self, case_id: str) -> Case:
-        events = self.fu.store.read_stream(self.conn, case_id)
-        if not events:
+        case = self.find(case_id)
+        if case is None:
             raise CaseNotFoundError(case_id)
-        return Case.from_events(projections.to_domain(e) for e in events)
+        return case
 
-    def save(self, case: Case, expected_version: int, events: list[CaseEvent]) -> None:
+    def save(
+        self,
+        case: Case,
+        expected_version: int,
+        events: list[CaseEvent],
+        cause: EventEnvelope | None = None,
+    ) -> None:
+        """Record `events` (already applied to `case`) for the next flush()."""
         if not events:
             return
-        cause = self.causation
-        new = [
+        loaded = self._loaded_version.setdefault(case.case_id, expected_version)
+        pending = self._pending.setdefault(case.case_id, [])
+        if expected_version != loaded + len(pending):
+            raise ConcurrencyError(case.case_id, expected_version, loaded + len(pending))
+        pending += [
             NewEvent(
                 event_type(e),
                 to_payload(e),
@@ -118,12 +149,32 @@ class _Work:
             )
             for e in events
         ]
-        stored = self.fu.store.append(self.conn, case.case_id, expected_version, new)
-        view = projections.project(self.conn, self.fu.rules, case, stored)
-        if self.touched is not None:
-            self.touched[case.case_id] = (case.tracking_code, case.version, view)
+        self._cases[case.case_id] = case
         if case.parent_id and case.status == "closed":
             self._conclude_parent(case)
+
+    @property
+    def changed(self) -> frozenset[str]:
+        """The ids of the cases with events waiting for flush()."""
+        return frozenset(self._pending)
+
+    def flush(self) -> None:
+        """Append and project everything saved since the last flush."""
+        if not self._pending:
+            return
+        appends = [
+            StreamAppend(case_id, self._loaded_version[case_id], events)
+            for case_id, events in self._pending.items()
+        ]
+        self._pending, self._loaded_version = {}, {}
+        stored = self.fu.store.append_many(self.conn, appends)
+        views = projections.project(
+            self.conn, self.fu.rules, [(self._cases[i], new) for i, new in stored.items()]
+        )
+        if self.touched is not None:
+            for case_id, view in views.items():
+                case = self._cases[case_id]
+                self.touched[case_id] = (case.tracking_code, case.version, view)
 
     def _conclude_parent(self, sub: Case) -> None:
         parent = self.load(sub.parent_id)
@@ -165,13 +216,14 @@ def _run(
     """Load, authorize, check the caller's version, decide, append and project; one commit."""
     touched: Touched = {}
     with fu.engine.begin() as conn:
-        work = _Work(fu, conn, touched=touched)
+        work = Work(fu, conn, touched)
         case = work.load(case_id)
         authorize(case, who, action)
         if expected_version is not None and expected_version != case.version:
             raise ConcurrencyError(case_id, expected_version, case.version)
         version = case.version
         work.save(case, version, decide(case))
+        work.flush()
     refresh_cache(fu, touched)
     return case
 
@@ -331,7 +383,7 @@ def split(fu, case_id, who, *, parts: list[dict], expected_version=None) -> list
     touched: Touched = {}
     now = fu.clock()
     with fu.engine.begin() as conn:
-        work = _Work(fu, conn, touched=touched)
+        work = Work(fu, conn, touched)
         parent = work.load(case_id)
         authorize(parent, who, "split")
         if expected_version is not None and expected_version != parent.version:
@@ -350,6 +402,7 @@ def split(fu, case_id, who, *, parts: list[dict], expected_version=None) -> list
             events += child.route(fu.rules, now=now, actor=who.actor)
             work.save(child, 0, events)
             children.append(child)
+        work.flush()
     refresh_cache(fu, touched)
     return children
 
@@ -383,15 +436,11 @@ class OpenCase:
     meeting_id: str | None = None
 
 
-def open_case(
-    fu: Followup,
-    conn: Connection,
-    command: OpenCase,
-    cause: EventEnvelope,
-    touched: Touched | None = None,
-) -> bool:
+def open_case(work: Work, command: OpenCase, cause: EventEnvelope) -> bool:
     """Open and auto-route the case of a recorded aspiration; False if it was already open."""
-    stream = case_stream_id(command.aspiration_id)
+    fu, stream = work.fu, case_stream_id(command.aspiration_id)
+    if work.find(stream) is not None:
+        return False
     now, actor = fu.clock(), "system:intake-consumer"
     case = Case()
     events = case.open(
@@ -420,24 +469,13 @@ def open_case(
             now=now,
             actor=actor,
         )
-    try:
-        # The append checks the stream is new before writing anything.
-        _Work(fu, conn, causation=cause, touched=touched).save(case, 0, events)
-    except ConcurrencyError:
-        return False
+    # A concurrent opener makes the flush fail with ConcurrencyError (version 1 exists).
+    work.save(case, 0, events, cause)
     return True
 
 
-def back_from_intake(
-    fu: Followup,
-    conn: Connection,
-    aspiration_id: str,
-    backing: dict,
-    cause,
-    touched: Touched | None = None,
-) -> None:
+def back_from_intake(work: Work, aspiration_id: str, backing: dict, cause: EventEnvelope) -> None:
     """Residents back an aspiration again: the case records it (once per backing id)."""
-    work = _Work(fu, conn, causation=cause, touched=touched)
     case = _load_for_intake(work, aspiration_id)
     if case is None:
         return
@@ -448,23 +486,16 @@ def back_from_intake(
         total_count=backing["total_count"],
         groups=backing.get("groups") or (),
         meeting_id=str(backing["meeting_id"]) if backing.get("meeting_id") else None,
-        now=fu.clock(),
+        now=work.fu.clock(),
         actor="system:intake-consumer",
     )
-    work.save(case, version, events)
+    work.save(case, version, events, cause)
 
 
 def amend_from_intake(
-    fu: Followup,
-    conn: Connection,
-    aspiration_id: str,
-    changes: dict,
-    previous: dict,
-    cause,
-    touched: Touched | None = None,
+    work: Work, aspiration_id: str, changes: dict, previous: dict, cause: EventEnvelope
 ) -> None:
     """Apply an intake amendment: category, description, public summary."""
-    work = _Work(fu, conn, causation=cause, touched=touched)
     case = _load_for_intake(work, aspiration_id)
     if case is None:
         return
@@ -475,35 +506,27 @@ def amend_from_intake(
     version = case.version
     try:
         events = case.amend(
-            fu.rules,
+            work.fu.rules,
             public_summary=public_summary,
             description=changes.get("description"),
             category=changes.get("category"),
-            now=fu.clock(),
+            now=work.fu.clock(),
             actor="system:intake-consumer",
         )
     except IllegalTransitionError as error:
         log.info("amendment of %s ignored: %s", case.case_id, error)
         return
-    work.save(case, version, events)
+    work.save(case, version, events, cause)
 
 
 def withdraw_from_intake(
-    fu: Followup,
-    conn: Connection,
-    aspiration_id: str,
-    reason: str,
-    duplicate_of,
-    note,
-    cause,
-    touched: Touched | None = None,
+    work: Work, aspiration_id: str, reason: str, duplicate_of, note, cause: EventEnvelope
 ) -> None:
     """A withdrawn aspiration ends its case: as a duplicate (linked) or as withdrawn."""
-    work = _Work(fu, conn, causation=cause, touched=touched)
     case = _load_for_intake(work, aspiration_id)
     if case is None:
         return
-    version, now, actor = case.version, fu.clock(), "system:intake-consumer"
+    version, now, actor = case.version, work.fu.clock(), "system:intake-consumer"
     text = f"{reason}: {note}" if note else reason
     try:
         if duplicate_of and "close" in case.allowed_actions():
@@ -519,20 +542,19 @@ def withdraw_from_intake(
     except IllegalTransitionError as error:
         log.info("withdrawal of %s ignored: %s", case.case_id, error)
         return
-    work.save(case, version, events)
+    work.save(case, version, events, cause)
 
 
-def _load_for_intake(work: _Work, aspiration_id: str) -> Case | None:
-    try:
-        return work.load(case_stream_id(aspiration_id))
-    except CaseNotFoundError:  # never opened (e.g. an unknown aspiration): nothing to change
+def _load_for_intake(work: Work, aspiration_id: str) -> Case | None:
+    case = work.find(case_stream_id(aspiration_id))
+    if case is None:  # never opened (e.g. an unknown aspiration): nothing to change
         log.warning("no case for aspiration %s; intake event ignored", aspiration_id)
-        return None
+    return case
 
 
 def load_case(fu: Followup, case_id: str) -> Case:
     with fu.engine.connect() as conn:
-        return _Work(fu, conn).load(case_id)
+        return Work(fu, conn).load(case_id)
 
 
 # --- the deadline worker's commands ------------------------------------------------------
@@ -545,7 +567,7 @@ def enforce_deadlines(
 
     Changed cases land in `touched`; refresh their cache entries after the commit.
     """
-    work = _Work(fu, conn, touched=touched)
+    work = Work(fu, conn, touched)
     case = work.load(case_id)
     version, now = case.version, fu.clock()
     events = case.escalate_overdue(fu.rules, now=now, actor="system:deadline-worker")
@@ -557,4 +579,5 @@ def enforce_deadlines(
             actor="system:deadline-worker",
         )
     work.save(case, version, events)
+    work.flush()
     return events

@@ -6,10 +6,10 @@ entry a function of one stored event, so a rebuild equals the live tables.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from itertools import islice
 
-from sqlalchemy import Connection, insert, text, update
+from sqlalchemy import Connection, text
 
 from followup_service.domain.case import Case
 from followup_service.domain.deadlines import next_deadline
@@ -17,8 +17,8 @@ from followup_service.domain.events import CaseEscalated, CaseEvent, from_payloa
 from followup_service.domain.routing import RoutingRules
 from followup_service.domain.visibility import public_timeline, public_view
 from followup_service.tables import case_timeline, cases
+from shared.bulk import copy_rows, insert_rows, rows_parameter, upsert_rows
 from shared.events.envelope import EventEnvelope
-from shared.eventstore.bulk import copy_rows
 from shared.eventstore.store import EventStore
 
 READ_MODELS = (cases, case_timeline)  # every table rebuilt from the case events
@@ -74,7 +74,8 @@ def case_row(case: Case, rules: RoutingRules, updated_at) -> dict:
 
 
 def timeline_row(envelope: EventEnvelope, event: CaseEvent | None = None) -> dict:
-    """The timeline entry of one stored event (`event`: its decoded form, if at hand)."""
+    """The timeline entry of a stored event; `event` is its domain form when already at hand."""
+    event = event or to_domain(envelope)
     return {
         "case_id": envelope.stream_id,
         "seq": envelope.stream_version,
@@ -83,32 +84,39 @@ def timeline_row(envelope: EventEnvelope, event: CaseEvent | None = None) -> dic
         "occurred_at": envelope.occurred_at,
         "recorded_at": envelope.recorded_at,
         "actor": envelope.actor,
-        "public": bool(public_timeline([event or to_domain(envelope)])),
+        "public": bool(public_timeline([event])),
         "payload": envelope.payload,
     }
 
 
 def project(
-    conn: Connection, rules: RoutingRules, case: Case, new: Iterable[EventEnvelope]
-) -> dict | None:
-    """Bring the read models up to date with `case` after appending `new` to its stream.
+    conn: Connection, rules: RoutingRules, changes: Iterable[tuple[Case, Sequence[EventEnvelope]]]
+) -> dict[str, dict]:
+    """Bring the read models up to date after appending events to the cases' streams.
 
-    Returns the case's tracking view as written (None if there was nothing to project).
+    `changes` pairs each changed case (folded, after its new events) with the envelopes
+    just appended to its stream; each case at most once. One INSERT for the timeline and
+    one upsert for the case rows, however many cases. Returns case id -> tracking view.
     """
-    new = list(new)
-    if not new:
-        return None
-    conn.execute(insert(case_timeline), [timeline_row(e) for e in new])
-    row = case_row(case, rules, new[-1].recorded_at)
-    if new[0].stream_version == 1:  # the stream starts here: no row can exist yet
-        conn.execute(insert(cases).values(**row))
-        return row["public_view"]
-    changed = conn.execute(
-        update(cases).where(cases.c.case_id == case.case_id).values(**row)
-    ).rowcount
-    if not changed:
-        conn.execute(insert(cases).values(**row))
-    return row["public_view"]
+    timeline: list[dict] = []
+    rows: list[dict] = []
+    for case, new in changes:
+        if new:
+            # the case's history ends with the domain form of the new events
+            recent = case.history[-len(new) :]
+            timeline += [timeline_row(e, d) for e, d in zip(new, recent, strict=True)]
+            rows.append(case_row(case, rules, new[-1].recorded_at))
+    if not rows:
+        return {}
+    conn.execute(_INSERT_TIMELINE, rows_parameter(timeline))
+    conn.execute(_UPSERT_CASES, rows_parameter(rows))
+    return {row["case_id"]: row["public_view"] for row in rows}
+
+
+_TIMELINE_COLUMNS = [c.name for c in case_timeline.c]
+_CASE_COLUMNS = [c.name for c in cases.c]
+_INSERT_TIMELINE = insert_rows(case_timeline, _TIMELINE_COLUMNS)
+_UPSERT_CASES = upsert_rows(cases, _CASE_COLUMNS)
 
 
 def rebuild(conn: Connection, store: EventStore, rules: RoutingRules, batch: int = 10_000) -> int:

@@ -6,6 +6,11 @@ database transaction together with the new offsets and the ids of processed even
 so a crash anywhere leaves either all of a batch's effects or none, and an event
 published twice (relay retry) takes effect once.
 
+The handler is called once per new event, in poll order; a handler that has a
+``handle_batch(conn, envelopes)`` method gets the poll's new events in one call instead
+(so it can load, decide and write them together). Either way a ConcurrencyError makes
+the runner handle the poll again in a fresh transaction.
+
 Optional hooks run after a poll's transaction: ``after_commit()`` once it committed
 (e.g. to refresh caches of what the handler changed), ``after_rollback()`` when it did
 not (to forget what the handler collected). Neither takes arguments; their failures are
@@ -21,16 +26,22 @@ from collections.abc import Callable
 
 from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
 from marshmallow import ValidationError
-from sqlalchemy import Connection, Engine, MetaData, insert, select, update
+from sqlalchemy import Connection, Engine, MetaData, select
 
+from shared.bulk import insert_rows, rows_parameter, upsert_rows
 from shared.events.envelope import EventEnvelope
 from shared.events.registry import EventRegistry, EventSchemaError
 from shared.events.topics import dead_letter
+from shared.eventstore.store import ConcurrencyError
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Connection, EventEnvelope], None]
+BatchHandler = Callable[[Connection, list[EventEnvelope]], None]
 Hook = Callable[[], None]
+
+
+OFFSET_COLUMNS = ("group_id", "topic", "partition", "next_offset")
 
 
 class OffsetStore:
@@ -38,6 +49,9 @@ class OffsetStore:
         self.offsets = metadata.tables["consumer_offsets"]
         self.processed = metadata.tables["processed_events"]
         self.group_id = group_id
+        self._save = upsert_rows(self.offsets, OFFSET_COLUMNS)
+        claim = insert_rows(self.processed, ("group_id", "event_id"))
+        self._claim = claim.on_conflict_do_nothing().returning(self.processed.c.event_id)
 
     def load(self, conn: Connection, partitions) -> dict[TopicPartition, int]:
         t = self.offsets
@@ -46,41 +60,31 @@ class OffsetStore:
         return {tp: stored[tp] for tp in partitions if tp in stored}
 
     def save(self, conn: Connection, next_offsets: dict[TopicPartition, int]) -> None:
-        t = self.offsets
-        for tp, offset in next_offsets.items():
-            key = (t.c.group_id == self.group_id) & (t.c.topic == tp.topic)
-            changed = conn.execute(
-                update(t).where(key & (t.c.partition == tp.partition)).values(next_offset=offset)
-            ).rowcount
-            if not changed:
-                conn.execute(
-                    insert(t).values(
-                        group_id=self.group_id,
-                        topic=tp.topic,
-                        partition=tp.partition,
-                        next_offset=offset,
-                    )
-                )
+        """Store where each partition stands (one upsert for all of them)."""
+        if not next_offsets:
+            return
+        rows = [
+            {
+                "group_id": self.group_id,
+                "topic": tp.topic,
+                "partition": tp.partition,
+                "next_offset": o,
+            }
+            for tp, o in sorted(next_offsets.items())
+        ]
+        conn.execute(self._save, rows_parameter(rows))
 
     def claim_unseen(self, conn: Connection, event_ids: list[str]) -> set[str]:
-        """Record the ids this group has not processed yet and return them (one query each)."""
-        p = self.processed
-        wanted = set(event_ids)
+        """Record the ids this group has not processed yet and return them (one statement).
+
+        A concurrent transaction claiming the same id makes this one wait for its
+        outcome: committed, the id counts as seen; rolled back, it is claimed here.
+        """
+        wanted = sorted(set(event_ids))  # one lock order for every claimer: no deadlock
         if not wanted:
             return set()
-        seen = set(
-            conn.execute(
-                select(p.c.event_id).where(
-                    (p.c.group_id == self.group_id) & p.c.event_id.in_(wanted)
-                )
-            ).scalars()
-        )
-        unseen = wanted - seen
-        if unseen:
-            conn.execute(
-                insert(p), [{"group_id": self.group_id, "event_id": e} for e in sorted(unseen)]
-            )
-        return unseen
+        rows = [{"group_id": self.group_id, "event_id": event_id} for event_id in wanted]
+        return set(conn.execute(self._claim, rows_parameter(rows)).scalars())
 
 
 class _SeekToStoredOffsets(ConsumerRebalanceListener):
@@ -107,6 +111,7 @@ class ConsumerRunner:
         handler: Handler,
         dead_letter_producer,
         max_records: int = 500,
+        max_attempts: int = 5,
         after_commit: Hook | None = None,
         after_rollback: Hook | None = None,
         **consumer_config,
@@ -117,6 +122,8 @@ class ConsumerRunner:
         self.registry = registry
         self.topics = topics
         self.handler = handler
+        self.handle_batch: BatchHandler = getattr(handler, "handle_batch", self._handle_each)
+        self.max_attempts = max_attempts
         self.dead_letter_producer = dead_letter_producer
         self.offsets = OffsetStore(metadata, group_id)
         self.consumer = KafkaConsumer(
@@ -140,33 +147,56 @@ class ConsumerRunner:
                 self.consumer.seek_to_beginning(tp)
 
     def poll_once(self, timeout_ms: int = 500) -> int:
-        """Handle one poll's records in one transaction; return how many were handled."""
+        """Handle one poll's records in one transaction; return how many were handled.
+
+        A ConcurrencyError (another writer changed a stream the poll touches) rolls the
+        transaction back and handles the same records again in a new one, from what is
+        then stored; after max_attempts the poll is read again from the stored offsets.
+        """
         batches = self.consumer.poll(timeout_ms=timeout_ms)
         if not batches:
             return 0
-        try:
-            with self.engine.begin() as conn:
-                envelopes = [
-                    envelope
-                    for records in batches.values()
-                    for envelope in map(self._decode_or_dead_letter, records)
-                    if envelope is not None
-                ]
-                unseen = self.offsets.claim_unseen(conn, [e.event_id for e in envelopes])
-                for envelope in envelopes:
-                    if envelope.event_id in unseen:
-                        unseen.discard(envelope.event_id)  # a repeat within this poll, too
-                        self.handler(conn, envelope)
-                self.offsets.save(
-                    conn, {tp: records[-1].offset + 1 for tp, records in batches.items()}
-                )
-        except Exception:
-            # Nothing of this batch was committed: go back and read it again.
-            self._call(self.after_rollback)
-            self.seek_to_stored(list(batches))
-            raise
+        envelopes = [
+            envelope
+            for records in batches.values()
+            for envelope in map(self._decode_or_dead_letter, records)
+            if envelope is not None
+        ]
+        next_offsets = {tp: records[-1].offset + 1 for tp, records in batches.items()}
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                self._handle_once(envelopes, next_offsets)
+                break
+            except ConcurrencyError as exc:
+                self._call(self.after_rollback)
+                if attempt == self.max_attempts:
+                    self.seek_to_stored(list(batches))
+                    raise
+                log.info("poll conflicted with another writer (%s); handling it again", exc)
+            except Exception:
+                # Nothing of this batch was committed: go back and read it again.
+                self._call(self.after_rollback)
+                self.seek_to_stored(list(batches))
+                raise
         self._call(self.after_commit)
         return sum(len(records) for records in batches.values())
+
+    def _handle_once(self, envelopes: list[EventEnvelope], next_offsets) -> None:
+        """Claim the unseen ids, apply their effects, store the offsets: one transaction."""
+        with self.engine.begin() as conn:
+            unseen = self.offsets.claim_unseen(conn, [e.event_id for e in envelopes])
+            fresh = []
+            for envelope in envelopes:
+                if envelope.event_id in unseen:
+                    unseen.discard(envelope.event_id)  # a repeat within this poll, too
+                    fresh.append(envelope)
+            if fresh:
+                self.handle_batch(conn, fresh)
+            self.offsets.save(conn, next_offsets)
+
+    def _handle_each(self, conn: Connection, envelopes: list[EventEnvelope]) -> None:
+        for envelope in envelopes:
+            self.handler(conn, envelope)
 
     @staticmethod
     def _call(hook: Hook | None) -> None:

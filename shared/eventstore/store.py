@@ -6,12 +6,14 @@ projection update commit or roll back together.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC
 
-from sqlalchemy import Connection, MetaData, func, insert, select, text
+from sqlalchemy import Connection, MetaData, func, select, text
 from sqlalchemy.exc import IntegrityError
 
+from shared.bulk import insert_rows, rows_parameter
 from shared.events.envelope import EventEnvelope, NewEvent, utcnow
 from shared.events.registry import EventRegistry
 from shared.timeutil import as_utc
@@ -28,18 +30,64 @@ class ConcurrencyError(Exception):
         super().__init__(f"stream {stream_id!r} is at version {actual}, expected {expected}")
 
 
+EVENT_COLUMNS = (
+    "event_id",
+    "stream_id",
+    "stream_version",
+    "event_type",
+    "schema_version",
+    "occurred_at",
+    "recorded_at",
+    "actor",
+    "correlation_id",
+    "causation_id",
+    "payload",
+)
+OUTBOX_COLUMNS = (
+    "topic",
+    "message_key",
+    "global_position",
+    "created_at",
+    "event_type",
+    "schema_version",
+    "value",
+)
+
+
+@dataclass(frozen=True)
+class StreamAppend:
+    """New events for one stream, to go after expected_version (see EventStore.append)."""
+
+    stream_id: str
+    expected_version: int
+    events: Sequence[NewEvent]
+    publish: bool = True
+    message_key: str | None = None
+
+
 class EventStore:
     def __init__(self, metadata: MetaData, registry: EventRegistry, topic: str | None = None):
         self.events = metadata.tables["events"]
         self.outbox = metadata.tables["outbox"]
         self.registry = registry
         self.topic = topic
+        self._insert_events = insert_rows(self.events, EVENT_COLUMNS).returning(
+            self.events.c.event_id, self.events.c.global_position
+        )
+        self._insert_outbox = insert_rows(self.outbox, OUTBOX_COLUMNS)
 
     def stream_version(self, conn: Connection, stream_id: str) -> int:
+        return self.stream_versions(conn, [stream_id]).get(stream_id, 0)
+
+    def stream_versions(self, conn: Connection, stream_ids: Iterable[str]) -> dict[str, int]:
+        """The current version of each stream that exists (absent streams are left out)."""
         t = self.events
-        return conn.execute(
-            select(func.coalesce(func.max(t.c.stream_version), 0)).where(t.c.stream_id == stream_id)
-        ).scalar_one()
+        rows = conn.execute(
+            select(t.c.stream_id, func.max(t.c.stream_version))
+            .where(t.c.stream_id.in_(sorted(set(stream_ids))))
+            .group_by(t.c.stream_id)
+        )
+        return {stream_id: version for stream_id, version in rows}
 
     def append(
         self,
@@ -63,64 +111,84 @@ class EventStore:
         actual = self.stream_version(conn, stream_id)
         if actual != expected_version:
             raise ConcurrencyError(stream_id, expected_version, actual)
+        append = StreamAppend(stream_id, expected_version, new_events, publish, message_key)
+        return self.append_many(conn, [append]).get(stream_id, [])
+
+    def append_many(
+        self, conn: Connection, appends: Sequence[StreamAppend]
+    ) -> dict[str, list[EventEnvelope]]:
+        """Append to several streams at once: one INSERT for the events, one for the outbox.
+
+        Each append's expected version is what the caller read in this transaction, and
+        is not queried again: the unique (stream_id, stream_version) constraint turns a
+        stream that moved meanwhile into ConcurrencyError (naming the first stream that
+        moved), and a savepoint keeps the caller's transaction usable. Returns the stored
+        envelopes per stream. A stream may appear once.
+        """
+        appends = [a for a in appends if a.events]
+        if not appends:
+            return {}
+        if len({a.stream_id for a in appends}) != len(appends):
+            raise ValueError("append_many takes each stream once")
         now = utcnow()
-        rows = []
-        for offset, event in enumerate(new_events, start=1):
-            version = event.schema_version or self.registry.latest_version(event.event_type)
-            rows.append(
-                {
-                    "event_id": event.event_id,
-                    "stream_id": stream_id,
-                    "stream_version": expected_version + offset,
-                    "event_type": event.event_type,
-                    "schema_version": version,
-                    "occurred_at": as_utc(event.occurred_at),
-                    "recorded_at": now,
-                    "actor": event.actor,
-                    "correlation_id": event.correlation_id,
-                    "causation_id": event.causation_id,
-                    "payload": self.registry.validate(event.event_type, version, event.payload),
-                }
-            )
+        rows = [
+            self._row(a.stream_id, a.expected_version + offset, event, now)
+            for a in appends
+            for offset, event in enumerate(a.events, start=1)
+        ]
         try:
             with conn.begin_nested():
-                positions = (
-                    conn.execute(
-                        insert(self.events).returning(
-                            self.events.c.global_position, sort_by_parameter_order=True
-                        ),
-                        rows,
-                    )
-                    .scalars()
-                    .all()
-                )
+                positions = dict(conn.execute(self._insert_events, rows_parameter(rows)).all())
         except IntegrityError as exc:
-            raise ConcurrencyError(
-                stream_id, expected_version, self.stream_version(conn, stream_id)
-            ) from exc
-        envelopes = [
-            envelope_from_row({**row, "global_position": position})
-            for row, position in zip(rows, positions, strict=True)
+            actual = self.stream_versions(conn, [a.stream_id for a in appends])
+            for a in appends:
+                if actual.get(a.stream_id, 0) != a.expected_version:
+                    raise ConcurrencyError(
+                        a.stream_id, a.expected_version, actual.get(a.stream_id, 0)
+                    ) from exc
+            raise  # not a version race (e.g. an event id stored before)
+        stored = [
+            envelope_from_row({**row, "global_position": positions[row["event_id"]]})
+            for row in rows
         ]
-        if self.topic and publish:
-            conn.execute(insert(self.outbox), self.outbox_rows(envelopes, message_key, now))
+        keys = {a.stream_id: a.message_key or a.stream_id for a in appends if a.publish}
+        if self.topic and keys:
+            outbox = [
+                {
+                    "topic": self.topic,
+                    "message_key": keys[e.stream_id],
+                    "global_position": e.global_position,
+                    "created_at": now,
+                    # the record as the relay will send it, encoded once (bytea hex)
+                    "event_type": e.event_type,
+                    "schema_version": e.schema_version,
+                    "value": "\\x" + e.to_wire().hex(),
+                }
+                for e in stored
+                if e.stream_id in keys
+            ]
+            conn.execute(self._insert_outbox, rows_parameter(outbox))
             conn.execute(text(f"NOTIFY {OUTBOX_CHANNEL}"))
-        return envelopes
+        by_stream: dict[str, list[EventEnvelope]] = {a.stream_id: [] for a in appends}
+        for envelope in stored:
+            by_stream[envelope.stream_id].append(envelope)
+        return by_stream
 
-    def outbox_rows(self, envelopes, message_key: str | None, now) -> list[dict]:
-        """Outbox rows carrying the records' bytes, so the relay sends without re-encoding."""
-        return [
-            {
-                "topic": self.topic,
-                "message_key": message_key or envelope.stream_id,
-                "global_position": envelope.global_position,
-                "created_at": now,
-                "event_type": envelope.event_type,
-                "schema_version": envelope.schema_version,
-                "value": envelope.to_wire(),
-            }
-            for envelope in envelopes
-        ]
+    def _row(self, stream_id: str, stream_version: int, event: NewEvent, now) -> dict:
+        version = event.schema_version or self.registry.latest_version(event.event_type)
+        return {
+            "event_id": event.event_id,
+            "stream_id": stream_id,
+            "stream_version": stream_version,
+            "event_type": event.event_type,
+            "schema_version": version,
+            "occurred_at": as_utc(event.occurred_at),
+            "recorded_at": now,
+            "actor": event.actor,
+            "correlation_id": event.correlation_id,
+            "causation_id": event.causation_id,
+            "payload": self.registry.validate(event.event_type, version, event.payload),
+        }
 
     def read_stream(self, conn: Connection, stream_id: str) -> list[EventEnvelope]:
         t = self.events
@@ -128,6 +196,25 @@ class EventStore:
             select(t).where(t.c.stream_id == stream_id).order_by(t.c.stream_version)
         )
         return [self.registry.upcast_stored(envelope_from_row(row._mapping)) for row in result]
+
+    def read_streams(
+        self, conn: Connection, stream_ids: Iterable[str]
+    ) -> dict[str, list[EventEnvelope]]:
+        """Several streams in one query: each stream id -> its events in order ([] if none)."""
+        t = self.events
+        wanted = set(stream_ids)
+        streams: dict[str, list[EventEnvelope]] = {stream_id: [] for stream_id in wanted}
+        if not wanted:
+            return streams
+        result = conn.execute(
+            select(t)
+            .where(t.c.stream_id.in_(sorted(wanted)))
+            .order_by(t.c.stream_id, t.c.stream_version)
+        )
+        for row in result:
+            envelope = self.registry.upcast_stored(envelope_from_row(row._mapping))
+            streams[envelope.stream_id].append(envelope)
+        return streams
 
     def read_all(
         self, conn: Connection, after_position: int = 0, batch_size: int = 10_000
