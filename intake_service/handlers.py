@@ -33,7 +33,7 @@ from intake_service.domain.meeting import Meeting, meeting_recorded
 from intake_service.tables import aspirations, metadata
 from shared.auth import ForbiddenError, Principal
 from shared.events.envelope import NewEvent
-from shared.eventstore.store import ConcurrencyError
+from shared.eventstore.store import ConcurrencyError, StreamAppend
 from shared.tracking_code import new_tracking_code
 
 events_table = metadata.tables["events"]
@@ -135,14 +135,34 @@ def record_aspirations(
         if unit is None:
             raise InvalidError("unit", "Name the unit logging an aspiration without a meeting.")
         _check_unit(principal, unit)
-        outcomes, errors, seen = [], {}, set()
+        outcomes: list[Outcome | None] = [None] * len(commands)
+        errors, seen, fresh, supports = {}, set(), [], []
+        stored = _stored_aspirations(conn, [c.aspiration_id for c in commands if not c.supports])
         for index, command in enumerate(commands):
             if command.aspiration_id in seen:
                 errors[index] = {"id": ["This id is used twice in the batch."]}
                 continue
             seen.add(command.aspiration_id)
+            if command.supports:
+                supports.append(index)
+            elif command.aspiration_id in stored:
+                existing = stored[command.aspiration_id]
+                if existing.meeting_id != (meeting.meeting_id if meeting else None):
+                    errors[index] = {"id": ["This id belongs to an aspiration of another meeting."]}
+                else:
+                    outcomes[index] = Outcome(command.aspiration_id, "existing", existing.code)
+            else:
+                fresh.append(index)
+        if errors:
+            raise ItemsRejectedError(errors)  # nothing written yet
+        new = _record_new(intake, conn, meeting, unit, [commands[i] for i in fresh], principal)
+        for index, outcome in zip(fresh, new, strict=True):
+            outcomes[index] = outcome
+        for index in supports:  # after the new ones, which they may back
             try:
-                outcomes.append(_record_one(intake, conn, meeting, unit, command, principal))
+                outcomes[index] = _link_as_support(
+                    intake, conn, meeting, commands[index], principal
+                )
             except InvalidError as exc:
                 errors[index] = {exc.field: [exc.message]}
         if errors:
@@ -152,29 +172,49 @@ def record_aspirations(
     return _retrying(intake, work)
 
 
-def _record_one(intake, conn, meeting, unit, command: RecordAspiration, principal) -> Outcome:
-    if command.supports:
-        return _link_as_support(intake, conn, meeting, command, principal)
-    existing = conn.execute(
-        select(aspirations.c.tracking_code, aspirations.c.meeting_id).where(
-            aspirations.c.aspiration_id == command.aspiration_id
-        )
-    ).first()
-    if existing:
-        if existing.meeting_id != (meeting.meeting_id if meeting else None):
-            raise InvalidError("id", "This id belongs to an aspiration of another meeting.")
-        return Outcome(command.aspiration_id, "existing", existing.tracking_code)
-    code = _unused_tracking_code(conn)
-    payload = decide.recorded_event(command, code, meeting, unit)
-    stream = stream_id(command.aspiration_id)
-    key = decide.message_key(payload["meeting_id"], command.aspiration_id)
-    recorded = NewEvent("AspirationRecorded", payload, actor=principal.actor)
-    _append(intake, conn, stream, 0, [recorded], message_key=key)
-    if command.raised_by:
-        private = decide.reporter_event(command.aspiration_id, command.raised_by)
-        identified = NewEvent("ReporterIdentified", private, actor=principal.actor)
-        _append(intake, conn, stream, 1, [identified], publish=False)
-    return Outcome(command.aspiration_id, "created", code)
+@dataclass(frozen=True)
+class _Stored:
+    code: str
+    meeting_id: str | None
+
+
+def _stored_aspirations(conn, aspiration_ids: list[str]) -> dict[str, _Stored]:
+    """The batch's ids already recorded (a replayed submit), in one query."""
+    if not aspiration_ids:
+        return {}
+    rows = conn.execute(
+        select(
+            aspirations.c.aspiration_id, aspirations.c.tracking_code, aspirations.c.meeting_id
+        ).where(aspirations.c.aspiration_id.in_(aspiration_ids))
+    ).all()
+    return {row.aspiration_id: _Stored(row.tracking_code, row.meeting_id) for row in rows}
+
+
+def _record_new(intake, conn, meeting, unit, commands, principal) -> list[Outcome]:
+    """New aspirations of one batch: one append for the published events, one for the
+    private reporter identities, one write of the read model, however many items."""
+    if not commands:
+        return []
+    recorded, identified, outcomes = [], [], []
+    for command, code in zip(commands, _unused_tracking_codes(conn, len(commands)), strict=True):
+        payload = decide.recorded_event(command, code, meeting, unit)
+        stream = stream_id(command.aspiration_id)
+        event = NewEvent("AspirationRecorded", payload, actor=principal.actor)
+        key = decide.message_key(payload["meeting_id"], command.aspiration_id)
+        recorded.append(StreamAppend(stream, 0, [event], message_key=key))
+        if command.raised_by:
+            private = decide.reporter_event(command.aspiration_id, command.raised_by)
+            event = NewEvent("ReporterIdentified", private, actor=principal.actor)
+            identified.append(StreamAppend(stream, 1, [event], publish=False))
+        outcomes.append(Outcome(command.aspiration_id, "created", code))
+    published = intake.store.append_many(conn, recorded)
+    hidden = intake.store.append_many(conn, identified)
+    projections.record_new_aspirations(
+        conn,
+        [published[a.stream_id][0] for a in recorded],
+        {a.stream_id: hidden[a.stream_id][0] for a in identified},
+    )
+    return outcomes
 
 
 def _link_as_support(intake, conn, meeting, command: RecordAspiration, principal) -> Outcome:
@@ -278,11 +318,16 @@ def _must_load(intake: Intake, conn, aspiration_id: str) -> Aspiration:
     return target
 
 
-def _unused_tracking_code(conn) -> str:
-    while True:
-        code = new_tracking_code()
-        taken = conn.execute(
-            select(aspirations.c.aspiration_id).where(aspirations.c.tracking_code == code)
-        ).first()
-        if not taken:
-            return code
+def _unused_tracking_codes(conn, count: int) -> list[str]:
+    """`count` distinct codes no aspiration holds: drawn at random, checked in one query
+    (a clash among 32^7 codes is rare, so the loop almost never runs twice)."""
+    codes: set[str] = set()
+    while len(codes) < count:
+        drawn = {new_tracking_code() for _ in range(count - len(codes))} - codes
+        taken = set(
+            conn.execute(
+                select(aspirations.c.tracking_code).where(aspirations.c.tracking_code.in_(drawn))
+            ).scalars()
+        )
+        codes |= drawn - taken
+    return list(codes)

@@ -39,38 +39,75 @@ def _meeting_recorded(conn, event, p):
 
 
 def _aspiration_recorded(conn, event, p):
-    conn.execute(
-        insert(aspirations).values(
-            aspiration_id=p["aspiration_id"],
-            tracking_code=p["tracking_code"],
-            meeting_id=p["meeting_id"],
-            unit=p["unit"],
-            category=p["category"],
-            summary=p["summary"],
-            public_summary=p["public_summary"],
-            description=p["description"],
-            kelurahan=p["kelurahan"],
-            location=p["location"],
-            urgency=p["urgency"],
-            confidential=p["confidential"],
-            status="open",
-            backing_count=p["backing_count"],
-            backing_groups=p["backing_groups"],
-            attachments=p["attachments"],
-            private={"raised_by": None, "supporters": []},
-            raised_at=_when(p["raised_at"]) or event.recorded_at,
-            position=event.global_position,
-            version=event.stream_version,
-            recorded_at=event.recorded_at,
-            extra={"amendments": 0},
-        )
-    )
+    conn.execute(insert(aspirations).values(**aspiration_row(event)))
     if p["meeting_id"]:
-        conn.execute(
-            update(meetings)
-            .where(meetings.c.meeting_id == p["meeting_id"])
-            .values(aspiration_count=meetings.c.aspiration_count + 1)
-        )
+        _count_aspirations(conn, p["meeting_id"], 1)
+
+
+def aspiration_row(recorded: EventEnvelope, identified: EventEnvelope | None = None) -> dict:
+    """The read-model row of a new aspiration (with its reporter, if identified at once)."""
+    p = recorded.payload
+    row = {
+        "aspiration_id": p["aspiration_id"],
+        "tracking_code": p["tracking_code"],
+        "meeting_id": p["meeting_id"],
+        "unit": p["unit"],
+        "category": p["category"],
+        "summary": p["summary"],
+        "public_summary": p["public_summary"],
+        "description": p["description"],
+        "kelurahan": p["kelurahan"],
+        "location": p["location"],
+        "urgency": p["urgency"],
+        "confidential": p["confidential"],
+        "status": "open",
+        "backing_count": p["backing_count"],
+        "backing_groups": p["backing_groups"],
+        "attachments": p["attachments"],
+        "private": {"raised_by": None, "supporters": []},
+        "raised_at": _when(p["raised_at"]) or recorded.recorded_at,
+        "position": recorded.global_position,
+        "version": recorded.stream_version,
+        "recorded_at": recorded.recorded_at,
+        "extra": {"amendments": 0},
+    }
+    if identified is not None:  # what _reporter_identified would then set
+        row["private"]["raised_by"] = _person(identified.payload)
+        row["version"] = identified.stream_version
+    return row
+
+
+def record_new_aspirations(
+    conn: Connection, recorded: list[EventEnvelope], identified: dict[str, EventEnvelope]
+) -> None:
+    """A batch of new aspirations in one INSERT (the same rows a replay builds one event
+    at a time); `identified` maps a stream id to its ReporterIdentified event."""
+    if not recorded:
+        return
+    conn.execute(
+        insert(aspirations),
+        [aspiration_row(e, identified.get(e.stream_id)) for e in recorded],
+    )
+    per_meeting: dict[str, int] = {}
+    for event in recorded:
+        if event.payload["meeting_id"]:
+            per_meeting[event.payload["meeting_id"]] = (
+                per_meeting.get(event.payload["meeting_id"], 0) + 1
+            )
+    for meeting_id, count in per_meeting.items():
+        _count_aspirations(conn, meeting_id, count)
+
+
+def _count_aspirations(conn, meeting_id: str, count: int) -> None:
+    conn.execute(
+        update(meetings)
+        .where(meetings.c.meeting_id == meeting_id)
+        .values(aspiration_count=meetings.c.aspiration_count + count)
+    )
+
+
+def _person(p: dict) -> dict:
+    return {k: p[k] for k in ("name", "kind", "contact")}
 
 
 def _row(conn, aspiration_id: str):
@@ -89,7 +126,7 @@ def _set(conn, event, aspiration_id: str, **values):
 
 def _reporter_identified(conn, event, p):
     private = dict(_row(conn, p["aspiration_id"]).private or {})
-    person = {k: p[k] for k in ("name", "kind", "contact")}
+    person = _person(p)
     if p["backing_id"]:
         private["supporters"] = [*private.get("supporters", []), person]
     else:

@@ -3,7 +3,10 @@
 import uuid
 
 import pytest
+from sqlalchemy import event, select
 
+from intake_service import projections
+from intake_service.tables import aspirations, meetings
 from tests.integration.intake.conftest import aspiration_body
 from tests.support import wait_for
 
@@ -135,3 +138,46 @@ def test_422_never_500_when_the_batch_shape_is_wrong(intake, body):
     assert response.status_code == 422
     assert response.is_json
     assert intake.count() == 1
+
+
+def _statements_for_a_batch(intake, size: int) -> int:
+    meeting_id = intake.meeting()
+    body = {
+        "aspirations": [
+            aspiration_body(n, raised_by={"name": f"Warga {n}", "kind": "person"})
+            for n in range(size)
+        ]
+    }
+    seen = []
+    listener = lambda *args, **kwargs: seen.append(1)  # noqa: E731
+    event.listen(intake.engine, "before_cursor_execute", listener)
+    try:
+        response = intake.post(f"/api/v1/meetings/{meeting_id}/aspirations", body)
+    finally:
+        event.remove(intake.engine, "before_cursor_execute", listener)
+    assert response.status_code == 201, response.json
+    return len(seen)
+
+
+def test_a_batch_costs_the_same_statements_for_50_items_as_for_2(intake):
+    """One load, one append per kind of event, one read-model write: not per item."""
+    assert _statements_for_a_batch(intake, 50) == _statements_for_a_batch(intake, 2)
+
+
+def test_a_batch_reads_back_the_same_as_a_replay_of_its_events(intake):
+    meeting_id = intake.meeting()
+    items = [aspiration_body(n, raised_by={"name": f"W{n}", "kind": "person"}) for n in range(5)]
+    response = intake.post(f"/api/v1/meetings/{meeting_id}/aspirations", {"aspirations": items})
+    assert response.status_code == 201, response.json
+    live = _read_models(intake)
+    with intake.engine.begin() as conn:
+        projections.rebuild(conn, intake.app.extensions["intake"].store)
+    assert _read_models(intake) == live
+
+
+def _read_models(intake) -> dict:
+    with intake.engine.connect() as conn:
+        return {
+            name: sorted(tuple(map(repr, row)) for row in conn.execute(select(table)).all())
+            for name, table in (("aspirations", aspirations), ("meetings", meetings))
+        }
