@@ -18,6 +18,7 @@ from followup_service.bootstrap import Followup
 from followup_service.domain.routing import Area
 from followup_service.tables import metadata
 from shared.events.envelope import EventEnvelope
+from shared.units import unit_id
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ def open_case_command(payload: dict) -> handlers.OpenCase:
         description=payload.get("description") or "",
         urgency=payload.get("urgency") or "normal",
         confidential=bool(payload.get("confidential")),
-        unit=slug(payload.get("unit")),
+        unit=unit_id(payload.get("unit")) or "",
         backing_count=payload.get("backing_count") or 0,
         backing_groups=tuple(payload.get("backing_groups") or ()),
         meeting_id=str(payload["meeting_id"]) if payload.get("meeting_id") else None,

@@ -29,6 +29,7 @@ from intake_service.domain.errors import (
 from intake_service.private_events import PRIVATE_EVENT_TYPES
 from intake_service.tables import aspirations, meetings
 from shared.idempotency import idempotent
+from shared.units import unit_id, unit_name
 from shared.web import json_body
 from shared.web_auth import current_principal, require_role
 
@@ -83,7 +84,7 @@ def record_meeting():
         meeting_id=str(data["id"] or uuid.uuid4()),
         kind=data["kind"],
         held_at=data["held_at"],
-        unit=data["unit"] or principal.unit or "",
+        unit=unit_id(data["unit"] or principal.unit) or "",
         place=s.Place().dump(data["place"]),
         host_officer=data["host_officer"],
         partners=tuple(data["partners"]),
@@ -101,7 +102,9 @@ def record_meeting():
 def list_meetings():
     q = s.MeetingQuery().load(request.args)
     query = select(meetings)
-    for name in ("unit", "kelurahan", "kind"):
+    if "unit" in q:
+        query = query.where(meetings.c.unit == unit_id(q["unit"]))
+    for name in ("kelurahan", "kind"):
         if name in q:
             query = query.where(meetings.c[name] == q[name])
     query = _date_range(query, meetings.c.held_at, q)
@@ -152,7 +155,7 @@ def record_batch(meeting_id):
 def record_aspiration():
     data = _load(s.SingleAspirationIn())
     meeting_id = str(data["meeting_id"]) if data["meeting_id"] else None
-    command = _record_command(data, unit=data["unit"])
+    command = _record_command(data, unit=unit_id(data["unit"]))
     try:
         [outcome] = handlers.record_aspirations(
             intake(), meeting_id, [command], current_principal()
@@ -167,7 +170,9 @@ def record_aspiration():
 def list_aspirations():
     q = s.AspirationQuery().load(request.args)
     query = select(aspirations)
-    for name in ("unit", "kelurahan", "category", "status"):
+    if "unit" in q:
+        query = query.where(aspirations.c.unit == unit_id(q["unit"]))
+    for name in ("kelurahan", "category", "status"):
         if name in q:
             query = query.where(aspirations.c[name] == q[name])
     if "meeting_id" in q:
@@ -334,6 +339,7 @@ def _meeting_out(row) -> dict:
         **{k: data[k] for k in ("kind", "place", "host_officer", "partners", "attendee_count")},
         "id": row.meeting_id,
         "unit": row.unit,
+        "unit_name": unit_name(row.unit),
         "held_at": datetime.fromisoformat(data["held_at"]),
         "notes": data["notes"],
         "aspiration_count": row.aspiration_count,
@@ -372,6 +378,7 @@ def _aspiration_out(row) -> dict:
         "amendments": extra.get("amendments", 0),
         "withdrawal": extra.get("withdrawal"),
     }
+    out["unit_name"] = unit_name(row.unit)
     if may_see_reporter(principal.role, principal.unit, row.unit):
         private = row.private or {}
         out["raised_by"] = private.get("raised_by")

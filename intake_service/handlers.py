@@ -35,6 +35,7 @@ from shared.auth import ForbiddenError, Principal
 from shared.events.envelope import NewEvent
 from shared.eventstore.store import ConcurrencyError, StreamAppend
 from shared.tracking_code import new_tracking_code
+from shared.units import unit_id
 
 events_table = metadata.tables["events"]
 
@@ -131,7 +132,7 @@ def record_aspirations(
             meeting = load_meeting(intake, conn, meeting_id)
             if meeting is None:
                 raise NotFoundError(f"no meeting {meeting_id}")
-        unit = meeting.unit if meeting else (commands[0].unit or principal.unit)
+        unit = meeting.unit if meeting else unit_id(commands[0].unit or principal.unit)
         if unit is None:
             raise InvalidError("unit", "Name the unit logging an aspiration without a meeting.")
         _check_unit(principal, unit)

@@ -12,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 
+from shared.units import unit_id
+
 ROLES = ("officer", "liaison", "supervisor", "admin")
 
 
@@ -87,9 +89,9 @@ class Tokens:
             "exp": now + ttl,
         }
         if unit:
-            claims["unit"] = unit
+            claims["unit"] = unit_id(unit)  # the canonical id, whatever spelling was given
         if agency:
-            claims["agency"] = agency
+            claims["agency"] = unit_id(agency)
         return jwt.encode(claims, self.secret, algorithm="HS256")
 
     def _decode(self, token: str, verify_exp: bool = True) -> dict:
@@ -114,8 +116,9 @@ class Tokens:
             subject=claims["sub"],
             role=claims["role"],
             token_id=claims["jti"],
-            unit=claims.get("unit"),
-            agency=claims.get("agency"),
+            # tokens minted before ids were canonical may carry a display name
+            unit=unit_id(claims.get("unit")),
+            agency=unit_id(claims.get("agency")),
         )
 
     def revoke(self, token: str) -> str:

@@ -8,12 +8,14 @@ python -m shared.tokens_cli revoke <token>
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import timedelta
 
 import redis
 
 from shared.auth import ROLES, RevocationList, Tokens
 from shared.config import Settings
+from shared.units import unit_id
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -34,6 +36,10 @@ def main(argv: list[str] | None = None) -> None:
     revocations = RevocationList(redis_client, settings.redis_key_prefix)
     tokens = Tokens(settings.jwt_secret, settings.jwt_issuer, revocations)
     if args.command == "issue":
+        for claim in ("unit", "agency"):
+            value = getattr(args, claim)
+            if value and unit_id(value) != value:
+                print(f"{claim} {value!r} -> id {unit_id(value)!r}", file=sys.stderr)
         print(
             tokens.issue(
                 args.subject,

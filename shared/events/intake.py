@@ -9,8 +9,10 @@ from marshmallow import Schema, fields, validate
 
 from shared.events.registry import REGISTRY
 from shared.timeutil import UtcDateTime
+from shared.units import UNIT_ID_PATTERN, unit_id
 
 NAME = validate.Length(min=1, max=200)
+UNIT_ID = validate.Regexp(UNIT_ID_PATTERN, error="Not a unit id (e.g. polsek-cikande).")
 MEETING_KINDS = (
     "ngopi_kamtibmas",
     "ngariung",
@@ -65,6 +67,18 @@ class MeetingRecordedV1(Schema):
     notes = fields.String(load_default="", validate=validate.Length(max=5000))
 
 
+@REGISTRY.event("MeetingRecorded", version=2)
+class MeetingRecordedV2(MeetingRecordedV1):
+    """v2: `unit` is the unit's canonical id (shared/units.py), not its display name."""
+
+    unit = fields.String(required=True, validate=UNIT_ID)
+
+
+@REGISTRY.upcaster("MeetingRecorded", from_version=1)
+def _meeting_recorded_v1_to_v2(payload: dict) -> dict:
+    return {**payload, "unit": unit_id(payload["unit"])}
+
+
 @REGISTRY.event("AspirationRecorded", version=1)
 class AspirationRecordedV1(Schema):
     aspiration_id = fields.UUID(required=True)
@@ -115,6 +129,18 @@ def _aspiration_recorded_v1_to_v2(payload: dict) -> dict:
         "backing_groups": [],
         "attachments": [],
     }
+
+
+@REGISTRY.event("AspirationRecorded", version=3)
+class AspirationRecordedV3(AspirationRecordedV2):
+    """v3: `unit` is the unit's canonical id (shared/units.py), not its display name."""
+
+    unit = fields.String(required=True, allow_none=True, validate=UNIT_ID)
+
+
+@REGISTRY.upcaster("AspirationRecorded", from_version=2)
+def _aspiration_recorded_v2_to_v3(payload: dict) -> dict:
+    return {**payload, "unit": unit_id(payload["unit"])}
 
 
 @REGISTRY.event("AspirationBacked", version=1)

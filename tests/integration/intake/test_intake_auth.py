@@ -112,7 +112,7 @@ def test_officer_meeting_defaults_to_the_officers_unit_when_none_is_given(intake
     del body["unit"]
     assert intake.post("/api/v1/meetings", body).status_code == 201
     meeting = intake.get(f"/api/v1/meetings/{body['id']}").json
-    assert meeting["unit"] == UNIT
+    assert (meeting["unit"], meeting["unit_name"]) == ("polsek-bekasi-selatan", UNIT)
 
 
 def test_422_when_a_supervisor_records_a_meeting_without_a_unit(intake):
@@ -126,3 +126,26 @@ def test_422_when_a_supervisor_records_a_meeting_without_a_unit(intake):
 def test_openapi_and_health_need_no_token(intake):
     assert intake.client.get("/openapi.json").status_code == 200
     assert intake.client.get("/healthz").status_code == 200
+
+
+def test_the_read_model_migration_turns_stored_unit_names_into_the_ids_events_read_as(intake):
+    """Rows projected before units were ids get the id unit_id gives (issue 15)."""
+    import importlib.util
+    import pathlib
+
+    from sqlalchemy import text
+
+    from shared.units import unit_id
+
+    path = next(
+        pathlib.Path(__file__).parents[3].glob("intake_service/migrations/versions/*units_are_ids*")
+    )
+    spec = importlib.util.spec_from_file_location("units_are_ids", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    names = ["Polsek Krangkeng", " Polsek  Bekasi Selatan ", "POLSEK-Tambora", "polres-metro-x"]
+    slug_of_name = migration.SLUG.replace("lower(unit)", "lower(:name)")
+    with intake.engine.connect() as conn:
+        for name in names:
+            got = conn.execute(text(f"SELECT {slug_of_name}"), {"name": name}).scalar_one()
+            assert got == unit_id(name), name

@@ -40,10 +40,10 @@ def test_twenty_events_arrive_on_kafka_in_order_when_a_batch_of_twenty_is_posted
     offsets = [r.offset for r, _ in recorded]
     assert offsets == sorted(offsets)
     first = recorded[0][1]
-    assert first.schema_version == 2
+    assert first.schema_version == 3
     assert first.payload["meeting_id"] == meeting_id
     assert first.payload["location"]["kelurahan"] == "Pekayon Jaya"  # the meeting's place
-    assert first.payload["unit"] == "Polsek Bekasi Selatan"
+    assert first.payload["unit"] == "polsek-bekasi-selatan"  # the unit id, not its name
     assert first.payload["tracking_code"] == response.json["items"][0]["tracking_code"]
 
 

@@ -24,9 +24,9 @@ def _envelope(event_type: str, version: int, payload: dict) -> EventEnvelope:
     )
 
 
-def test_v1_aspiration_recorded_is_upcast_to_v2_when_read():
+def test_v1_aspiration_recorded_is_upcast_to_the_latest_when_read():
     upcast = REGISTRY.upcast(_envelope("AspirationRecorded", 1, V1))
-    assert upcast.schema_version == 2
+    assert upcast.schema_version == 3
     p = upcast.payload
     assert p["location"]["kelurahan"] == p["kelurahan"] == "Cikande"
     assert (p["meeting_id"], p["unit"], p["urgency"], p["confidential"]) == (
@@ -38,8 +38,33 @@ def test_v1_aspiration_recorded_is_upcast_to_v2_when_read():
     assert p["backing_count"] == 0 and p["public_summary"] == ""
 
 
-def test_new_aspirations_are_written_as_v2():
-    assert REGISTRY.latest_version("AspirationRecorded") == 2
+def test_new_aspirations_and_meetings_carry_unit_ids():
+    assert REGISTRY.latest_version("AspirationRecorded") == 3
+    assert REGISTRY.latest_version("MeetingRecorded") == 2
+
+
+@pytest.mark.parametrize("spelling", ["Polsek Krangkeng", "polsek krangkeng", "POLSEK-Krangkeng"])
+def test_stored_events_naming_a_unit_are_upcast_to_its_id(spelling):
+    """Issue 15: events written with display names read back (and replay) as ids."""
+    v2 = {
+        **V1,
+        "meeting_id": None,
+        "location": {"kelurahan": "Cikande"},
+        "unit": spelling,
+    }
+    assert REGISTRY.upcast(_envelope("AspirationRecorded", 2, v2)).payload["unit"] == (
+        "polsek-krangkeng"
+    )
+    meeting = {
+        "meeting_id": "0b7e7c1a-7d0f-4c39-9a3c-000000000001",
+        "kind": "ngariung",
+        "held_at": "2026-02-04T12:30:00+00:00",
+        "unit": spelling,
+        "place": {"kelurahan": "Krangkeng"},
+        "host_officer": "Iptu Dedi",
+    }
+    upcast = REGISTRY.upcast(_envelope("MeetingRecorded", 1, meeting))
+    assert (upcast.schema_version, upcast.payload["unit"]) == (2, "polsek-krangkeng")
 
 
 @pytest.mark.parametrize(
