@@ -29,20 +29,25 @@ from followup_service.pages.report_pdf import report_pdf
 from shared.pages import page_blueprint
 from shared.pages.api_client import call_api
 from shared.pages.i18n import current_lang, pick
-from shared.pages.session import login_required
+from shared.pages.session import login_required, page_principal
 from shared.taxonomy import load_categories
 
-WORKLIST_ROLES = ("liaison", "supervisor", "admin")
+WORKLIST_ROLES = ("liaison", "officer", "supervisor", "admin")
 DASHBOARD_ROLES = ("supervisor", "admin")
 REPORT_ROLES = ("officer", "supervisor", "admin")
 QUEUE_STATUSES = "routed,acknowledged,in_progress"
+# an officer's worklist: their unit's cases an agency reported resolved, to verify on site
+VERIFY_STATUSES = "resolved_pending_verification"
 # page action -> (API path, command name in the domain's TRANSITIONS)
 ACTIONS = {
     "acknowledge": ("acknowledge", "acknowledge"),
     "progress": ("progress", "note_progress"),
     "resolve": ("resolve", "resolve"),
     "decline": ("decline", "decline"),
+    "confirm": ("confirm", "confirm_resolution"),
+    "dispute": ("dispute", "dispute_resolution"),
 }
+OFFICER_ACTIONS = ("confirm", "dispute")
 
 
 def build_blueprint():
@@ -51,15 +56,17 @@ def build_blueprint():
     @bp.get("/kerja")
     @login_required(*WORKLIST_ROLES)
     def worklist():
-        query = {"status": QUEUE_STATUSES, "per_page": 100}
+        officer = page_principal().role == "officer"
+        query = {"status": VERIFY_STATUSES if officer else QUEUE_STATUSES, "per_page": 100}
         if request.args.get("agency"):
             query["agency"] = request.args["agency"]
         result = call_api("GET", "/api/v1/cases", query=query)
         if not result.ok:
             return _api_failure(result)
-        items = [_decorate(item) for item in result.data["items"]]
+        items = [_decorate(item, officer) for item in result.data["items"]]
         return render_template(
             "followup/worklist.html",
+            verifying=officer,
             items=items,
             total=result.data["total"],
             ok=request.args.get("ok"),
@@ -81,7 +88,7 @@ def build_blueprint():
             body.update(text=text, public=request.form.get("public") == "on")
         elif action == "resolve":
             body["resolution"] = text
-        elif action == "decline":
+        elif action in ("decline", "dispute"):
             body["reason"] = text
         result = call_api("POST", f"/api/v1/cases/{case_id}/{path}", json=body)
         code = request.form.get("code", "")
@@ -165,14 +172,16 @@ def status_label(status: str, outcome: str | None = None) -> str:
     return pick(labels or STATUS_LABELS.get(status) or (status, status))
 
 
-def _decorate(item: dict) -> dict:
-    """A list item plus its labels and the page actions its status allows."""
+def _decorate(item: dict, officer: bool = False) -> dict:
+    """A list item plus its labels and the page actions its status allows (an officer
+    verifies; the agency's staff work the case)."""
     status = item["status"]
+    allowed = [a for a, (_, cmd) in ACTIONS.items() if status in TRANSITIONS[cmd]]
     return {
         **item,
         "category_label": _category_label(item["category"]),
         "status_label": status_label(status, item.get("outcome")),
-        "actions": [a for a, (_, cmd) in ACTIONS.items() if status in TRANSITIONS[cmd]],
+        "actions": [a for a in allowed if (a in OFFICER_ACTIONS) == officer],
     }
 
 

@@ -16,6 +16,7 @@ import uuid
 
 import pytest
 
+from tests.e2e.conftest import PHONE, login, screenshot
 from tests.support import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -123,3 +124,42 @@ def test_the_same_officer_for_another_unit_is_refused_on_both_services(live_stac
         assert _call("POST", f"{followup}/api/v1/cases/{case_id}/{action}", liaison, body)[0] == 200
     status, _ = _call("POST", f"{followup}/api/v1/cases/{case_id}/confirm", elsewhere, {})
     assert status == 403
+
+
+def test_the_officer_signed_in_once_confirms_from_the_followup_pages(live_stack, browser):
+    officer = live_stack.token("darsono", "officer", unit="Polsek Krangkeng")
+    intake, followup = live_stack.intake_url, live_stack.followup_url
+    meeting = _meeting("Polsek Krangkeng")
+    assert _call("POST", f"{intake}/api/v1/meetings", officer, meeting)[0] == 201
+    aspiration = {"id": str(uuid.uuid4()), "category": "street_lighting", "summary": "PJU mati"}
+    status, answer = _call(
+        "POST", f"{intake}/api/v1/meetings/{meeting['id']}/aspirations", officer,
+        {"aspirations": [aspiration]},
+    )  # fmt: skip
+    assert status == 201, answer
+    code = answer["items"][0]["tracking_code"]
+    case_id = f"case-{aspiration['id']}"
+    supervisor = live_stack.token("spv", "supervisor")
+    case = wait_for(
+        lambda: (
+            (r := _call("GET", f"{followup}/api/v1/cases/{case_id}", supervisor))[0] == 200 and r[1]
+        ),
+        what="the case at follow-up",
+    )
+    liaison = live_stack.token("pemda", "liaison", agency=case["agency"]["id"])
+    for action, body in (("acknowledge", {}), ("resolve", {"resolution": "Lampu diganti."})):
+        assert _call("POST", f"{followup}/api/v1/cases/{case_id}/{action}", liaison, body)[0] == 200
+
+    context = browser.new_context(**PHONE, locale="id-ID")
+    page = context.new_page()
+    login(page, followup, officer, "/kerja")
+    assert "Verifikasi penyelesaian" in page.inner_text("h1")
+    card = page.locator(f"#c-{code}")
+    assert card.get_attribute("data-status") == "resolved_pending_verification"
+    screenshot(page, "15-officer-verifies")
+    card.locator("button[value=confirm]").click()
+    page.wait_for_selector(".ok")
+    assert page.locator(f"#c-{code}").count() == 0  # verified: off the officer's list
+    page.goto(f"{followup}/lacak/{code}?lang=en")
+    assert "Resolved and verified" in page.inner_text("#case-status")
+    context.close()
