@@ -1,6 +1,7 @@
 """Run the benchmarks against the stack named by the environment.
 
-python -m bench --size tiny|small|full [--only relay,consumer,http,e2e,rebuild,tracking,scaling]
+python -m bench --size tiny|small|full
+                [--only relay,consumer,ceilings,http,e2e,rebuild,tracking,scaling]
                 [--out bench/results] [--profile consumer|relay|rebuild|intake-api]
 """
 
@@ -23,6 +24,7 @@ from shared.config import REPO_ROOT
 FIGURES = {
     "relay": "bench.fig1_relay",
     "consumer": "bench.fig2_consumer",
+    "ceilings": "bench.ceilings",
     "http": "bench.fig3_http",
     "e2e": "bench.fig4_e2e",
     "rebuild": "bench.fig5_rebuild",

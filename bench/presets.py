@@ -12,6 +12,7 @@ class Preset:
     reps: int  # timed repetitions per figure
     relay_events: int
     consumer_events: int
+    ceiling_events: int  # records for the steady-state ceilings (bench/ceilings.py)
     http_seconds: float  # one wrk/loadgen run
     http_connections: int
     http_batch_seconds: float  # batches of 50 are slow: longer runs, fewer connections
@@ -35,6 +36,7 @@ PRESETS = {
         reps=1,
         relay_events=300,
         consumer_events=100,
+        ceiling_events=2_000,
         http_seconds=1.0,
         http_connections=8,
         http_batch_seconds=2.0,
@@ -56,6 +58,7 @@ PRESETS = {
         reps=3,
         relay_events=10_000,
         consumer_events=2_000,
+        ceiling_events=100_000,
         http_seconds=5.0,
         http_connections=16,
         http_batch_seconds=8.0,
@@ -76,6 +79,7 @@ PRESETS = {
         reps=5,
         relay_events=100_000,
         consumer_events=20_000,
+        ceiling_events=1_000_000,
         http_seconds=15.0,
         http_connections=16,
         http_batch_seconds=20.0,

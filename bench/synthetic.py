@@ -50,7 +50,7 @@ def aspiration_payload(n: int, aspiration_id: str) -> dict:
         "location": {"kabupaten": "Kab. Serang", "kecamatan": "Cikande", "kelurahan": kelurahan},
         "urgency": "normal",
         "confidential": False,
-        "unit": "Polsek Cikande",
+        "unit": "polsek-cikande",  # a unit id (shared/units.py)
         "raised_at": None,
         "backing_count": 0,
         "backing_groups": [],

@@ -14,7 +14,7 @@ from tests.support import REPO_ROOT
 
 pytestmark = pytest.mark.integration
 
-FIGURES = {"1", "2", "3a", "3b", "4", "4b", "5", "6", "7r", "7c"}
+FIGURES = {"1", "2", "C1", "C2", "C3", "2s", "2b", "3a", "3b", "4", "4b", "5", "6", "7r", "7c"}
 
 
 @pytest.mark.timeout(150)
