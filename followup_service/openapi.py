@@ -373,15 +373,51 @@ COMMANDS = {
 }  # fmt: skip
 
 
+FORMAT = {
+    "in": "path",
+    "name": "fmt",
+    "required": True,
+    "schema": {"type": "string", "enum": ["xml", "json"]},
+    "description": "xml (the spec's required format) or json",
+}
+
+
+def _open311(summary: str, answer, params: list) -> dict:
+    """An Open311 read: public, both formats from one data shape, errors in the spec's form."""
+
+    def both(schema) -> dict:
+        return {
+            "content": {
+                "application/json": {"schema": schema},
+                "text/xml": {"schema": {"type": "string"}},
+            }
+        }
+
+    return {
+        "get": {
+            "summary": summary,
+            "description": "Public, no sign-in. GeoReport v2; datetimes carry an offset.",
+            "security": [],
+            "parameters": [FORMAT, *params],
+            "responses": {
+                "200": {"description": "ok", **both(answer)},
+                "400": {"description": "bad filter", **both(_array("Open311Error"))},
+                "404": {"description": "not found", **both(_array("Open311Error"))},
+            },
+        }
+    }
+
+
 def _paths() -> dict[str, dict]:
     open311_query = [
         {"in": "query", "name": name, "required": False, "schema": {"type": "string"}}
         for name in ("service_request_id", "service_code", "start_date", "end_date", "status")
     ]
-    open311_errors = {
-        str(c): {"description": d, **json_content(_array("Open311Error"))}
-        for c, d in ((400, "bad filter"), (404, "not found"))
-    }
+    paging = [
+        {"in": "query", "name": name, "required": False,
+         "schema": {"type": "integer", "minimum": 1, "maximum": highest}}
+        for name, highest in (("page", 10**6), ("page_size", 1000))
+    ]  # fmt: skip
     paths = {
         "/api/v1/cases": {
             "get": _read("Cases in the caller's scope, nearest deadline first", "CasePage",
@@ -434,45 +470,19 @@ def _paths() -> dict[str, dict]:
             "get": _read("Publicly listed cases (never sensitive ones)", "PublicPage",
                          query=tracking.PublicQuery, roles=None, codes=()),
         },
-        "/open311/v2/discovery.json": {
-            "get": _read("Open311 GeoReport v2 discovery", "Open311Discovery", roles=None,
-                         codes=()),
-        },
-        "/open311/v2/services.json": {
-            "get": _read("Open311 services (categories)", _array("Open311Service"),
-                         roles=None, codes=()),
-        },
-        "/open311/v2/requests.json": {
-            "get": {
-                **_read("Open311 service requests (public cases)", _array("Open311Request"),
-                        open311_query, roles=None, codes=()),
-                "responses": {
-                    "200": {"description": "ok", **json_content(_array("Open311Request"))},
-                    **open311_errors,
-                },
-            },
-        },
-        "/open311/v2/requests/{request_id}.json": {
-            "get": {
-                **_read("One Open311 service request", _array("Open311Request"),
-                        [path_param("request_id")], roles=None, codes=()),
-                "responses": {
-                    "200": {"description": "ok", **json_content(_array("Open311Request"))},
-                    **open311_errors,
-                },
-            },
-        },
-        "/open311/v2/servicerequestupdates.json": {
-            "get": {
-                **_read("Open311 status updates (the public timelines)",
-                        _array("Open311Update"), open311_query[:1] + open311_query[2:4],
-                        roles=None, codes=()),
-                "responses": {
-                    "200": {"description": "ok", **json_content(_array("Open311Update"))},
-                    **open311_errors,
-                },
-            },
-        },
+        "/open311/v2/discovery.{fmt}": _open311(
+            "Open311 GeoReport v2 discovery", "Open311Discovery", []),
+        "/open311/v2/services.{fmt}": _open311(
+            "Open311 services (categories)", _array("Open311Service"), []),
+        "/open311/v2/requests.{fmt}": _open311(
+            "Open311 service requests (public cases)", _array("Open311Request"),
+            open311_query + paging),
+        "/open311/v2/requests/{request_id}.{fmt}": _open311(
+            "One Open311 service request", _array("Open311Request"),
+            [path_param("request_id")]),
+        "/open311/v2/servicerequestupdates.{fmt}": _open311(
+            "Open311 status updates (the public timelines)", _array("Open311Update"),
+            open311_query[:1] + open311_query[2:4]),
         **operational_paths(),
     }  # fmt: skip
     for action, (summary, body, example) in COMMANDS.items():

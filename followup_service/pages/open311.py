@@ -1,12 +1,15 @@
 """Open311 GeoReport v2, read side, so civic-tech clients can follow public cases.
 
-Endpoints (JSON only; ``jurisdiction_id`` is accepted and ignored, one jurisdiction):
-    GET /open311/v2/discovery.json
-    GET /open311/v2/services.json
-    GET /open311/v2/requests.json   filters: service_request_id, service_code, start_date,
-                                    end_date, status (open|closed, comma separated)
-    GET /open311/v2/requests/<service_request_id>.json
-    GET /open311/v2/servicerequestupdates.json   (status-update extension: the public
+Endpoints, each as ``.xml`` (the spec's required format: declaration, UTF-8, element
+names and nesting as in its examples) and ``.json``, both from one data shape
+(``jurisdiction_id`` is accepted and ignored, one jurisdiction):
+    GET /open311/v2/discovery.<fmt>
+    GET /open311/v2/services.<fmt>
+    GET /open311/v2/requests.<fmt>  filters: service_request_id, service_code, start_date,
+                                    end_date, status (open|closed, comma separated);
+                                    pagination extension: page, page_size (<= 1000)
+    GET /open311/v2/requests/<service_request_id>.<fmt>
+    GET /open311/v2/servicerequestupdates.<fmt>   (status-update extension: the public
                                     timeline; filters start_date, end_date, service_request_id)
 
 Only public fields leave: ``description`` is the officer's public summary, the address
@@ -26,8 +29,9 @@ Status mapping (our case status -> GeoReport ``status``):
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from xml.etree import ElementTree
 
-from flask import Blueprint, abort, current_app, jsonify, request
+from flask import Blueprint, Response, abort, current_app, jsonify, request
 from sqlalchemy import and_, select
 
 from followup_service.tables import cases
@@ -39,6 +43,16 @@ from shared.timeutil import utc_iso
 DEFAULT_WINDOW = timedelta(days=90)
 MAX_REQUESTS = 1000
 OPEN311_STATUSES = ("open", "closed")
+FORMATS = "<any(json, xml):fmt>"
+# GeoReport v2 element names: the list's root and its items (as in the spec's examples)
+XML_NAMES = {
+    "services": ("services", "service"),
+    "requests": ("service_requests", "request"),
+    "updates": ("service_request_updates", "request_update"),
+    "errors": ("errors", "error"),
+}
+XML_LIST_ITEMS = {"endpoints": "endpoint", "formats": "format"}
+XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>\n'  # as in the spec's examples
 
 
 def open311_status(case_status: str) -> str:
@@ -48,30 +62,33 @@ def open311_status(case_status: str) -> str:
 def build_blueprint() -> Blueprint:
     bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
 
-    @bp.get("/discovery.json")
-    def discovery():
+    @bp.get(f"/discovery.{FORMATS}")
+    def discovery(fmt: str):
         base = request.url_root.rstrip("/") + "/open311/v2/"
-        return jsonify(
+        return _respond(
+            fmt,
             {
-                "changeset": "2026-11-23",
+                "changeset": "2026-11-25",
                 "contact": "Kawal Aspirasi",
                 "key_service": "",
                 "endpoints": [
                     {
                         "specification": "http://wiki.open311.org/GeoReport_v2",
                         "url": base,
-                        "changeset": "2026-11-23",
+                        "changeset": "2026-11-25",
                         "type": "production",
-                        "formats": ["application/json"],
+                        "formats": ["text/xml", "application/json"],
                     }
                 ],
-            }
+            },
+            root="discovery",
         )
 
-    @bp.get("/services.json")
-    def services():
+    @bp.get(f"/services.{FORMATS}")
+    def services(fmt: str):
         lang = _lang()
-        return jsonify(
+        return _respond(
+            fmt,
             [
                 {
                     "service_code": category.id,
@@ -84,11 +101,12 @@ def build_blueprint() -> Blueprint:
                     "listed": not category.sensitive,
                 }
                 for category in _categories().values()
-            ]
+            ],
+            names=XML_NAMES["services"],
         )
 
-    @bp.get("/requests.json")
-    def requests_list():
+    @bp.get(f"/requests.{FORMATS}")
+    def requests_list(fmt: str):
         query = _public_cases()
         ids = _csv_arg("service_request_id")
         if ids:
@@ -100,7 +118,7 @@ def build_blueprint() -> Blueprint:
             statuses = _csv_arg("status")
             if statuses:
                 if any(s not in OPEN311_STATUSES for s in statuses):
-                    return _error(400, "status must be open and/or closed")
+                    return _error(400, "status must be open and/or closed", fmt)
                 if statuses == ["closed"]:
                     query = query.where(cases.c.status == "closed")
                 elif statuses == ["open"]:
@@ -112,21 +130,26 @@ def build_blueprint() -> Blueprint:
                 query = query.where(cases.c.opened_at >= start)
             if end is not None:
                 query = query.where(cases.c.opened_at <= end)
-        query = query.order_by(cases.c.opened_at.desc()).limit(MAX_REQUESTS)
+        page, page_size = (
+            _int_arg("page", 1, 10**6),
+            _int_arg("page_size", MAX_REQUESTS, MAX_REQUESTS),
+        )
+        query = query.order_by(cases.c.opened_at.desc(), cases.c.case_id)
+        query = query.limit(page_size).offset((page - 1) * page_size)
         with _engine().connect() as conn:
             rows = conn.execute(query).all()
-        return jsonify([service_request(row) for row in rows])
+        return _respond(fmt, [service_request(row) for row in rows], names=XML_NAMES["requests"])
 
-    @bp.get("/requests/<request_id>.json")
-    def request_one(request_id: str):
+    @bp.get(f"/requests/<request_id>.{FORMATS}")
+    def request_one(request_id: str, fmt: str):
         with _engine().connect() as conn:
             row = conn.execute(_public_cases().where(cases.c.case_id == request_id)).first()
         if row is None:
-            return _error(404, "service request not found")
-        return jsonify([service_request(row)])
+            return _error(404, "service request not found", fmt)
+        return _respond(fmt, [service_request(row)], names=XML_NAMES["requests"])
 
-    @bp.get("/servicerequestupdates.json")
-    def updates():
+    @bp.get(f"/servicerequestupdates.{FORMATS}")
+    def updates(fmt: str):
         start, end = _date_arg("start_date"), _date_arg("end_date")
         if start is None and end is None:
             start = datetime.now(UTC) - DEFAULT_WINDOW
@@ -145,11 +168,11 @@ def build_blueprint() -> Blueprint:
                 if (start is None or at >= start) and (end is None or at <= end):
                     found.append(update)
         found.sort(key=lambda u: u["updated_datetime"])
-        return jsonify(found[:MAX_REQUESTS])
+        return _respond(fmt, found[:MAX_REQUESTS], names=XML_NAMES["updates"])
 
     @bp.errorhandler(400)
     def _bad_request(exc):
-        return _error(400, str(exc.description))
+        return _error(400, str(exc.description), request.view_args.get("fmt", "json"))
 
     return bp
 
@@ -244,5 +267,40 @@ def _w3c(value) -> str | None:
     return utc_iso(value, timespec="seconds")
 
 
-def _error(code: int, description: str):
-    return jsonify([{"code": code, "description": description}]), code
+def _int_arg(name: str, default: int, highest: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= highest):
+        abort(400, f"{name} must be a whole number from 1 to {highest}")
+    return int(raw)
+
+
+def _error(code: int, description: str, fmt: str = "json"):
+    return _respond(fmt, [{"code": code, "description": description}], XML_NAMES["errors"], code)
+
+
+def _respond(fmt: str, data, names: tuple[str, str] | None = None, status: int = 200, root=None):
+    """One data shape, either format: JSON as is, or GeoReport v2 XML."""
+    if fmt == "json":
+        return jsonify(data), status
+    if root is not None:  # one object (discovery)
+        element = _xml_element(root, data)
+    else:
+        element = ElementTree.Element(names[0])
+        element.extend(_xml_element(names[1], item) for item in data)
+    body = XML_DECLARATION + ElementTree.tostring(element, encoding="unicode")
+    return Response(body.encode("utf-8"), status=status, content_type="text/xml; charset=utf-8")
+
+
+def _xml_element(tag: str, value) -> ElementTree.Element:
+    element = ElementTree.Element(tag)
+    if isinstance(value, dict):
+        element.extend(_xml_element(key, item) for key, item in value.items())
+    elif isinstance(value, list):
+        element.extend(_xml_element(XML_LIST_ITEMS.get(tag, "item"), item) for item in value)
+    elif isinstance(value, bool):
+        element.text = "true" if value else "false"
+    elif value is not None:
+        element.text = str(value)
+    return element

@@ -259,6 +259,7 @@ def world(run_sh, tokens):
         "case_id": case["id"],
         "request_id": case["id"],
         "code": hostile_code,
+        "fmt": "xml",  # Open311's required format (JSON is swept by the API tests)
     }
     return {"credentials": credentials, "values": values, "hostile_code": hostile_code}
 

@@ -32,7 +32,7 @@ def _routes(app) -> set[str]:
     routes = set()
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith(DOCUMENTED_PREFIXES):
-            path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule.rule)
+            path = re.sub(r"<(?:[^<>]*:)?([a-z_]+)>", r"{\1}", rule.rule)
             routes |= {f"{m} {path}" for m in rule.methods - {"HEAD", "OPTIONS"}}
     return routes
 

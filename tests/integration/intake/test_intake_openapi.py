@@ -22,7 +22,7 @@ def _routes(app) -> set[str]:
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith(("/api/", "/openapi.json", "/healthz", "/readyz")):
             continue
-        path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule.rule)
+        path = re.sub(r"<(?:[^<>]*:)?([a-z_]+)>", r"{\1}", rule.rule)
         routes |= {f"{m} {path}" for m in rule.methods - {"HEAD", "OPTIONS"}}
     return routes
 
