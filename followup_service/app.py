@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask
 
+from followup_service.accounts import AccountService
 from followup_service.bootstrap import bootstrap
 from followup_service.config import load_settings
 from shared.config import Settings
@@ -21,7 +24,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["followup"] = followup
     install_json_errors(app)
     install_url_checks(app)
-    install_auth(app, settings, followup.redis)
+    tokens = install_auth(app, settings, followup.redis)
+    accounts = AccountService(followup, tokens)
+    app.extensions["accounts"] = app.extensions["sign_in"] = accounts
+    _publish_account_standing(accounts)
 
     from followup_service.api import bp as api_bp
     from followup_service.openapi import bp as openapi_bp
@@ -42,3 +48,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     register_pages(app)
     return app
+
+
+def _publish_account_standing(accounts: AccountService) -> None:
+    """Both services refuse sessions of accounts whose standing is missing from Redis, so
+    write it at start-up (the worker rewrites it on every sweep too)."""
+    try:
+        accounts.publish_all()
+    except Exception:  # a cold Redis or database must not stop the API from starting
+        logging.getLogger(__name__).exception("could not publish account standing yet")

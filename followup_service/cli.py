@@ -7,6 +7,8 @@ python -m followup_service.cli reset-consumer        # replay the intake topic f
 python -m followup_service.cli relay                 # case events outbox -> Kafka
 python -m followup_service.cli worker [--interval 30]  # deadlines: escalate, auto-close
 python -m followup_service.cli rebuild-projections   # truncate read models, replay events
+python -m followup_service.cli create-admin --username NAME --display-name "..."
+python -m followup_service.cli demo-accounts         # development only: one account per role
 """
 
 from __future__ import annotations
@@ -41,6 +43,12 @@ def main(argv: list[str] | None = None) -> None:
     worker = sub.add_parser("worker")
     worker.add_argument("--interval", type=float, default=30.0, help="seconds between sweeps")
     sub.add_parser("rebuild-projections")
+    admin = sub.add_parser(
+        "create-admin", help="create an admin account; prints its one-time password"
+    )
+    admin.add_argument("--username", required=True)
+    admin.add_argument("--display-name", required=True)
+    sub.add_parser("demo-accounts", help="development only: demo accounts for every role")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s followup %(levelname)s %(message)s")
     settings = load_settings()
@@ -72,12 +80,22 @@ def main(argv: list[str] | None = None) -> None:
         if args.command == "reset-consumer":
             return
     if args.command == "rebuild-projections":
+        from followup_service.accounts import rebuild_accounts
         from followup_service.projections import rebuild
 
         started = time.monotonic()
         with followup.engine.begin() as conn:
             count = rebuild(conn, followup.store, followup.rules)
+            count += rebuild_accounts(conn, followup.store)
         print(f"replayed {count} events in {time.monotonic() - started:.1f}s")
+        return
+    if args.command in ("create-admin", "demo-accounts"):
+        from followup_service import account_cli
+
+        if args.command == "create-admin":
+            account_cli.create_admin(followup, args.username, args.display_name)
+        else:
+            account_cli.demo_accounts(followup)
         return
     stop = stop_on_signals()
     if args.command == "consumer":

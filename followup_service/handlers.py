@@ -56,7 +56,7 @@ def system_actor(name: str) -> Principal:
 
 
 def case_stream_id(aspiration_id: str) -> str:
-    return f"case-{aspiration_id}"
+    return f"{projections.CASE_STREAM_PREFIX}{aspiration_id}"
 
 
 def is_on_case(case: Case, who: Principal) -> bool:

@@ -21,6 +21,8 @@ from shared.bulk import copy_rows, insert_rows, rows_parameter, upsert_rows
 from shared.events.envelope import EventEnvelope
 from shared.eventstore.store import EventStore
 
+CASE_STREAM_PREFIX = "case-"  # the log also holds account streams, replayed elsewhere
+
 READ_MODELS = (cases, case_timeline)  # every table rebuilt from the case events
 
 
@@ -131,7 +133,7 @@ def rebuild(conn: Connection, store: EventStore, rules: RoutingRules, batch: int
     streams: dict[str, list[CaseEvent]] = {}
     updated_at: dict[str, object] = {}
     count = 0
-    envelopes = store.read_all(conn, batch_size=batch)
+    envelopes = store.read_all(conn, batch_size=batch, stream_prefix=CASE_STREAM_PREFIX)
     # A page at a time: the connection cannot fetch from the cursor while a COPY runs.
     while page := list(islice(envelopes, batch)):
         rows = []

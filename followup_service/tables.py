@@ -72,3 +72,42 @@ case_timeline = Table(
 )
 
 Index("ix_cases_agency_status", cases.c.agency_id, cases.c.status)
+
+# Staff accounts (a projection of the account events: rebuilt from the log).
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("username", String(40), primary_key=True),
+    Column("display_name", String(200), nullable=False),
+    Column("role", String(20), nullable=False, index=True),
+    Column("unit", String(120), index=True),
+    Column("agency", String(120), index=True),
+    Column("active", Boolean, nullable=False),
+    Column("must_change_password", Boolean, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("sessions_valid_after", DateTime(timezone=True), nullable=False),
+)
+
+# The argon2 hash of each account's password: beside the log, never in an event.
+account_credentials = Table(
+    "account_credentials",
+    metadata,
+    Column("username", String(40), primary_key=True),
+    Column("password_hash", Text, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# Integration tokens of agencies' own systems (a projection; the secret is never stored).
+integration_tokens = Table(
+    "integration_tokens",
+    metadata,
+    Column("token_id", String(64), primary_key=True),
+    Column("name", String(120), nullable=False),
+    Column("agency", String(120), nullable=False, index=True),
+    Column("created_by", String(120), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+    Column("revoked_by", String(120)),
+)

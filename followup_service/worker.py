@@ -52,7 +52,12 @@ def sweep(fu: Followup, limit: int = 1000) -> int:
 
 
 def run_worker(fu: Followup, stop: threading.Event, interval: float = 30.0) -> None:
-    """Sweep until stop is set."""
+    """Sweep until stop is set; each round also rewrites the accounts' standing in Redis,
+    so a Redis that lost its data refuses no one for longer than one interval."""
+    from followup_service.accounts import AccountService
+    from shared.web_auth import make_tokens
+
+    accounts = AccountService(fu, make_tokens(fu.settings, fu.redis))
     while not stop.is_set():
         try:
             count = sweep(fu)
@@ -60,4 +65,8 @@ def run_worker(fu: Followup, stop: threading.Event, interval: float = 30.0) -> N
                 log.info("deadline sweep wrote %d events", count)
         except Exception:
             log.exception("deadline sweep failed; retrying")
+        try:
+            accounts.publish_all()
+        except Exception:
+            log.exception("publishing account standing failed; retrying")
         stop.wait(interval)

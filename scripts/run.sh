@@ -32,6 +32,9 @@ export KAFKA_DATA_DIR="${KAFKA_DATA_DIR:-$ROOT/.local/kafka-data-$KAFKA_PORT}"
 export PG_DATA_DIR="${PG_DATA_DIR:-$ROOT/.local/pg-$PG_PORT}"
 export INTAKE_DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:$PG_PORT/kawal_intake"
 export FOLLOWUP_DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:$PG_PORT/kawal_followup"
+# Accounts live in the follow-up service: intake's /masuk sends staff there and back.
+export INTAKE_SIGN_IN_URL="http://127.0.0.1:$FOLLOWUP_PORT/masuk"
+export FOLLOWUP_TRUSTED_ORIGINS="http://127.0.0.1:$INTAKE_PORT"
 LOGS="$ROOT/.local/run-logs"
 mkdir -p "$LOGS"
 : >"$LOGS/stack.log"
@@ -106,7 +109,9 @@ say "loading the demo meetings (log: $LOGS/demo.log)"
 quietly demo "$VENV/python" -m intake_service.cli demo --intake-url "$INTAKE" --followup-url "$FOLLOWUP"
 code=$(grep -oE "KA-[A-Z0-9]{4}-[A-Z0-9]{2}" "$LOGS/demo.log" | head -n1)
 SIGNIN="$ROOT/.local/run/sign-in.txt"
-quietly demo "$VENV/python" scripts/demo_sign_in.py --followup-url "$FOLLOWUP" --out "$SIGNIN"
+mkdir -p "$(dirname "$SIGNIN")"
+quietly demo "$VENV/python" -m followup_service.cli demo-accounts
+"$VENV/python" -m followup_service.cli demo-accounts >"$SIGNIN"
 
 cat <<MSG
 
@@ -125,8 +130,9 @@ Kawal Aspirasi is running.
   APIs (OpenAPI)          $INTAKE/openapi.json   $FOLLOWUP/openapi.json
   Health                  $INTAKE/readyz   $FOLLOWUP/readyz
 
-  Sign in at /masuk on either service with a demo token for each role
-  (officer, liaison, supervisor, admin): $SIGNIN
+  Staff accounts    $FOLLOWUP/admin/akun   (admins; supervisors for their unit's officers)
+  Sign in at /masuk on either service (demo accounts, also in $SIGNIN):
+$(sed 's/^/    /' "$SIGNIN")
 
   Logs: $LOGS/ (one file per process). Data is kept between runs; --fresh starts over.
 Press Ctrl-C to stop.

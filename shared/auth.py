@@ -1,11 +1,20 @@
-"""Signed bearer tokens (pyjwt, HS256) shared by both services, with a Redis revocation list.
+"""Signed bearer tokens (pyjwt, HS256) shared by both services, checked against Redis.
 
 Roles: officer (bound to a unit: Polsek/Polres), liaison (bound to an agency),
-supervisor (everything), admin (routing rules, tokens).
+supervisor (everything; manages the officers of their unit), admin (accounts, tokens).
+
+Kinds of token:
+- ``session``: made by signing in with an account (follow-up owns the accounts). Short
+  lived, renewed while in use, never older than MAX_SESSION since the sign-in, and
+  refused as soon as the account is deactivated, reset or changes role (AccountGate).
+- ``integration``: an agency system's key, bound to one agency, revocable, last use kept.
+- ``operator``: minted with the secret by ``shared.tokens_cli`` (tests, break-glass); an
+  account of the same name that is deactivated still stops it.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -15,6 +24,11 @@ import jwt
 from shared.units import unit_id
 
 ROLES = ("officer", "liaison", "supervisor", "admin")
+KINDS = ("session", "integration", "operator")
+SESSION_TTL = timedelta(hours=2)  # renewed while in use (see shared.pages.session)
+MAX_SESSION = timedelta(hours=12)  # from the sign-in, renewals included
+PASSWORD_CHANGE_TTL = timedelta(minutes=15)
+INTEGRATION_TTL = timedelta(days=366)
 
 
 class AuthError(Exception):
@@ -32,6 +46,11 @@ class Principal:
     token_id: str
     unit: str | None = None
     agency: str | None = None
+    kind: str = "operator"
+    session_id: str | None = None
+    auth_time: datetime | None = None
+    expires_at: datetime | None = None
+    display_name: str | None = None
 
     @property
     def actor(self) -> str:
@@ -60,9 +79,54 @@ class RevocationList:
         return bool(self.redis.exists(self._key(token_id)))
 
 
+class AccountGate:
+    """Each account's standing, mirrored into Redis by the service that owns accounts.
+
+    Both services read it on every request, so a deactivation, password reset or role
+    change ends the account's sessions at their next request, without waiting for
+    expiry. The owner writes it on every account change and rewrites all of it at
+    start-up and on every worker sweep, so a Redis that lost its data heals itself.
+    """
+
+    def __init__(self, redis_client, key_prefix: str):
+        self.redis = redis_client
+        self.key_prefix = key_prefix
+
+    def _key(self, username: str) -> str:
+        return f"{self.key_prefix}:account:{username}"
+
+    def publish(self, username: str, active: bool, sessions_valid_after: datetime) -> None:
+        value = {"active": active, "valid_after": round(sessions_valid_after.timestamp(), 3)}
+        self.redis.set(self._key(username), json.dumps(value))
+
+    def standing(self, username: str) -> dict | None:
+        raw = self.redis.get(self._key(username))
+        return json.loads(raw) if raw else None
+
+    def note_use(self, token_id: str, at: datetime) -> None:
+        self.redis.set(f"{self.key_prefix}:integration-used:{token_id}", int(at.timestamp()))
+
+    def last_uses(self, token_ids: list[str]) -> dict[str, datetime]:
+        if not token_ids:
+            return {}
+        keys = [f"{self.key_prefix}:integration-used:{t}" for t in token_ids]
+        return {
+            token_id: datetime.fromtimestamp(int(raw), UTC)
+            for token_id, raw in zip(token_ids, self.redis.mget(keys), strict=True)
+            if raw
+        }
+
+
 class Tokens:
-    def __init__(self, secret: str, issuer: str, revocations: RevocationList | None = None):
+    def __init__(
+        self,
+        secret: str,
+        issuer: str,
+        revocations: RevocationList | None = None,
+        accounts: AccountGate | None = None,
+    ):
         self.secret, self.issuer, self.revocations = secret, issuer, revocations
+        self.accounts = accounts
 
     def issue(
         self,
@@ -94,6 +158,89 @@ class Tokens:
             claims["agency"] = unit_id(agency)
         return jwt.encode(claims, self.secret, algorithm="HS256")
 
+    def issue_session(
+        self,
+        subject: str,
+        role: str,
+        *,
+        display_name: str,
+        unit: str | None = None,
+        agency: str | None = None,
+        session_id: str | None = None,
+        auth_time: datetime | None = None,
+    ) -> str:
+        """A sign-in session token; renewing passes the same session id and auth_time."""
+        now = datetime.now(UTC)
+        auth_time = auth_time or now
+        claims = {
+            "iss": self.issuer,
+            "sub": subject,
+            "role": role,
+            "kind": "session",
+            "name": display_name,
+            "sid": session_id or uuid.uuid4().hex,
+            "auth_time": round(auth_time.timestamp(), 3),  # ms: a change in the same second
+            "jti": uuid.uuid4().hex,
+            "iat": now,
+            "exp": min(now + SESSION_TTL, auth_time + MAX_SESSION),
+        }
+        if unit:
+            claims["unit"] = unit
+        if agency:
+            claims["agency"] = agency
+        return jwt.encode(claims, self.secret, algorithm="HS256")
+
+    def renew(self, principal: Principal) -> str | None:
+        """A fresh token for the same session, or None once MAX_SESSION is reached."""
+        if principal.kind != "session" or principal.auth_time is None:
+            return None
+        if datetime.now(UTC) >= principal.auth_time + MAX_SESSION - timedelta(minutes=1):
+            return None
+        return self.issue_session(
+            principal.subject,
+            principal.role,
+            display_name=principal.display_name or principal.subject,
+            unit=principal.unit,
+            agency=principal.agency,
+            session_id=principal.session_id,
+            auth_time=principal.auth_time,
+        )
+
+    def issue_integration(self, token_id: str, agency: str, name: str) -> str:
+        """An agency system's key: acts as a liaison of that agency, revocable by id."""
+        now = datetime.now(UTC)
+        claims = {
+            "iss": self.issuer,
+            "sub": f"integration:{token_id}",
+            "role": "liaison",
+            "kind": "integration",
+            "name": name,
+            "agency": agency,
+            "jti": token_id,
+            "iat": now,
+            "exp": now + INTEGRATION_TTL,
+        }
+        return jwt.encode(claims, self.secret, algorithm="HS256")
+
+    def issue_password_change(self, subject: str) -> str:
+        """A ticket that only lets its holder choose a new password (after a reset)."""
+        now = datetime.now(UTC)
+        claims = {
+            "iss": self.issuer,
+            "sub": subject,
+            "kind": "password-change",
+            "jti": uuid.uuid4().hex,
+            "iat": now,
+            "exp": now + PASSWORD_CHANGE_TTL,
+        }
+        return jwt.encode(claims, self.secret, algorithm="HS256")
+
+    def verify_password_change(self, ticket: str) -> str:
+        claims = self._decode(ticket)
+        if claims.get("kind") != "password-change":
+            raise AuthError("invalid token: not a password-change ticket")
+        return claims["sub"]
+
     def _decode(self, token: str, verify_exp: bool = True) -> dict:
         try:
             return jwt.decode(
@@ -108,10 +255,30 @@ class Tokens:
 
     def verify(self, token: str) -> Principal:
         claims = self._decode(token)
-        if claims.get("role") not in ROLES:
-            raise AuthError("invalid token: unknown role")
-        if self.revocations and self.revocations.is_revoked(claims["jti"]):
+        kind = claims.get("kind", "operator")
+        if claims.get("role") not in ROLES or kind not in KINDS:
+            raise AuthError("invalid token: unknown role or kind")
+        session_id = claims.get("sid")
+        if kind == "session" and not (session_id and claims.get("auth_time")):
+            raise AuthError("invalid token: incomplete session")
+        if self.revocations and any(
+            self.revocations.is_revoked(i) for i in (claims["jti"], session_id) if i
+        ):
             raise AuthError("token revoked")
+        auth_time = claims.get("auth_time")
+        issued = datetime.fromtimestamp(auth_time or claims.get("iat") or 0, UTC)
+        if kind == "session" and datetime.now(UTC) > issued + MAX_SESSION:
+            raise AuthError("session too old: sign in again")
+        if self.accounts is not None and kind != "integration":
+            standing = self.accounts.standing(claims["sub"])
+            if standing is None and kind == "session":
+                raise AuthError("unknown account")
+            if standing is not None and (
+                not standing["active"] or issued.timestamp() < standing["valid_after"]
+            ):
+                raise AuthError("session ended: sign in again")
+        if kind == "integration" and self.accounts is not None:
+            self.accounts.note_use(claims["jti"], datetime.now(UTC))
         return Principal(
             subject=claims["sub"],
             role=claims["role"],
@@ -119,7 +286,20 @@ class Tokens:
             # tokens minted before ids were canonical may carry a display name
             unit=unit_id(claims.get("unit")),
             agency=unit_id(claims.get("agency")),
+            kind=kind,
+            session_id=session_id,
+            auth_time=datetime.fromtimestamp(auth_time, UTC) if auth_time else None,
+            expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+            display_name=claims.get("name"),
         )
+
+    def end_session(self, principal: Principal) -> None:
+        """Sign-out: the session id is refused from now on, on both services."""
+        if self.revocations is not None and principal.expires_at is not None:
+            self.revocations.revoke(
+                principal.session_id or principal.token_id,
+                (principal.auth_time or principal.expires_at) + MAX_SESSION,
+            )
 
     def revoke(self, token: str) -> str:
         """Revoke a token (even an expired one is accepted); returns its id."""

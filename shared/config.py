@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, fields, replace
 
+DEVELOPMENT_SECRET = "dev-only-change-me-please-32-bytes!"
+MIN_SECRET_BYTES = 32
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LOCAL_DIR = os.path.join(REPO_ROOT, ".local")
 
@@ -21,12 +23,20 @@ class Settings:
     redis_url: str = "redis://127.0.0.1:16379/0"
     topic_prefix: str = "kawal"
     redis_key_prefix: str = "kawal"
-    jwt_secret: str = "dev-only-change-me-please-32-bytes!"
+    jwt_secret: str = DEVELOPMENT_SECRET
     jwt_issuer: str = "kawal-aspirasi"
     max_body_bytes: int = 256 * 1024
     routing_rules_path: str = os.path.join(REPO_ROOT, "deploy", "routing", "rules.yaml")
     relay_batch_size: int = 500
     consumer_group: str = ""
+    # intake: where staff sign in (the follow-up service's /masuk, which owns accounts)
+    sign_in_url: str = ""
+    # follow-up: other services' origins a sign-in may return to (comma-separated)
+    trusted_origins: str = ""
+    # failed sign-ins allowed per account and per address (flask-limiter notation)
+    sign_in_failure_limit: str = "5 per minute"
+    # set to the parent domain when the services are on sibling subdomains
+    session_cookie_domain: str = ""
 
     @classmethod
     def from_env(cls, service_name: str, default_database_url: str, **overrides) -> Settings:
@@ -57,3 +67,25 @@ def local_postgres_default(service_name: str) -> str:
     """The database scripts/run.sh creates for a service on the local server of deploy/."""
     port = os.environ.get("PG_PORT", "15432")
     return f"postgresql+psycopg://postgres@127.0.0.1:{port}/kawal_{service_name}"
+
+
+class InsecureConfiguration(RuntimeError):
+    """The services refuse to start with a configuration that would let anyone in."""
+
+
+def require_safe_secret(settings: Settings, environ=os.environ) -> None:
+    """Refuse the built-in signing secret (or a short one) unless KAWAL_ENV=development.
+
+    Anyone can read the built-in secret in this repository and sign a supervisor token
+    with it, so it is only for a developer's own machine (run.sh and the tests say so).
+    """
+    if environ.get("KAWAL_ENV") == "development":
+        return
+    if settings.jwt_secret == DEVELOPMENT_SECRET:
+        raise InsecureConfiguration(
+            "JWT_SECRET is unset or the built-in development secret: set JWT_SECRET to a "
+            f"random value of at least {MIN_SECRET_BYTES} bytes (or KAWAL_ENV=development "
+            "on a developer's machine)"
+        )
+    if len(settings.jwt_secret.encode()) < MIN_SECRET_BYTES:
+        raise InsecureConfiguration(f"JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes")

@@ -6,16 +6,30 @@ from functools import wraps
 
 from flask import Flask, current_app, g, jsonify, request
 
-from shared.auth import AuthError, ForbiddenError, Principal, RevocationList, Tokens
-from shared.config import Settings
+from shared.auth import (
+    AccountGate,
+    AuthError,
+    ForbiddenError,
+    Principal,
+    RevocationList,
+    Tokens,
+)
+from shared.config import Settings, require_safe_secret
 
 
-def install_auth(app: Flask, settings: Settings, redis_client) -> Tokens:
-    tokens = Tokens(
+def make_tokens(settings: Settings, redis_client) -> Tokens:
+    """The token checker both services use: revocations and account standing in Redis."""
+    return Tokens(
         settings.jwt_secret,
         settings.jwt_issuer,
         RevocationList(redis_client, settings.redis_key_prefix),
+        AccountGate(redis_client, settings.redis_key_prefix),
     )
+
+
+def install_auth(app: Flask, settings: Settings, redis_client) -> Tokens:
+    require_safe_secret(settings)
+    tokens = make_tokens(settings, redis_client)
     app.extensions["tokens"] = tokens
 
     @app.errorhandler(AuthError)

@@ -120,3 +120,47 @@ def pipeline_running(intake_app, followup_app):
         stop.set()
         for thread in threads:
             thread.join(timeout=30)
+
+
+# --- staff accounts -----------------------------------------------------------------------
+
+STAFF_PASSWORD = "sandi-uji-yang-panjang"
+
+
+def make_account(followup_app, username: str, role: str, password: str = STAFF_PASSWORD, **scope):
+    """An account with a chosen password, made as the operator's CLI would (admin:cli).
+
+    Units and agencies must be in the directory (deploy/routing/units.yaml, the routing
+    rules' fixed agencies, or those of routed cases)."""
+    from followup_service.account_cli import CLI
+
+    accounts = followup_app.extensions["accounts"]
+    account, _ = accounts.create(
+        CLI,
+        username=username,
+        display_name=scope.pop("display_name", username.title()),
+        role=role,
+        password=password,
+        **scope,
+    )
+    return account
+
+
+def csrf_of(client, path: str = "/masuk") -> str:
+    page = client.get(path).get_data(as_text=True)
+    marker = 'name="csrf_token" value="'
+    return page.split(marker, 1)[1].split('"', 1)[0]
+
+
+def sign_in(client, username: str, password: str = STAFF_PASSWORD, address=None, **extra):
+    """Sign in on the follow-up pages with a Flask test client (keeps its cookies)."""
+    data = {"username": username, "password": password, "csrf_token": csrf_of(client), **extra}
+    environ = {"REMOTE_ADDR": address} if address else {}
+    return client.post("/masuk", data=data, environ_base=environ)
+
+
+def session_token_of(response) -> str:
+    for header in response.headers.getlist("Set-Cookie"):
+        if header.startswith("ka_session="):
+            return header.split("=", 1)[1].split(";", 1)[0]
+    raise AssertionError("no session cookie set")

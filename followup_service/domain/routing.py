@@ -139,6 +139,11 @@ class RoutingRules:
             ladders=tuple(tuple(ladder) for ladder in raw["ladders"]),
         )
 
+    def fixed_agencies(self) -> dict[str, str]:
+        """Agencies named without an area (id -> name): the directory a liaison is bound to,
+        beside the area agencies that cases have been routed to."""
+        return {key: name for key, name in self._agencies.items() if "{" not in key}
+
     def is_sensitive(self, category: str) -> bool:
         return self.category_rule(category).sensitive
 

@@ -14,7 +14,7 @@ REPORTERS = ("officer", "supervisor", "admin")
 
 def register_pages(app: Flask) -> None:
     """Add the follow-up pages and Open311 endpoints to `app`."""
-    from followup_service.pages import open311, staff, tracking
+    from followup_service.pages import admin, open311, staff, tracking
 
     limiter = install_pages(
         app,
@@ -23,11 +23,13 @@ def register_pages(app: Flask) -> None:
             ("nav.worklist", "/kerja", ("liaison", "supervisor", "admin")),
             ("nav.dashboard", "/dasbor", SUPERVISORS),
             ("nav.report", "/laporan", REPORTERS),
+            ("nav.accounts", "/admin/akun", SUPERVISORS),
         ],
     )
     app.register_blueprint(tracking.build_blueprint(limiter))
     app.register_blueprint(open311.build_blueprint())
     app.register_blueprint(staff.build_blueprint())
+    app.register_blueprint(admin.build_blueprint())
 
     @app.get("/")
     def _home():

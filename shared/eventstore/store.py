@@ -217,13 +217,21 @@ class EventStore:
         return streams
 
     def read_all(
-        self, conn: Connection, after_position: int = 0, batch_size: int = 10_000
+        self,
+        conn: Connection,
+        after_position: int = 0,
+        batch_size: int = 10_000,
+        stream_prefix: str | None = None,
     ) -> Iterator[EventEnvelope]:
         """All events in global order, streamed through a server-side cursor in pages of
-        batch_size rows (for projection rebuilds and replays)."""
+        batch_size rows (for projection rebuilds and replays); stream_prefix keeps one
+        kind of stream (e.g. "case-")."""
         t = self.events
+        query = select(t).where(t.c.global_position > after_position)
+        if stream_prefix:
+            query = query.where(t.c.stream_id.startswith(stream_prefix, autoescape=True))
         result = conn.execute(
-            select(t).where(t.c.global_position > after_position).order_by(t.c.global_position),
+            query.order_by(t.c.global_position),
             execution_options={"yield_per": batch_size},  # this statement only
         )
         upcast = self.registry.upcast_stored

@@ -14,7 +14,6 @@ from flask import (
     Blueprint,
     Flask,
     current_app,
-    g,
     jsonify,
     make_response,
     redirect,
@@ -30,13 +29,7 @@ from shared.auth import AuthError
 from shared.pages import csrf, i18n
 from shared.pages.format import format_when
 from shared.pages.messages import MESSAGES
-from shared.pages.session import (
-    clear_session,
-    page_principal,
-    safe_next,
-    set_session,
-    tokens,
-)
+from shared.pages.session import page_principal, renew_session
 from shared.web import wants_json
 
 log = logging.getLogger(__name__)
@@ -61,9 +54,10 @@ def install_pages(app: Flask, *, nav: list[tuple[str, str, tuple[str, ...]]]) ->
         headers_enabled=True,
     )
     app.extensions["page_limiter"] = limiter
-    app.register_blueprint(_shared_blueprint())
+    app.register_blueprint(_shared_blueprint(limiter, settings.sign_in_failure_limit))
     app.after_request(i18n.remember_lang)
     app.after_request(csrf.set_csrf_cookie)
+    app.after_request(renew_session)
 
     app.add_template_filter(
         lambda value, with_time=True: format_when(value, i18n.current_lang(), with_time), "when"
@@ -139,7 +133,9 @@ def _visible_nav() -> list[tuple[str, str]]:
     return items
 
 
-def _shared_blueprint() -> Blueprint:
+def _shared_blueprint(limiter: Limiter, failure_limit: str) -> Blueprint:
+    from shared.pages import sign_in
+
     bp = Blueprint(
         "ka_pages",
         __name__,
@@ -149,29 +145,5 @@ def _shared_blueprint() -> Blueprint:
     )
     bp.before_request(csrf.check_csrf)
     bp.register_error_handler(Exception, render_error)
-
-    @bp.route("/masuk", methods=["GET", "POST"])
-    def login():
-        error = None
-        next_url = safe_next(request.values.get("next"))
-        if request.method == "POST":
-            token = request.form.get("token", "").strip()
-            try:
-                tokens().verify(token)
-            except AuthError:
-                error = i18n.translate("login.invalid")
-            else:
-                response = redirect(next_url)
-                set_session(response, token)
-                return response
-        status = 401 if error else 200
-        return render_template("ka/login.html", error=error, next_url=next_url), status
-
-    @bp.post("/keluar")
-    def logout():
-        response = redirect(url_for("ka_pages.login"))
-        clear_session(response)
-        g.page_principal = None
-        return response
-
+    sign_in.add_routes(bp, limiter, failure_limit)
     return bp

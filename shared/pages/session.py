@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import redis as redis_lib
 from flask import current_app, g, redirect, request, url_for
 
-from shared.auth import AuthError, Principal, RevocationList, Tokens
+from shared.auth import SESSION_TTL, AuthError, Principal, Tokens
 
 COOKIE = "ka_session"
 
@@ -21,12 +21,10 @@ def tokens() -> Tokens:
         return app.extensions["tokens"]
     if "page_tokens" not in app.extensions:
         settings = app.config["SETTINGS"]
+        from shared.web_auth import make_tokens
+
         client = redis_lib.Redis.from_url(settings.redis_url, socket_timeout=2)
-        app.extensions["page_tokens"] = Tokens(
-            settings.jwt_secret,
-            settings.jwt_issuer,
-            RevocationList(client, settings.redis_key_prefix),
-        )
+        app.extensions["page_tokens"] = make_tokens(settings, client)
     return app.extensions["page_tokens"]
 
 
@@ -69,31 +67,63 @@ def login_required(*roles: str):
 
 
 def set_session(response, token: str) -> None:
-    claims_exp = _expiry(token)
     response.set_cookie(
         COOKIE,
         token,
-        expires=claims_exp,
+        expires=_expiry(token),
         httponly=True,
         secure=secure_cookies(),
         samesite="Lax",
+        domain=current_app.config["SETTINGS"].session_cookie_domain or None,
     )
 
 
 def clear_session(response) -> None:
-    response.delete_cookie(COOKIE, httponly=True, secure=secure_cookies(), samesite="Lax")
+    response.delete_cookie(
+        COOKIE,
+        httponly=True,
+        secure=secure_cookies(),
+        samesite="Lax",
+        domain=current_app.config["SETTINGS"].session_cookie_domain or None,
+    )
+
+
+def renew_session(response):
+    """after_request: a session past half its life gets a fresh token (same session id),
+    so staff who keep working stay signed in and an idle session ends after SESSION_TTL."""
+    principal = g.get("page_principal")
+    if principal is None or principal.kind != "session" or principal.expires_at is None:
+        return response
+    if g.get("session_ended") or COOKIE in _cookies_set(response):
+        return response
+    if principal.expires_at - datetime.now(UTC) > SESSION_TTL / 2:
+        return response
+    token = tokens().renew(principal)
+    if token:
+        set_session(response, token)
+    return response
+
+
+def _cookies_set(response) -> set[str]:
+    return {h.split("=", 1)[0] for h in response.headers.getlist("Set-Cookie")}
 
 
 def secure_cookies() -> bool:
     return not current_app.debug and current_app.config.get("SECURE_COOKIES", True)
 
 
-def safe_next(target: str | None, default: str = "/") -> str:
-    """Only same-site relative paths: never an open redirect."""
+def safe_next(target: str | None, default: str = "/", trusted_origins: tuple[str, ...] = ()) -> str:
+    """Same-site relative paths, or a URL on one of our own services' origins (the
+    intake pages return there after signing in here): never an open redirect."""
     if not target:
         return default
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+    if parts.scheme or parts.netloc:
+        origin = f"{parts.scheme}://{parts.netloc}"
+        if origin in trusted_origins and "\\" not in target and not parts.username:
+            return target
+        return default
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
         return default
     return target
 

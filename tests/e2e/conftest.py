@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 from werkzeug.serving import make_server
@@ -14,7 +14,7 @@ from followup_service.app import create_app as create_followup
 from intake_service.app import create_app as create_intake
 from shared.auth import Tokens
 from tests.conftest import _service_settings
-from tests.support import REPO_ROOT, pipeline_running
+from tests.support import REPO_ROOT, STAFF_PASSWORD, make_account, pipeline_running
 
 SCREENSHOTS = os.path.join(REPO_ROOT, "test-artifacts", "screenshots")
 CHROMIUM = "/usr/bin/chromium"
@@ -66,12 +66,19 @@ class _Server(threading.Thread):
 def live_stack(create_database, stack_env):
     intake_settings = _service_settings("intake", create_database, stack_env)
     followup_settings = _service_settings(
-        "followup", create_database, stack_env, topic_prefix=intake_settings.topic_prefix
+        "followup",
+        create_database,
+        stack_env,
+        topic_prefix=intake_settings.topic_prefix,
+        redis_key_prefix=intake_settings.redis_key_prefix,  # one account standing, as run.sh
     )
     intake_app, followup_app = create_intake(intake_settings), create_followup(followup_settings)
     # Cookies marked Secure are kept by Chromium on http://127.0.0.1 (a trustworthy origin).
     servers = [_Server(intake_app), _Server(followup_app)]
     intake_app.config["TRACKING_BASE_URL"] = servers[1].url
+    # accounts live at follow-up: intake's /masuk sends staff there and back (as run.sh)
+    intake_app.config["SETTINGS"] = replace(intake_settings, sign_in_url=f"{servers[1].url}/masuk")
+    followup_app.config["SETTINGS"] = replace(followup_settings, trusted_origins=servers[0].url)
     for server in servers:
         server.start()
     with pipeline_running(intake_app, followup_app):
@@ -113,8 +120,22 @@ def screenshot(page, name: str) -> str:
     return path
 
 
-def login(page, base_url: str, token: str, next_path: str) -> None:
-    page.goto(f"{base_url}/masuk?next={next_path}")
-    page.fill("#token", token)
+def staff(stack: LiveStack, username: str, role: str, **scope) -> str:
+    """An account on the live follow-up service (made once per module); returns its name."""
+    accounts = stack.followup_app.extensions["accounts"]
+    with stack.followup.engine.connect() as conn:
+        exists = accounts.load(conn, username) is not None
+    if not exists:
+        make_account(stack.followup_app, username, role, **scope)
+    return username
+
+
+def login(page, base_url: str, username: str, next_path: str) -> None:
+    """Open `next_path` on either service and sign in as a person would: intake sends the
+    browser to the follow-up service's form and back."""
+    page.goto(f"{base_url}{next_path}")
+    page.wait_for_selector("#username")
+    page.fill("#username", username)
+    page.fill("#password", STAFF_PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(f"{base_url}{next_path}*")

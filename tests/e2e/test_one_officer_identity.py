@@ -16,7 +16,7 @@ import uuid
 
 import pytest
 
-from tests.e2e.conftest import PHONE, login, screenshot
+from tests.e2e.conftest import PHONE, login, screenshot, staff
 from tests.support import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -152,7 +152,8 @@ def test_the_officer_signed_in_once_confirms_from_the_followup_pages(live_stack,
 
     context = browser.new_context(**PHONE, locale="id-ID")
     page = context.new_page()
-    login(page, followup, officer, "/kerja")
+    # the officer's own account, of the unit spelled as the README shows
+    login(page, followup, staff(live_stack, "budi", "officer", unit="Polsek Krangkeng"), "/kerja")
     assert "Verifikasi penyelesaian" in page.inner_text("h1")
     card = page.locator(f"#c-{code}")
     assert card.get_attribute("data-status") == "resolved_pending_verification"

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from followup_service.tables import cases
 from intake_service.tables import aspirations
 from intake_service.tables import metadata as intake_metadata
-from tests.e2e.conftest import PHONE, login, screenshot
+from tests.e2e.conftest import PHONE, login, screenshot, staff
 from tests.support import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -88,8 +88,7 @@ def log_three_aspirations(stack, phone) -> list[str]:
     """Log a meeting and three aspirations on a phone, losing the network after the first
     and the answer to one batch; returns the tracking codes shown to the officer."""
     page = phone.new_page()
-    token = stack.token("budi", "officer", unit=OFFICER_UNIT)
-    login(page, stack.intake_url, token, "/catat")
+    login(page, stack.intake_url, staff(stack, "budi", "officer", unit=OFFICER_UNIT), "/catat")
     screenshot(page, "01-officer-log-meeting")
     _fill_meeting(page)
     _add(page, ASPIRATIONS[0])
@@ -192,7 +191,7 @@ def test_resident_sees_the_case_move_when_the_liaison_resolves_it(live_stack, lo
     liaison = browser.new_context(**PHONE, locale="id-ID")
     work = liaison.new_page()
     login(
-        work, live_stack.followup_url, live_stack.token("rina", "liaison", agency=agency), "/kerja"
+        work, live_stack.followup_url, staff(live_stack, "rina", "liaison", agency=agency), "/kerja"
     )
     card = work.locator(f"#c-{code}")
     assert card.get_attribute("data-status") == "routed"
@@ -223,7 +222,7 @@ def test_supervisor_opens_the_dashboard_and_downloads_the_csv(live_stack, logged
     wait_for(lambda: all(_case(live_stack, c) for c in logged.values()), what="cases")
     context = browser.new_context(**PHONE, locale="id-ID", accept_downloads=True)
     page = context.new_page()
-    login(page, live_stack.followup_url, live_stack.token("sari", "supervisor"), "/dasbor")
+    login(page, live_stack.followup_url, staff(live_stack, "sari", "supervisor"), "/dasbor")
     assert int(page.inner_text("#total-open")) >= 2
     assert page.locator("svg.chart rect").count() == 24  # 12 weeks x opened/resolved
     assert page.locator("#by-agency tbody tr").count() >= 2

@@ -26,7 +26,6 @@ from datetime import datetime
 
 import pytest
 
-from shared.auth import Tokens
 from shared.config import Settings
 from tests.support import REPO_ROOT, wait_for
 
@@ -60,6 +59,7 @@ class Response:
     status: int
     body: bytes
     headers: dict = field(default_factory=dict)
+    set_cookies: list = field(default_factory=list)
 
     @property
     def text(self) -> str:
@@ -89,9 +89,11 @@ def http(method: str, url: str, *, body=None, headers=None, form=None) -> Respon
     request = urllib.request.Request(url, data=data, method=method, headers=headers)
     try:
         with _OPENER.open(request, timeout=30) as resp:
-            return Response(resp.status, resp.read(), dict(resp.headers))
+            cookies = resp.headers.get_all("Set-Cookie") or []
+            return Response(resp.status, resp.read(), dict(resp.headers), cookies)
     except urllib.error.HTTPError as err:
-        return Response(err.code, err.read(), dict(err.headers))
+        cookies = err.headers.get_all("Set-Cookie") or []
+        return Response(err.code, err.read(), dict(err.headers), cookies)
 
 
 def _cookie(headers_list, name: str) -> str | None:
@@ -102,30 +104,54 @@ def _cookie(headers_list, name: str) -> str | None:
     return None
 
 
-def page_session(base: str, token: str) -> str:
-    """Sign in at /masuk as a person would (CSRF cookie + form) and return the Cookie header."""
-    request = urllib.request.Request(f"{base}/masuk")
+def _form_page(url: str, cookie: str = "") -> tuple[str, str, str]:
+    """GET a form page: (its HTML, the CSRF form token, the Cookie header to send back)."""
+    request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
     with _OPENER.open(request, timeout=30) as resp:
+        html = resp.read().decode()
         csrf_cookie = _cookie(resp.headers.get_all("Set-Cookie") or [], "ka_csrf")
-        form_token = re.search(r'name="csrf_token" value="([^"]+)"', resp.read().decode())
-    assert csrf_cookie and form_token, "the sign-in page carries a CSRF token"
-    request = urllib.request.Request(
-        f"{base}/masuk",
-        method="POST",
-        data=urllib.parse.urlencode({"token": token, "csrf_token": form_token.group(1)}).encode(),
-        headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Cookie": f"ka_csrf={csrf_cookie}",
-        },
-    )
-    try:
-        _OPENER.open(request, timeout=30)
-        raise AssertionError("signing in should redirect")
-    except urllib.error.HTTPError as err:
-        assert err.code in (302, 303), err.read()
-        session = _cookie(err.headers.get_all("Set-Cookie") or [], "ka_session")
+    form_token = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert form_token, f"{url} carries a CSRF token"
+    if csrf_cookie:
+        cookie = "; ".join(c for c in (cookie, f"ka_csrf={csrf_cookie}") if c)
+    return html, form_token.group(1), cookie
+
+
+def sign_in(base: str, username: str, password: str, new_password: str | None = None):
+    """Sign in at /masuk as a person would (CSRF cookie + form), choosing a new password
+    when the account has a one-time one. Returns (Cookie header, session token)."""
+    _, csrf, cookie = _form_page(f"{base}/masuk")
+    form = {"username": username, "password": password, "csrf_token": csrf}
+    response = http("POST", f"{base}/masuk", form=form, headers={"Cookie": cookie})
+    if response.status == 200 and 'name="ticket"' in response.text:
+        assert new_password, "a one-time password must be replaced"
+        ticket = re.search(r'name="ticket" value="([^"]+)"', response.text).group(1)
+        form = {
+            "ticket": ticket,
+            "new_password": new_password,
+            "new_password2": new_password,
+            "csrf_token": csrf,
+        }
+        response = http(
+            "POST", f"{base}/masuk/kata-sandi-baru", form=form, headers={"Cookie": cookie}
+        )
+    assert response.status in (302, 303), response.text[:500]
+    session = _cookie(response.set_cookies, "ka_session")
     assert session, "signing in sets the session cookie"
-    return f"ka_csrf={csrf_cookie}; ka_session={session}"
+    return f"{cookie}; ka_session={session}", session
+
+
+def create_account(base: str, admin_cookie: str, **fields) -> str:
+    """An admin creates an account on the admin page; returns the one-time password."""
+    _, csrf, cookie = _form_page(f"{base}/admin/akun", admin_cookie)
+    response = http(
+        "POST",
+        f"{base}/admin/akun",
+        form={**fields, "csrf_token": csrf},
+        headers={"Cookie": cookie},
+    )
+    assert response.status == 201, response.text[:2000]
+    return re.search(r'id="one-time-password">([^<]+)<', response.text).group(1)
 
 
 @dataclass
@@ -195,22 +221,24 @@ def run_sh(tmp_path_factory, stack_env):
                 os.killpg(process.pid, signal.SIGKILL)
 
 
-@pytest.fixture(scope="module")
-def tokens() -> Tokens:
-    settings = Settings.from_env("tokens", default_database_url="")
-    return Tokens(settings.jwt_secret, settings.jwt_issuer)
-
-
 def _demo_ids() -> dict:
     with open(os.path.join(REPO_ROOT, "deploy", "demo", "meetings.json"), encoding="utf-8") as fh:
         meetings = json.load(fh)
     return {"meeting": meetings[0]["id"], "aspiration": meetings[0]["aspirations"][1]["id"]}
 
 
+def _demo_password(output: list[str]) -> str:
+    line = next(line for line in output if "password for all:" in line)
+    return re.search(r"password for all: ([^)\s]+)", line).group(1)
+
+
 @pytest.fixture(scope="module")
-def world(run_sh, tokens):
-    """Real ids and a credential per role, plus a stored <script> and a reporter's identity."""
-    supervisor = tokens.issue("newcomer-supervisor", "supervisor")
+def world(run_sh):
+    """Real ids and a signed-in session per role (demo accounts from the greeting, and two
+    accounts an admin creates on the admin page), plus a stored <script> and a reporter."""
+    password = _demo_password(run_sh.output)
+    admin_cookie, admin = sign_in(run_sh.followup, "demo-admin", password)
+    supervisor_cookie, supervisor = sign_in(run_sh.followup, "demo-supervisor", password)
     auth = {"Authorization": f"Bearer {supervisor}"}
     cases = http("GET", f"{run_sh.followup}/api/v1/cases?per_page=100", headers=auth).json()
     routed = next(c for c in cases["items"] if c["agency"] and not c["sensitive"])
@@ -218,9 +246,31 @@ def world(run_sh, tokens):
     ids = _demo_ids()
     meeting = http("GET", f"{run_sh.intake}/api/v1/meetings/{ids['meeting']}", headers=auth).json()
 
-    # An officer of the meeting's unit logs an aspiration with markup and a named reporter.
-    officer_unit = meeting["unit"]
-    officer = tokens.issue("newcomer-officer", "officer", unit=officer_unit)
+    # The admin creates an officer of the meeting's unit and a liaison of the case's agency.
+    one_time = create_account(
+        run_sh.followup,
+        admin_cookie,
+        username="newcomer-officer",
+        display_name="Brigadir Newcomer",
+        role="officer",
+        unit=meeting["unit"],
+    )
+    officer_cookie, officer = sign_in(
+        run_sh.followup, "newcomer-officer", one_time, new_password="lampu-jalan-terang-42"
+    )
+    one_time = create_account(
+        run_sh.followup,
+        admin_cookie,
+        username="newcomer-liaison",
+        display_name="Penghubung Newcomer",
+        role="liaison",
+        agency=case["agency"]["id"],
+    )
+    liaison_cookie, liaison = sign_in(
+        run_sh.followup, "newcomer-liaison", one_time, new_password="jalan-mulus-sekali-7"
+    )
+
+    # The officer logs an aspiration with markup and a named reporter.
     hostile_id = str(uuid.uuid4())
     posted = http(
         "POST",
@@ -248,10 +298,10 @@ def world(run_sh, tokens):
     )
     credentials = {
         "anonymous": None,
-        "officer": officer,
-        "liaison": tokens.issue("newcomer-liaison", "liaison", agency=case["agency"]["id"]),
-        "supervisor": supervisor,
-        "admin": tokens.issue("newcomer-admin", "admin"),
+        "officer": (officer, officer_cookie),
+        "liaison": (liaison, liaison_cookie),
+        "supervisor": (supervisor, supervisor_cookie),
+        "admin": (admin, admin_cookie),
     }
     values = {
         "aspiration_id": ids["aspiration"],
@@ -259,6 +309,7 @@ def world(run_sh, tokens):
         "case_id": case["id"],
         "request_id": case["id"],
         "code": hostile_code,
+        "username": "newcomer-officer",
         "fmt": "xml",  # Open311's required format (JSON is swept by the API tests)
     }
     return {"credentials": credentials, "values": values, "hostile_code": hostile_code}
@@ -290,20 +341,15 @@ def _fill(rule: str, values: dict) -> str:
 def test_a_newcomer_uses_every_page_and_api_of_run_sh_as_every_role(run_sh, world):
     assert any("/lacak/KA-" in line for line in run_sh.output), "greeting shows a demo code"
     assert any("/masuk" in line for line in run_sh.output), "greeting says how to sign in"
-    sessions = {
-        (service, role): page_session(base, token)
-        for service, base in (("intake", run_sh.intake), ("followup", run_sh.followup))
-        for role, token in world["credentials"].items()
-        if token
-    }
     server_errors, tried, escaped_seen = [], 0, 0
     for service, base in (("intake", run_sh.intake), ("followup", run_sh.followup)):
         for rule in _get_routes(service):
             url = base + _fill(rule, world["values"])
-            for role, token in world["credentials"].items():
-                kinds = {"none": {}} if token is None else {
-                    "bearer": {"Authorization": f"Bearer {token}"},
-                    "cookie": {"Cookie": sessions[(service, role)]},
+            for role, credential in world["credentials"].items():
+                # one sign-in, at the follow-up service, serves both services (same host)
+                kinds = {"none": {}} if credential is None else {
+                    "bearer": {"Authorization": f"Bearer {credential[0]}"},
+                    "cookie": {"Cookie": credential[1]},
                 }  # fmt: skip
                 for kind, headers in kinds.items():
                     response = http("GET", url, headers=headers)
@@ -343,8 +389,27 @@ def test_open311_and_tracking_give_every_demo_deadline_as_the_same_instant(run_s
     assert compared >= 5
 
 
+def test_intake_sends_staff_to_sign_in_at_follow_up_and_back(run_sh, world):
+    asked = http("GET", f"{run_sh.intake}/catat")
+    assert asked.status == 302 and "/masuk" in asked.headers["Location"]
+    sent = http("GET", run_sh.intake + asked.headers["Location"])
+    location = sent.headers["Location"]
+    assert sent.status == 302 and location.startswith(f"{run_sh.followup}/masuk?next=")
+    next_url = urllib.parse.parse_qs(urllib.parse.urlsplit(location).query)["next"][0]
+    assert next_url.startswith(f"{run_sh.intake}/catat")
+    _, csrf, cookie = _form_page(location)
+    password = _demo_password(run_sh.output)
+    form = {"username": "demo-officer", "password": password, "csrf_token": csrf}
+    form["next"] = next_url
+    back = http("POST", f"{run_sh.followup}/masuk", form=form, headers={"Cookie": cookie})
+    assert back.status == 302 and back.headers["Location"] == next_url
+    session = _cookie(back.set_cookies, "ka_session")
+    page = http("GET", next_url, headers={"Cookie": f"{cookie}; ka_session={session}"})
+    assert page.status == 200 and "Bripka Demo" in page.text
+
+
 def _code_of(run_sh, world, case_id: str) -> str:
-    supervisor = world["credentials"]["supervisor"]
+    supervisor = world["credentials"]["supervisor"][0]
     url = f"{run_sh.followup}/api/v1/cases/{case_id}"
     return http("GET", url, headers={"Authorization": f"Bearer {supervisor}"}).json()[
         "tracking_code"

@@ -7,9 +7,10 @@ import pytest
 
 from followup_service.app import create_app as create_followup
 from intake_service.app import create_app as create_intake
-from shared.auth import Tokens
+from shared.auth import SESSION_TTL, Tokens
 from shared.pages.session import COOKIE as SESSION_COOKIE
 from shared.tracking_code import new_tracking_code
+from tests.support import STAFF_PASSWORD, make_account, session_token_of, sign_in
 
 pytestmark = pytest.mark.integration
 
@@ -35,6 +36,11 @@ def _csrf(client, path="/masuk") -> str:
     return page.split(marker, 1)[1].split('"', 1)[0]
 
 
+def _page_csrf(client, path="/catat") -> str:
+    page = client.get(path).get_data(as_text=True)
+    return page.split('"csrf": "', 1)[1].split('"', 1)[0]
+
+
 def _set_cookie(response, name: str) -> str:
     for header in response.headers.getlist("Set-Cookie"):
         if header.startswith(f"{name}="):
@@ -42,40 +48,38 @@ def _set_cookie(response, name: str) -> str:
     raise AssertionError(f"no {name} cookie set")
 
 
-def test_login_sets_an_httponly_secure_lax_session_cookie_when_the_token_is_valid(intake_app):
-    client = intake_app.test_client()
-    token = _tokens(intake_app).issue("budi", "officer", unit="Polsek Cikande")
-    response = client.post(
-        "/masuk", data={"token": token, "next": "/catat", "csrf_token": _csrf(client)}
-    )
-    assert response.status_code == 302 and response.headers["Location"] == "/catat"
+def test_sign_in_sets_an_httponly_secure_lax_short_session_cookie(followup_app):
+    make_account(followup_app, "rina", "liaison", agency="dishub-kab-serang")
+    client = followup_app.test_client()
+    response = sign_in(client, "rina", next="/kerja")
+    assert response.status_code == 302 and response.headers["Location"] == "/kerja"
     cookie = _set_cookie(response, SESSION_COOKIE)
     assert "HttpOnly" in cookie and "Secure" in cookie and "SameSite=Lax" in cookie
-    assert client.get("/catat").status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    principal = followup_app.extensions["tokens"].verify(session_token_of(response))
+    assert principal.kind == "session" and principal.agency == "dishub-kab-serang"
+    assert principal.expires_at - principal.auth_time <= SESSION_TTL
+    assert client.get("/kerja").status_code == 200
 
 
-def test_login_refuses_a_forged_token_and_an_open_redirect(intake_app):
-    client = intake_app.test_client()
-    forged = Tokens("another-secret-that-is-long-enough!!", "kawal-aspirasi").issue(
-        "mallory", "supervisor"
-    )
-    refused = client.post("/masuk", data={"token": forged, "csrf_token": _csrf(client)})
+def test_sign_in_refuses_a_wrong_password_and_an_open_redirect(followup_app):
+    make_account(followup_app, "rina", "liaison", agency="dishub-kab-serang")
+    client = followup_app.test_client()
+    refused = sign_in(client, "rina", "not-her-password-at-all")
     assert refused.status_code == 401
-    assert "Token tidak valid" in refused.get_data(as_text=True)
-    token = _tokens(intake_app).issue("budi", "officer", unit="Polsek Cikande")
-    response = client.post(
-        "/masuk",
-        data={"token": token, "next": "https://evil.example/", "csrf_token": _csrf(client)},
-    )
-    assert response.headers["Location"] == "/"
+    assert "Nama pengguna atau kata sandi salah" in refused.get_data(as_text=True)
+    for target in ("https://evil.example/", "//evil.example/", "/\\evil.example/"):
+        response = sign_in(followup_app.test_client(), "rina", next=target)
+        assert response.headers["Location"] == "/", target
 
 
-def test_form_posts_are_refused_when_the_csrf_token_is_missing_or_wrong(intake_app):
-    client = intake_app.test_client()
-    token = _tokens(intake_app).issue("budi", "officer", unit="Polsek Cikande")
-    assert client.post("/masuk", data={"token": token}).status_code == 400
+def test_form_posts_are_refused_when_the_csrf_token_is_missing_or_wrong(followup_app):
+    make_account(followup_app, "rina", "liaison", agency="dishub-kab-serang")
+    client = followup_app.test_client()
+    form = {"username": "rina", "password": STAFF_PASSWORD}
+    assert client.post("/masuk", data=form).status_code == 400
     client.get("/masuk")  # has a csrf cookie now, but sends a wrong token
-    wrong = client.post("/masuk", data={"token": token, "csrf_token": "0" * 64})
+    wrong = client.post("/masuk", data={**form, "csrf_token": "0" * 64})
     assert wrong.status_code == 400
     assert "Formulir kedaluwarsa" in wrong.get_data(as_text=True)
 
@@ -83,15 +87,17 @@ def test_form_posts_are_refused_when_the_csrf_token_is_missing_or_wrong(intake_a
 def test_offline_queue_forwarder_needs_the_csrf_header_and_a_session(intake_app):
     client = intake_app.test_client()
     token = _tokens(intake_app).issue("budi", "officer", unit="Polsek Cikande")
-    csrf = _csrf(client)
-    client.post("/masuk", data={"token": token, "csrf_token": csrf})
+    client.set_cookie(SESSION_COOKIE, token)
+    csrf = _page_csrf(client)
     no_header = client.post("/catat/api/meetings", json={})
     assert no_header.status_code == 400
     forwarded = client.post("/catat/api/meetings", json={}, headers={"X-CSRF-Token": csrf})
     assert forwarded.status_code == 422  # reached the API, which validated the body
     assert "fields" in forwarded.json
     anonymous = intake_app.test_client()
-    anonymous_csrf = _csrf(anonymous)
+    anonymous.set_cookie(SESSION_COOKIE, token)
+    anonymous_csrf = _page_csrf(anonymous)  # the CSRF pair stays; the session goes
+    anonymous.delete_cookie(SESSION_COOKIE)
     redirected = anonymous.post(
         "/catat/api/meetings", json={}, headers={"X-CSRF-Token": anonymous_csrf}
     )
