@@ -105,6 +105,13 @@ class AccountService:
         envelopes = self.store.read_stream(conn, account_events.account_stream(username))
         return domain.fold([account_events.from_envelope(e) for e in envelopes])
 
+    def history(self, conn: Connection, username: str) -> list[dict]:
+        """Who changed this account, when, and how: its events, newest first."""
+        envelopes = self.store.read_stream(conn, account_events.account_stream(username))
+        return [{"event": e.event_type, "at": e.occurred_at, "actor": e.actor} for e in envelopes][
+            ::-1
+        ]
+
     def listed(self, conn: Connection, manager: Manager) -> list[dict]:
         """The accounts this manager may see: all for admins, their unit's officers for a
         supervisor."""

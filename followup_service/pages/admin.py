@@ -153,6 +153,7 @@ def _account_page(username: str, status: int, **values):
     with service.engine.connect() as conn:
         account = service.load(conn, username)
         directory = service.directory(conn)
+        history = service.history(conn, username)
     if account is None:
         raise NotFound()
     manager = manager_of(principal)
@@ -167,6 +168,7 @@ def _account_page(username: str, status: int, **values):
             errors=values.pop("errors", {}),
             form=values.pop("form", None),
             own=account.username == principal.subject,
+            history=history,
             **values,
         ),
         status,

@@ -171,6 +171,9 @@ def test_deactivation_ends_the_session_at_the_next_request_on_both_services(apps
 
     on = _post(admin, "/admin/akun/budi/aktifkan", {}, "/admin/akun/budi")
     assert on.status_code == 303
+    history = admin.get("/admin/akun/budi").get_data(as_text=True).split('id="history"', 1)[1]
+    assert history.index("Diaktifkan kembali") < history.index("Dinonaktifkan")
+    assert history.count("admin:ayu") == 2 and "admin:cli" in history  # who, newest first
     assert intake_client.get("/api/v1/meetings", headers=_bearer(token)).status_code == 401
     assert sign_in(followup.test_client(), "budi").status_code == 302  # a new session works
 
@@ -401,3 +404,15 @@ def test_no_password_hash_or_one_time_password_reaches_a_response_a_log_or_a_top
         assert not any(secret in blob for blob in everything), "a secret leaked"
     assert any("rina" in row for row in log_rows), "account events are in the log"
     assert not any("AccountCreated" in record for record in records), "and never on Kafka"
+
+
+def test_the_first_admin_is_made_by_the_cli_with_a_one_time_password(apps, capsys):
+    from followup_service.account_cli import create_admin
+
+    _, followup = apps
+    create_admin(followup.extensions["followup"], "pertama", "Admin Pertama")
+    one_time = capsys.readouterr().out.strip().splitlines()[-1]
+    asked = sign_in(followup.test_client(), "pertama", one_time)
+    assert asked.status_code == 200 and 'name="ticket"' in asked.get_data(as_text=True)
+    with pytest.raises(SystemExit, match="username_taken"):
+        create_admin(followup.extensions["followup"], "pertama", "Lagi")

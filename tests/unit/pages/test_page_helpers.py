@@ -56,6 +56,19 @@ def test_login_redirects_only_to_local_paths(target, expected):
     assert safe_next(target) == expected
 
 
+@pytest.mark.parametrize(
+    "target,expected",
+    [
+        ("http://intake.example/catat", "http://intake.example/catat"),
+        ("http://evil.example/catat", "/"),
+        ("http://user@intake.example/catat", "/"),
+        ("/\\evil.example/", "/"),
+    ],
+)
+def test_sign_in_may_return_to_a_trusted_service_origin(target, expected):
+    assert safe_next(target, trusted_origins=("http://intake.example",)) == expected
+
+
 def test_qr_code_is_inline_svg():
     svg = qr_svg("https://kawal.example/lacak/KA-7GQ4-M2")
     assert svg.startswith("<svg") and "<path" in svg

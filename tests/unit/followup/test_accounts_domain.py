@@ -1,0 +1,158 @@
+"""Account rules, pure: scope from the directory, who may manage whom, the fold."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from followup_service.domain import accounts as domain
+from followup_service.domain.accounts import AccountRuleError, Manager, NotPermitted
+
+T0 = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)
+UNITS = frozenset({"polsek-cikande", "polsek-krangkeng"})
+AGENCIES = frozenset({"dishub-kab-serang", "pln-up3"})
+ADMIN = Manager("ayu", "admin")
+SUPERVISOR = Manager("sari", "supervisor", unit="polsek-cikande")
+
+
+def _create(manager=ADMIN, existing=None, **fields):
+    values = {
+        "username": "rina",
+        "display_name": "Rina W.",
+        "role": "liaison",
+        "unit": None,
+        "agency": "dishub-kab-serang",
+        **fields,
+    }
+    return domain.create(
+        manager, units=UNITS, agencies=AGENCIES, existing=existing, now=T0, **values
+    )
+
+
+def test_a_created_account_must_change_its_one_time_password_and_records_the_manager():
+    account = domain.fold([_create()])
+    assert account.active and account.must_change_password and account.version == 1
+    assert _create().actor == "admin:ayu"
+
+
+@pytest.mark.parametrize(
+    "fields,field,code",
+    [
+        ({"role": "officer", "agency": None}, "unit", "unit_required"),
+        ({"agency": None}, "agency", "agency_required"),
+        ({"agency": "dinas-karangan"}, "agency", "agency_unknown"),
+        ({"role": "officer", "agency": None, "unit": "polsek-mars"}, "unit", "unit_unknown"),
+        ({"role": "admin"}, "agency", "agency_not_for_role"),
+        ({"role": "overlord"}, "role", "role_unknown"),
+        ({"username": "Rina Spasi"}, "username", "username_format"),
+        ({"display_name": "  "}, "display_name", "required"),
+    ],
+)
+def test_bad_scope_or_names_give_field_codes(fields, field, code):
+    with pytest.raises(AccountRuleError) as caught:
+        _create(**fields)
+    assert code in caught.value.messages[field]
+
+
+def test_a_username_is_taken_once():
+    existing = domain.fold([_create()])
+    with pytest.raises(AccountRuleError) as caught:
+        _create(existing=existing)
+    assert caught.value.messages == {"username": ["username_taken"]}
+
+
+def test_a_supervisor_manages_only_the_officers_of_their_own_unit():
+    officer = {"role": "officer", "agency": None, "unit": "polsek-cikande", "username": "budi"}
+    assert _create(SUPERVISOR, **officer).role == "officer"
+    with pytest.raises(NotPermitted):
+        _create(SUPERVISOR, **{**officer, "unit": "polsek-krangkeng"})
+    with pytest.raises(NotPermitted):
+        _create(SUPERVISOR)  # a liaison
+    with pytest.raises(NotPermitted):
+        _create(Manager("nounit", "supervisor"), **officer)
+    liaison = domain.fold([_create()])
+    with pytest.raises(NotPermitted):
+        domain.deactivate(SUPERVISOR, liaison, T0)
+
+
+def test_every_change_that_matters_ends_earlier_sessions():
+    account = domain.fold([_create()])
+    later = T0 + timedelta(minutes=5)
+    for events in (
+        domain.deactivate(ADMIN, account, later),
+        [domain.reset_password(ADMIN, account, later)],
+        domain.change_scope(
+            ADMIN,
+            account,
+            display_name="Rina W.",
+            role="liaison",
+            unit=None,
+            agency="pln-up3",
+            units=UNITS,
+            agencies=AGENCIES,
+            now=later,
+        ),
+    ):
+        assert domain.fold([_create(), *events]).sessions_valid_after == later
+
+
+def test_deactivation_and_reactivation_are_idempotent_and_not_of_oneself():
+    account = domain.fold([_create()])
+    off = domain.apply(account, domain.deactivate(ADMIN, account, T0)[0])
+    assert not off.active and domain.deactivate(ADMIN, off, T0) == []
+    assert domain.reactivate(ADMIN, account, T0) == []
+    me = domain.fold([_create(username="ayu", role="admin", agency=None)])
+    with pytest.raises(AccountRuleError):
+        domain.deactivate(ADMIN, me, T0)
+
+
+def test_an_unchanged_scope_appends_nothing_and_nobody_changes_their_own_role():
+    account = domain.fold([_create()])
+    same = dict(display_name="Rina W.", role="liaison", unit=None, agency="dishub-kab-serang")
+    assert domain.change_scope(ADMIN, account, units=UNITS, agencies=AGENCIES, now=T0, **same) == []
+    me = domain.fold([_create(username="ayu", role="admin", agency=None)])
+    with pytest.raises(AccountRuleError) as caught:
+        domain.change_scope(
+            ADMIN,
+            me,
+            display_name="Ayu",
+            role="supervisor",
+            unit=None,
+            agency=None,
+            units=UNITS,
+            agencies=AGENCIES,
+            now=T0,
+        )
+    assert caught.value.messages == {"role": ["own_role"]}
+
+
+@pytest.mark.parametrize(
+    "password,code",
+    [
+        ("pendek", "password_short"),
+        ("rina-rahasia-1", "password_has_username"),
+        ("a" * 12, "password_repetitive"),
+    ],
+)
+def test_passwords_follow_the_rules(password, code):
+    account = domain.fold([_create()])
+    with pytest.raises(AccountRuleError) as caught:
+        domain.change_own_password(account, password, T0, current_ok=True)
+    assert code in caught.value.messages["new_password"]
+    changed = domain.change_own_password(account, "jalan-mulus-7", T0, current_ok=True)
+    assert not domain.apply(account, changed).must_change_password
+
+
+def test_only_admins_issue_and_revoke_integration_tokens():
+    issued = domain.issue_integration_token(
+        ADMIN, token_id="t" * 32, name="SIPD", agency="pln-up3", agencies=AGENCIES, now=T0
+    )
+    assert issued.agency == "pln-up3"
+    with pytest.raises(NotPermitted):
+        domain.issue_integration_token(
+            SUPERVISOR, token_id="t" * 32, name="SIPD", agency="pln-up3", agencies=AGENCIES, now=T0
+        )
+    with pytest.raises(AccountRuleError):
+        domain.issue_integration_token(
+            ADMIN, token_id="t" * 32, name="SIPD", agency="dinas-x", agencies=AGENCIES, now=T0
+        )
+    assert domain.revoke_integration_token(ADMIN, "t" * 32, already_revoked=True, now=T0) == []
