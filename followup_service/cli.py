@@ -9,6 +9,7 @@ python -m followup_service.cli worker [--interval 30]  # deadlines: escalate, au
 python -m followup_service.cli rebuild-projections   # truncate read models, replay events
 python -m followup_service.cli create-admin --username NAME --display-name "..."
 python -m followup_service.cli demo-accounts         # development only: one account per role
+python -m followup_service.cli prune-processed       # forget ids Kafka can't redeliver
 """
 
 from __future__ import annotations
@@ -49,6 +50,11 @@ def main(argv: list[str] | None = None) -> None:
     admin.add_argument("--username", required=True)
     admin.add_argument("--display-name", required=True)
     sub.add_parser("demo-accounts", help="development only: demo accounts for every role")
+    sub.add_parser(
+        "prune-processed",
+        help="forget processed intake event ids Kafka can no longer redeliver (the worker "
+        "does this every 10 minutes)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s followup %(levelname)s %(message)s")
     settings = load_settings()
@@ -89,6 +95,11 @@ def main(argv: list[str] | None = None) -> None:
             count += rebuild_accounts(conn, followup.store)
         print(f"replayed {count} events in {time.monotonic() - started:.1f}s")
         return
+    if args.command == "prune-processed":
+        from followup_service.worker import prune_processed
+
+        print(f"pruned {prune_processed(followup, group)} processed event ids")
+        return
     if args.command in ("create-admin", "demo-accounts"):
         from followup_service import account_cli
 
@@ -115,7 +126,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "worker":
         from followup_service.worker import run_worker
 
-        run_worker(followup, stop, args.interval)
+        run_worker(followup, stop, args.interval, group_id=group)
 
 
 def consumer_group(settings) -> str:

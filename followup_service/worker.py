@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
 from followup_service import handlers
 from followup_service.bootstrap import Followup
-from followup_service.tables import cases
+from followup_service.tables import cases, metadata
+from shared.events.topics import INTAKE_EVENTS
+from shared.eventstore.consumer import OffsetStore
+from shared.eventstore.kafka_io import redelivery_horizon
 from shared.eventstore.store import ConcurrencyError
 
 log = logging.getLogger(__name__)
@@ -51,13 +55,38 @@ def sweep(fu: Followup, limit: int = 1000) -> int:
     return written
 
 
-def run_worker(fu: Followup, stop: threading.Event, interval: float = 30.0) -> None:
-    """Sweep until stop is set; each round also rewrites the accounts' standing in Redis,
-    so a Redis that lost its data refuses no one for longer than one interval."""
+PRUNE_EVERY = timedelta(minutes=10)
+PRUNE_MARGIN = timedelta(days=1)  # beyond the broker's own horizon: clocks, slow cleaners
+
+
+def prune_processed(fu: Followup, group_id: str, margin: timedelta = PRUNE_MARGIN) -> int:
+    """Forget the intake consumer's processed ids that Kafka can no longer redeliver:
+    older than the intake topic's retention + segment roll (asked of the broker) plus a
+    margin. A topic that keeps records forever keeps every id."""
+    horizon = redelivery_horizon(
+        fu.settings.kafka_bootstrap_servers, [fu.settings.topic(INTAKE_EVENTS)]
+    )
+    if horizon is None:
+        return 0
+    cutoff = datetime.now(UTC) - horizon - margin
+    with fu.engine.begin() as conn:
+        pruned = OffsetStore(metadata, group_id).prune(conn, cutoff)
+    if pruned:
+        log.info("pruned %d processed event ids older than %s", pruned, cutoff.isoformat())
+    return pruned
+
+
+def run_worker(
+    fu: Followup, stop: threading.Event, interval: float = 30.0, group_id: str | None = None
+) -> None:
+    """Sweep until stop is set. Each round also rewrites the accounts' standing in Redis
+    (a Redis that lost its data refuses no one for longer than one interval), and every
+    PRUNE_EVERY the consumer's processed ids are pruned."""
     from followup_service.accounts import AccountService
     from shared.web_auth import make_tokens
 
     accounts = AccountService(fu, make_tokens(fu.settings, fu.redis))
+    pruned_at = None
     while not stop.is_set():
         try:
             count = sweep(fu)
@@ -69,4 +98,10 @@ def run_worker(fu: Followup, stop: threading.Event, interval: float = 30.0) -> N
             accounts.publish_all()
         except Exception:
             log.exception("publishing account standing failed; retrying")
+        if group_id and (pruned_at is None or datetime.now(UTC) - pruned_at >= PRUNE_EVERY):
+            try:
+                prune_processed(fu, group_id)
+                pruned_at = datetime.now(UTC)
+            except Exception:
+                log.exception("pruning processed event ids failed; retrying")
         stop.wait(interval)

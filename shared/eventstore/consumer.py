@@ -23,10 +23,11 @@ import json
 import logging
 import threading
 from collections.abc import Callable
+from datetime import datetime
 
 from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
 from marshmallow import ValidationError
-from sqlalchemy import Connection, Engine, MetaData, select
+from sqlalchemy import Connection, Engine, MetaData, delete, select
 
 from shared.bulk import insert_rows, rows_parameter, upsert_rows
 from shared.events.envelope import EventEnvelope
@@ -73,6 +74,18 @@ class OffsetStore:
             for tp, o in sorted(next_offsets.items())
         ]
         conn.execute(self._save, rows_parameter(rows))
+
+    def prune(self, conn: Connection, older_than: datetime) -> int:
+        """Forget ids processed before `older_than`; returns how many.
+
+        Safe once Kafka can no longer redeliver them: the caller passes now minus the
+        topics' redelivery horizon (retention + segment roll) minus a margin.
+        """
+        t = self.processed
+        result = conn.execute(
+            delete(t).where(t.c.group_id == self.group_id, t.c.processed_at < older_than)
+        )
+        return result.rowcount
 
     def claim_unseen(self, conn: Connection, event_ids: list[str]) -> set[str]:
         """Record the ids this group has not processed yet and return them (one statement).

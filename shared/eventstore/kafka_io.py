@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+from datetime import timedelta
 
 from kafka import KafkaProducer
-from kafka.admin import KafkaAdminClient, NewTopic
+from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
 PRODUCER_SETTINGS = {
@@ -36,5 +37,28 @@ def ensure_topics(bootstrap_servers: str, topics: list[str], partitions: int = 3
                 admin.create_topics(
                     [NewTopic(t, num_partitions=partitions, replication_factor=1) for t in missing]
                 )
+    finally:
+        admin.close()
+
+
+def redelivery_horizon(bootstrap_servers: str, topics: list[str]) -> timedelta | None:
+    """How long Kafka may still hand out a record of these topics after it was written:
+    retention.ms plus segment.ms (a record is deleted with its segment, which is rolled at
+    most segment.ms after its first record and kept retention.ms after its last). None when
+    a topic keeps records forever (retention.ms = -1): then nothing may be forgotten."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=15_000)
+    try:
+        resources = [ConfigResource(ConfigResourceType.TOPIC, t) for t in topics]
+        # kafka-python 3 answers a dict; "all" includes the broker defaults a topic inherits
+        described = admin.describe_configs(resources, config_filter="all")["topic"]
+        longest = timedelta(0)
+        for topic in topics:
+            configs = described[topic]
+            retention = int(configs["retention.ms"]["value"])
+            if retention < 0:
+                return None
+            segment = int(configs["segment.ms"]["value"])
+            longest = max(longest, timedelta(milliseconds=retention + segment))
+        return longest
     finally:
         admin.close()

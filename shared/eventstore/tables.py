@@ -11,6 +11,7 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    func,
 )
 
 Position = BigInteger()
@@ -59,9 +60,18 @@ def define_event_tables(metadata: MetaData) -> None:
         Column("partition", Integer, primary_key=True),
         Column("next_offset", BigInteger, nullable=False),
     )
+    # Ids a consumer group has handled, to drop redeliveries; pruned once Kafka can no
+    # longer redeliver them (see OffsetStore.prune and kafka_io.redelivery_horizon).
     Table(
         "processed_events",
         metadata,
         Column("group_id", String(200), primary_key=True),
         Column("event_id", String(36), primary_key=True),
+        Column(
+            "processed_at",
+            DateTime(timezone=True),
+            nullable=False,
+            server_default=func.now(),
+            index=True,
+        ),
     )
