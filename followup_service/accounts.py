@@ -102,11 +102,15 @@ class AccountService:
         return Directory(dict(sorted(units.items())), dict(sorted(agencies.items())))
 
     def load(self, conn: Connection, username: str) -> Account | None:
+        if not domain.valid_username(username):
+            return None  # no such account can exist; never send odd bytes to the database
         envelopes = self.store.read_stream(conn, account_events.account_stream(username))
         return domain.fold([account_events.from_envelope(e) for e in envelopes])
 
     def history(self, conn: Connection, username: str) -> list[dict]:
         """Who changed this account, when, and how: its events, newest first."""
+        if not domain.valid_username(username):
+            return []
         envelopes = self.store.read_stream(conn, account_events.account_stream(username))
         return [{"event": e.event_type, "at": e.occurred_at, "actor": e.actor} for e in envelopes][
             ::-1
@@ -234,6 +238,9 @@ class AccountService:
         """The account for a correct username and password, else None (one argon2
         verification either way, so a wrong username and a wrong password cost the same)."""
         username = username.strip().lower()
+        if not domain.valid_username(username):
+            _verify_hash(_DUMMY_HASH, password)  # the same cost as any other miss
+            return None
         with self.engine.connect() as conn:
             row = conn.execute(
                 select(accounts_table.c.active, account_credentials.c.password_hash)

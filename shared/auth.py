@@ -294,7 +294,10 @@ class Tokens:
         )
 
     def end_session(self, principal: Principal) -> None:
-        """Sign-out: the session id is refused from now on, on both services."""
+        """Sign-out: the session id is refused from now on, on both services. (Operator and
+        integration tokens are revoked on purpose: tokens_cli revoke, the admin page.)"""
+        if principal.kind != "session":
+            return
         if self.revocations is not None and principal.expires_at is not None:
             self.revocations.revoke(
                 principal.session_id or principal.token_id,

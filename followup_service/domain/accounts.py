@@ -8,6 +8,7 @@ that one was set or reset (the hash lives beside the log, not in it).
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -192,6 +193,20 @@ def _require(manager: Manager, role: str, unit: str | None) -> None:
 # --- commands -----------------------------------------------------------------------------
 
 
+def valid_username(username: str) -> bool:
+    return bool(USERNAME_PATTERN.match(username))
+
+
+def _name_problem(display_name: str) -> list[str] | None:
+    if not display_name.strip():
+        return ["required"]
+    if len(display_name) > 200 or any(
+        unicodedata.category(c) in ("Cc", "Cs") for c in display_name
+    ):
+        return ["invalid_characters"]
+    return None
+
+
 def check_scope(
     role: str,
     unit: str | None,
@@ -234,12 +249,12 @@ def create(
     now: datetime,
 ) -> AccountCreated:
     errors = check_scope(role, unit, agency, units=units, agencies=agencies)
-    if not USERNAME_PATTERN.match(username):
+    if not valid_username(username):
         errors["username"] = ["username_format"]
     elif existing is not None:
         errors["username"] = ["username_taken"]
-    if not display_name.strip():
-        errors["display_name"] = ["required"]
+    if problem := _name_problem(display_name):
+        errors["display_name"] = problem
     if errors:
         raise AccountRuleError(errors)
     _require(manager, role, unit)
@@ -268,8 +283,8 @@ def change_scope(
 ) -> list[AccountScopeChanged]:
     _require(manager, account.role, account.unit)
     errors = check_scope(role, unit, agency, units=units, agencies=agencies)
-    if not display_name.strip():
-        errors["display_name"] = ["required"]
+    if problem := _name_problem(display_name):
+        errors["display_name"] = problem
     if manager.username == account.username and role != account.role:
         errors["role"] = ["own_role"]
     if errors:
@@ -375,8 +390,10 @@ def issue_integration_token(
 ) -> IntegrationTokenIssued:
     """Only admins bind an agency's system to the platform."""
     errors: dict[str, list[str]] = {}
-    if not name.strip() or len(name) > 120:
-        errors["name"] = ["required"]
+    if problem := _name_problem(name):
+        errors["name"] = problem
+    elif len(name) > 120:
+        errors["name"] = ["invalid_characters"]
     if agency not in agencies:
         errors["agency"] = ["agency_unknown"]
     if errors:

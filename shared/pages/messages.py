@@ -156,6 +156,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "account.err.username_taken": ("Nama pengguna sudah dipakai.", "This username is taken."),
     "account.err.required": ("Wajib diisi.", "Required."),
+    "account.err.invalid_characters": (
+        "Memuat karakter yang tidak diizinkan atau terlalu panjang.",
+        "Contains characters that are not allowed, or is too long.",
+    ),
     "account.err.own_role": (
         "Anda tidak dapat mengubah peran sendiri.",
         "You cannot change your own role.",

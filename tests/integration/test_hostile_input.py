@@ -33,7 +33,7 @@ from shared.pages import csrf
 from shared.pages.session import COOKIE as SESSION_COOKIE
 from tests.integration.followup.conftest import Service, aspiration_recorded
 from tests.integration.intake.conftest import UNIT, aspiration_body, meeting_body
-from tests.support import REPO_ROOT
+from tests.support import REPO_ROOT, make_account
 
 pytestmark = pytest.mark.integration
 
@@ -219,7 +219,9 @@ class Systems:
         ]
         tokens = self.intake_app.extensions["tokens"]
         self.officer = tokens.issue("fuzz-officer", "officer", unit=UNIT)
-        self.supervisor = self.followup.tokens.issue("fuzz-supervisor", "supervisor")
+        # a supervisor of the officer's unit: manages that unit's officer accounts too
+        self.supervisor = self.followup.tokens.issue("fuzz-supervisor", "supervisor", unit=UNIT)
+        make_account(self.followup.app, "fuzz-akun", "officer", unit=UNIT)
 
         client = self.intake_app.test_client()
         auth = {"Authorization": f"Bearer {self.officer}"}
@@ -239,6 +241,9 @@ class Systems:
             "case_id": case_id,
             "code": case["tracking_code"],
             "agency": case["agency"]["id"],
+            "username": "fuzz-akun",
+            "token_id": "0" * 32,
+            "change": "nonaktifkan",
         }
 
     def row_counts(self) -> tuple[int, ...]:
@@ -284,8 +289,30 @@ def skeletons(ids: dict) -> dict[str, object]:
         },
         "followup_public_api.community_dispute": reason,
         # pages posting forms
-        "ka_pages.login": {"token": "not-a-token", "next": "/kerja"},
+        "ka_pages.login": {"username": "fuzz-akun", "password": "salah", "next": "/kerja"},
+        "ka_pages.finish_password_reset": {
+            "ticket": "x",
+            "new_password": "jalan-mulus-7",
+            "new_password2": "jalan-mulus-7",
+        },
+        "ka_pages.change_password": {
+            "current_password": "x",
+            "new_password": "jalan-mulus-7",
+            "new_password2": "jalan-mulus-7",
+        },
         "ka_pages.logout": {},
+        "followup_admin.create_account": {
+            "username": "fuzz-baru",
+            "display_name": "Baru",
+            "role": "officer",
+            "unit": "polsek-cikande",
+        },
+        "followup_admin.change_account": {
+            "display_name": "Fuzz",
+            "role": "officer",
+            "unit": "polsek-cikande",
+        },
+        "followup_admin.create_integration": {"name": "SIPD", "agency": "pln-up3"},
         "followup_staff.act": {"version": "1", "text": "Dikerjakan", "public": "on", "code": "K"},
         "followup_tracking.dispute": {"reason": "Belum beres"},
     }
