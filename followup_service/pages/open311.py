@@ -39,6 +39,7 @@ Status mapping (our case status -> GeoReport ``status``):
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 from xml.etree import ElementTree
@@ -53,6 +54,7 @@ from shared.taxonomy import Attribute, Category, load_categories
 from shared.timeutil import utc_iso
 
 DEFAULT_WINDOW = timedelta(days=90)
+UNENCODED_PLUS = re.compile(r" (\d{2}:?\d{2})$")
 MAX_REQUESTS = 1000
 OPEN311_STATUSES = ("open", "closed")
 FORMATS = "<any(json, xml):fmt>"
@@ -340,6 +342,7 @@ def _date_arg(name: str) -> datetime | None:
     raw = request.args.get(name, "").strip()
     if not raw:
         return None
+    raw = UNENCODED_PLUS.sub(r"+\1", raw)  # "+07:00" sent unencoded arrives as " 07:00"
     try:
         moment = parse_when(raw)
         if moment.utcoffset() is None:

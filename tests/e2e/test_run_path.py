@@ -258,6 +258,7 @@ def world(run_sh, tokens):
         "meeting_id": ids["meeting"],
         "case_id": case["id"],
         "request_id": case["id"],
+        "service_code": "street_lighting",  # an Open311 service definition
         "code": hostile_code,
         "fmt": "xml",  # Open311's required format (JSON is swept by the API tests)
     }

@@ -203,6 +203,8 @@ def test_start_and_end_dates_choose_the_window(followup, spread):
     assert as_z.endswith("Z") and _w3c(t0 - day).endswith("%2B07:00")
     narrow = f"start_date={as_z}&end_date={_w3c(t0 + day)}"
     assert _ids(followup, narrow) == [spread["early"]]
+    unencoded = f"start_date={(t0 - day).isoformat()}&end_date={(t0 + day).isoformat()}"
+    assert "+07:00" in unencoded and _ids(followup, unencoded) == [spread["early"]]
     just_after = f"start_date={_w3c(t0 + timedelta(seconds=1))}&end_date={_w3c(t0 + day)}"
     assert _ids(followup, just_after) == []
 
