@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from followup_service import api, tracking
 from shared.openapi import (
@@ -22,6 +22,7 @@ from shared.openapi import (
     operational_paths,
     path_param,
 )
+from shared.taxonomy import DATATYPES
 
 STAFF = "liaison (own agency's cases), officer (own unit's cases), supervisor, admin"
 CASE_ID = path_param("case_id", description="case id, e.g. case-5d1f7c3e-...")
@@ -269,6 +270,35 @@ class Open311Service(Schema):
     listed = fields.Boolean(required=True)
 
 
+class Open311AttributeValue(Schema):
+    key = fields.String(required=True)
+    name = fields.String(required=True)
+
+
+class Open311Attribute(Schema):
+    variable = fields.Boolean(
+        required=True, metadata={"description": "false: a notice that takes no answer"}
+    )
+    code = fields.String(required=True)
+    datatype = fields.String(required=True, validate=validate.OneOf(DATATYPES))
+    required = fields.Boolean(required=True)
+    datatype_description = fields.String(allow_none=True, required=True)
+    order = fields.Integer(required=True, validate=validate.Range(min=1))
+    description = fields.String(required=True)
+    values = fields.List(
+        fields.Nested(Open311AttributeValue),
+        required=True,
+        metadata={"description": "the choices of a singlevaluelist or multivaluelist"},
+    )
+
+
+class Open311ServiceDefinition(Schema):
+    """GeoReport v2 service definition: the extra answers a category asks for."""
+
+    service_code = fields.String(required=True)
+    attributes = fields.List(fields.Nested(Open311Attribute), required=True)
+
+
 class Open311Request(Schema):
     service_request_id = fields.String(required=True)
     status = fields.String(required=True)
@@ -410,8 +440,24 @@ def _open311(summary: str, answer, params: list) -> dict:
 
 def _paths() -> dict[str, dict]:
     open311_query = [
-        {"in": "query", "name": name, "required": False, "schema": {"type": "string"}}
-        for name in ("service_request_id", "service_code", "start_date", "end_date", "status")
+        {
+            "in": "query",
+            "name": name,
+            "required": False,
+            "schema": {"type": "string"},
+            "description": about,
+        }
+        for name, about in (
+            ("service_request_id", "comma separated; overrides every other filter"),
+            ("service_code", "comma separated"),
+            (
+                "start_date",
+                "W3C date-time with an offset; a window spans at most 90 days "
+                "(default: the last 90 days)",
+            ),
+            ("end_date", "W3C date-time with an offset, not before start_date"),
+            ("status", "open, closed or both, comma separated"),
+        )
     ]
     paging = [
         {"in": "query", "name": name, "required": False,
@@ -474,6 +520,10 @@ def _paths() -> dict[str, dict]:
             "Open311 GeoReport v2 discovery", "Open311Discovery", []),
         "/open311/v2/services.{fmt}": _open311(
             "Open311 services (categories)", _array("Open311Service"), []),
+        "/open311/v2/services/{service_code}.{fmt}": _open311(
+            "Open311 service definition: the attributes a category asks for (404 for an "
+            "unknown or sensitive code)", "Open311ServiceDefinition",
+            [path_param("service_code", description="e.g. street_lighting")]),
         "/open311/v2/requests.{fmt}": _open311(
             "Open311 service requests (public cases)", _array("Open311Request"),
             open311_query + paging),
@@ -495,7 +545,7 @@ SCHEMAS = {
     for schema in (
         PublicCaseOut, CaseOut, MovedOnOut, CasePage, IllegalTransitionOut, StaleVersionOut,
         SplitOut, StatsOut, DisputeOut, PublicPage, Open311Discovery, Open311Service,
-        Open311Request, Open311Update, Open311Error,
+        Open311ServiceDefinition, Open311Request, Open311Update, Open311Error,
     )
 }  # fmt: skip
 

@@ -5,9 +5,14 @@ names and nesting as in its examples) and ``.json``, both from one data shape
 (``jurisdiction_id`` is accepted and ignored, one jurisdiction):
     GET /open311/v2/discovery.<fmt>
     GET /open311/v2/services.<fmt>
-    GET /open311/v2/requests.<fmt>  filters: service_request_id, service_code, start_date,
-                                    end_date, status (open|closed, comma separated);
-                                    pagination extension: page, page_size (<= 1000)
+    GET /open311/v2/services/<service_code>.<fmt>  the service definition: the category's
+                                    attributes (deploy/routing/rules.yaml), 404 for an
+                                    unknown or sensitive code
+    GET /open311/v2/requests.<fmt>  filters: service_request_id (overrides the others),
+                                    service_code, start_date, end_date, status
+                                    (open|closed; lists comma separated); at most 1000
+                                    per page, newest first; pagination extension: page,
+                                    page_size (<= 1000)
     GET /open311/v2/requests/<service_request_id>.<fmt>
     GET /open311/v2/servicerequestupdates.<fmt>   (status-update extension: the public
                                     timeline; filters start_date, end_date, service_request_id)
@@ -16,7 +21,13 @@ Only public fields leave: ``description`` is the officer's public summary, the a
 goes down to kelurahan/kecamatan (no coordinates), and sensitive categories (tawuran,
 narcotics, election violations...) never appear in requests or updates; services.json
 lists every category but marks the sensitive ones ``"listed": false`` (a
-non-standard field clients may ignore).
+non-standard field clients may ignore) and serves no definition for them.
+
+Query window (``requests`` and ``servicerequestupdates``), as the spec's response volume:
+a window spans at most 90 days; without dates it is the last 90 days (by the service's
+clock), with only ``start_date`` the 90 days after it, with only ``end_date`` the 90 days
+before it. Dates are W3C date-times with an offset (Z or +07:00); anything else, an end
+before the start or a longer span answers 400 in the spec's error format.
 
 Status mapping (our case status -> GeoReport ``status``):
     triage, routed, acknowledged, in_progress, split,
@@ -28,7 +39,9 @@ Status mapping (our case status -> GeoReport ``status``):
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 from xml.etree import ElementTree
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
@@ -37,10 +50,11 @@ from sqlalchemy import and_, select
 from followup_service.tables import cases
 from shared.pages.format import parse_when
 from shared.pages.i18n import pick
-from shared.taxonomy import load_categories
+from shared.taxonomy import Attribute, Category, load_categories
 from shared.timeutil import utc_iso
 
 DEFAULT_WINDOW = timedelta(days=90)
+UNENCODED_PLUS = re.compile(r" (\d{2}:?\d{2})$")
 MAX_REQUESTS = 1000
 OPEN311_STATUSES = ("open", "closed")
 FORMATS = "<any(json, xml):fmt>"
@@ -51,12 +65,72 @@ XML_NAMES = {
     "updates": ("service_request_updates", "request_update"),
     "errors": ("errors", "error"),
 }
-XML_LIST_ITEMS = {"endpoints": "endpoint", "formats": "format"}
+XML_LIST_ITEMS = {
+    "endpoints": "endpoint",
+    "formats": "format",
+    "attributes": "attribute",
+    "values": "value",
+}
 XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>\n'  # as in the spec's examples
 
 
 def open311_status(case_status: str) -> str:
     return "closed" if case_status == "closed" else "open"
+
+
+class Window(NamedTuple):
+    start: datetime
+    end: datetime | None  # None: up to now
+
+
+def query_window(start: datetime | None, end: datetime | None, now: datetime) -> Window:
+    """The spec's query window: at most 90 days; the last 90 days when no date is given.
+
+    Raises ValueError (a client error) when end is before start, the span is longer,
+    or the window runs off the calendar.
+    """
+    try:
+        if start is None and end is None:
+            return Window(now - DEFAULT_WINDOW, None)
+        if start is None:
+            return Window(end - DEFAULT_WINDOW, end)
+        if end is None:
+            return Window(start, start + DEFAULT_WINDOW)
+    except OverflowError:
+        raise ValueError("start_date or end_date is too far off the calendar") from None
+    if end < start:
+        raise ValueError("end_date must not be before start_date")
+    if end - start > DEFAULT_WINDOW:
+        raise ValueError(f"start_date and end_date may span at most {DEFAULT_WINDOW.days} days")
+    return Window(start, end)
+
+
+def service_definition(category: Category, lang: str) -> dict:
+    """A category as a GeoReport v2 service definition (its attributes, in their order)."""
+    return {
+        "service_code": category.id,
+        "attributes": [_definition_attribute(a, lang) for a in category.attributes],
+    }
+
+
+def _definition_attribute(attribute: Attribute, lang: str) -> dict:
+    about = attribute.datatype_description
+    return {
+        "variable": attribute.variable,
+        "code": attribute.code,
+        "datatype": attribute.datatype,
+        "required": attribute.required,
+        "datatype_description": None if about is None else about.pick(lang),
+        "order": attribute.order,
+        "description": attribute.description.pick(lang),
+        "values": [{"key": v.key, "name": v.name.pick(lang)} for v in attribute.values],
+    }
+
+
+def publishes_definition(category: Category) -> bool:
+    """Whether Open311 serves a definition with attributes (its ``metadata`` flag):
+    a sensitive category keeps its attributes for our own channels but shows none."""
+    return bool(category.attributes) and not category.sensitive
 
 
 def build_blueprint() -> Blueprint:
@@ -94,7 +168,7 @@ def build_blueprint() -> Blueprint:
                     "service_code": category.id,
                     "service_name": category.label_id if lang == "id" else category.label_en,
                     "description": category.label_en if lang == "id" else category.label_id,
-                    "metadata": False,
+                    "metadata": publishes_definition(category),
                     "type": "realtime",
                     "keywords": category.id.replace("_", ","),
                     "group": "sensitive" if category.sensitive else "public",
@@ -104,6 +178,13 @@ def build_blueprint() -> Blueprint:
             ],
             names=XML_NAMES["services"],
         )
+
+    @bp.get(f"/services/<service_code>.{FORMATS}")
+    def service_definition_one(service_code: str, fmt: str):
+        category = _categories().get(service_code)
+        if category is None or category.sensitive:
+            return _error(404, f"service_code {service_code} not found", fmt)
+        return _respond(fmt, service_definition(category, _lang()), root="service_definition")
 
     @bp.get(f"/requests.{FORMATS}")
     def requests_list(fmt: str):
@@ -123,11 +204,8 @@ def build_blueprint() -> Blueprint:
                     query = query.where(cases.c.status == "closed")
                 elif statuses == ["open"]:
                     query = query.where(cases.c.status != "closed")
-            start, end = _date_arg("start_date"), _date_arg("end_date")
-            if start is None and end is None:
-                start = datetime.now(UTC) - DEFAULT_WINDOW
-            if start is not None:
-                query = query.where(cases.c.opened_at >= start)
+            start, end = _window()
+            query = query.where(cases.c.opened_at >= start)
             if end is not None:
                 query = query.where(cases.c.opened_at <= end)
         page, page_size = (
@@ -150,22 +228,19 @@ def build_blueprint() -> Blueprint:
 
     @bp.get(f"/servicerequestupdates.{FORMATS}")
     def updates(fmt: str):
-        start, end = _date_arg("start_date"), _date_arg("end_date")
-        if start is None and end is None:
-            start = datetime.now(UTC) - DEFAULT_WINDOW
+        start, end = _window()
         query = _public_cases()
         ids = _csv_arg("service_request_id")
         if ids:
             query = query.where(cases.c.case_id.in_(ids))
-        if start is not None:
-            query = query.where(cases.c.updated_at >= start)
+        query = query.where(cases.c.updated_at >= start)
         with _engine().connect() as conn:
             rows = conn.execute(query.order_by(cases.c.updated_at)).all()
         found = []
         for row in rows:
             for update in service_request_updates(row):
                 at = parse_when(update["updated_datetime"])
-                if (start is None or at >= start) and (end is None or at <= end):
+                if at >= start and (end is None or at <= end):
                     found.append(update)
         found.sort(key=lambda u: u["updated_datetime"])
         return _respond(fmt, found[:MAX_REQUESTS], names=XML_NAMES["updates"])
@@ -252,15 +327,29 @@ def _csv_arg(name: str) -> list[str]:
     return [part.strip() for part in raw.split(",") if part.strip()]
 
 
+def _window() -> Window:
+    """The query window from start_date/end_date (400 in the spec's format when bad)."""
+    start, end = _date_arg("start_date"), _date_arg("end_date")
+    try:
+        return query_window(start, end, current_app.extensions["followup"].clock())
+    except ValueError as error:
+        abort(400, str(error))
+
+
 def _date_arg(name: str) -> datetime | None:
-    raw = request.args.get(name)
+    """A W3C date-time with its offset, as UTC (the spec: timezone information must be
+    included)."""
+    raw = request.args.get(name, "").strip()
     if not raw:
         return None
+    raw = UNENCODED_PLUS.sub(r"+\1", raw)  # "+07:00" sent unencoded arrives as " 07:00"
     try:
         moment = parse_when(raw)
-    except ValueError:
-        abort(400, f"{name} must be a W3C date-time, e.g. 2026-11-01T00:00:00+07:00")
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        if moment.utcoffset() is None:
+            raise ValueError("no offset")
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        abort(400, f"{name} must be a W3C date-time with an offset, e.g. 2026-11-01T00:00:00+07:00")
 
 
 def _w3c(value) -> str | None:

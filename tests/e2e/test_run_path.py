@@ -308,6 +308,7 @@ def world(run_sh):
         "meeting_id": ids["meeting"],
         "case_id": case["id"],
         "request_id": case["id"],
+        "service_code": "street_lighting",  # an Open311 service definition
         "code": hostile_code,
         "username": "newcomer-officer",
         "fmt": "xml",  # Open311's required format (JSON is swept by the API tests)

@@ -46,7 +46,12 @@ def followup_app(create_database, stack_env):
     from tests.conftest import _service_settings
 
     service = FollowupService(_service_settings("followup", create_database, stack_env))
-    service.real_ids = {"case_id": [], "code": []}
+    # service codes: one with a definition, one sensitive (404), one without attributes
+    service.real_ids = {
+        "case_id": [],
+        "code": [],
+        "service_code": ["street_lighting", "tawuran", "public_order"],
+    }
     for category in ("street_lighting", "road_damage", "tawuran"):
         case = service.open(category)
         service.real_ids["case_id"].append(case["id"])
