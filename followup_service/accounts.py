@@ -34,6 +34,10 @@ from shared.config import REPO_ROOT
 from shared.units import unit_id, unit_name
 
 UNITS_FILE = f"{REPO_ROOT}/deploy/routing/units.yaml"
+ACCOUNT_READ_MODELS = (accounts_table, integration_tokens)  # rebuilt by rebuild_accounts
+# Not derivable from events, on purpose: hashes never enter the log. A restore from backup
+# needs this table as well as the log.
+CREDENTIALS = account_credentials
 # unambiguous characters for one-time passwords read aloud or copied from a screen
 OTP_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 HASHER = PasswordHasher()  # argon2id with the library's current defaults

@@ -416,3 +416,30 @@ def test_the_first_admin_is_made_by_the_cli_with_a_one_time_password(apps, capsy
     assert asked.status_code == 200 and 'name="ticket"' in asked.get_data(as_text=True)
     with pytest.raises(SystemExit, match="username_taken"):
         create_admin(followup.extensions["followup"], "pertama", "Lagi")
+
+
+def test_account_read_models_rebuilt_from_the_log_equal_the_live_ones(apps):
+    from followup_service.accounts import ACCOUNT_READ_MODELS, rebuild_accounts
+
+    _, followup = apps
+    make_account(followup, "ayu", "admin")
+    make_account(followup, "budi", "officer", unit="polsek-cikande")
+    admin = followup.test_client()
+    sign_in(admin, "ayu")
+    _post(admin, "/admin/akun/budi/nonaktifkan", {}, "/admin/akun/budi")
+    _post(admin, "/admin/akun/budi/atur-ulang", {}, "/admin/akun/budi")
+    _post(admin, "/admin/integrasi", {"name": "SIPD", "agency": AGENCY}, "/admin/integrasi")
+    engine = followup.extensions["followup"].engine
+
+    def dump():
+        with engine.connect() as conn:
+            return {
+                t.name: [dict(r._mapping) for r in conn.execute(select(t).order_by(*t.primary_key))]
+                for t in ACCOUNT_READ_MODELS
+            }
+
+    live = dump()
+    assert len(live["accounts"]) == 2 and len(live["integration_tokens"]) == 1
+    with engine.begin() as conn:
+        assert rebuild_accounts(conn, followup.extensions["followup"].store) == 5  # 2+2+1
+    assert dump() == live
