@@ -5,18 +5,25 @@ python -m followup_service.cli api [--port 8002]
 python -m followup_service.cli consumer [--reset]    # intake events -> cases
 python -m followup_service.cli reset-consumer        # replay the intake topic from the start
 python -m followup_service.cli relay                 # case events outbox -> Kafka
-python -m followup_service.cli worker [--interval 30]  # deadlines: escalate, auto-close
+python -m followup_service.cli worker [--interval 30]  # deadlines: escalate, auto-close;
+                                                     # prunes old processed event ids hourly
 python -m followup_service.cli rebuild-projections   # truncate read models, replay events
+python -m followup_service.cli dead-letters list|show P:O|replay (P:O ... | --all)
+python -m followup_service.cli prune-processed [--keep-hours 360]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
+import sys
 import time
+from datetime import timedelta
 
 from followup_service.config import load_settings
+from shared.eventstore.consumer import PROCESSED_IDS_KEPT
 
 SERVICE_DIR = os.path.dirname(os.path.abspath(__file__))
 CONSUMER_GROUP = "followup.intake-events"
@@ -40,8 +47,28 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("relay")
     worker = sub.add_parser("worker")
     worker.add_argument("--interval", type=float, default=30.0, help="seconds between sweeps")
+    _keep_hours_argument(worker)
     sub.add_parser("rebuild-projections")
+    prune = sub.add_parser(
+        "prune-processed", help="forget processed event ids older than the topic can redeliver"
+    )
+    _keep_hours_argument(prune)
+    letters = sub.add_parser(
+        "dead-letters", help="intake records the consumer could not decode: list, show, replay"
+    ).add_subparsers(dest="action", required=True)
+    listing = letters.add_parser("list", help="every dead letter, with its reason and status")
+    listing.add_argument("--json", action="store_true", help="one JSON object per line")
+    show = letters.add_parser("show", help="one dead letter whole: headers and value")
+    show.add_argument("position", help="PARTITION:OFFSET on the dead-letter topic, as listed")
+    replay = letters.add_parser(
+        "replay", help="decode again and handle, once each (after the cause is fixed)"
+    )
+    replay.add_argument("positions", nargs="*", metavar="PARTITION:OFFSET")
+    replay.add_argument("--all", action="store_true", help="every dead letter not replayed yet")
     args = parser.parse_args(argv)
+    replaying = args.command == "dead-letters" and args.action == "replay"
+    if replaying and bool(args.positions) == args.all:
+        parser.error("dead-letters replay: give PARTITION:OFFSET positions or --all")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s followup %(levelname)s %(message)s")
     settings = load_settings()
 
@@ -71,6 +98,18 @@ def main(argv: list[str] | None = None) -> None:
         print(f"consumer group {group}: forgot {count} stored offsets; next start replays")
         if args.command == "reset-consumer":
             return
+    if args.command == "dead-letters":
+        status = dead_letters_command(args, followup, group)
+        if status:
+            sys.exit(status)
+        return
+    if args.command == "prune-processed":
+        from shared.eventstore.consumer import prune_processed_events
+
+        keep = timedelta(hours=args.keep_hours)
+        count = prune_processed_events(followup.engine, metadata, keep)
+        print(f"forgot {count} processed event ids older than {keep}")
+        return
     if args.command == "rebuild-projections":
         from followup_service.projections import rebuild
 
@@ -97,7 +136,68 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "worker":
         from followup_service.worker import run_worker
 
-        run_worker(followup, stop, args.interval)
+        run_worker(followup, stop, args.interval, timedelta(hours=args.keep_hours))
+
+
+def _keep_hours_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--keep-hours",
+        type=float,
+        default=PROCESSED_IDS_KEPT / timedelta(hours=1),
+        help="keep processed event ids this long: at least the intake topic's retention.ms "
+        "+ segment.ms (see PROCESSED_IDS_KEPT in shared/eventstore/consumer.py)",
+    )
+
+
+def dead_letters_command(args, followup, group: str) -> int:
+    """list / show / replay the intake topic's dead letters; returns the exit status."""
+    from followup_service.consumers import make_intake_event_handler
+    from followup_service.tables import metadata
+    from shared.events import REGISTRY
+    from shared.events.topics import INTAKE_EVENTS, dead_letter
+    from shared.eventstore import dead_letters as dl
+
+    settings = followup.settings
+    topic = settings.topic(INTAKE_EVENTS)
+    replayer = dl.DeadLetterReplayer(
+        engine=followup.engine,
+        metadata=metadata,
+        registry=REGISTRY,
+        group_id=group,
+        handler=make_intake_event_handler(followup),
+    )
+    replayed = replayer.replayed(dead_letter(topic))
+    try:
+        positions = [dl.parse_position(p) for p in getattr(args, "positions", [])]
+        if args.action == "show":
+            positions = [dl.parse_position(args.position)]
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    letters = dl.read_dead_letters(
+        settings.kafka_bootstrap_servers, topic, positions if positions else None
+    )
+    if args.action == "list":
+        if args.json:
+            for letter in letters:
+                print(json.dumps(dl.summary(letter, replayed.get(letter.position))))
+        else:
+            print(f"{dead_letter(topic)} (consumer group {group})")
+            print(dl.describe_listing(letters, replayed))
+        return 0
+    missing = sorted(set(positions) - {letter.position for letter in letters})
+    if missing:
+        where = ", ".join(map(dl.format_position, missing))
+        print(f"no dead letter at {where} on {dead_letter(topic)}", file=sys.stderr)
+        return 1
+    if args.action == "show":
+        print(dl.describe_letter(letters[0], replayed.get(letters[0].position)))
+        return 0
+    if args.all:
+        letters = [letter for letter in letters if letter.position not in replayed]
+    results = replayer.replay(letters)
+    print(dl.describe_replays(results))
+    return 1 if any(r.outcome in (dl.Replay.FAILED, dl.Replay.WAITING) for r in results) else 0
 
 
 def consumer_group(settings) -> str:

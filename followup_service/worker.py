@@ -1,6 +1,9 @@
 """Deadline worker: escalates overdue cases once per breach and auto-closes verified ones.
 
-python -m followup_service.cli worker [--interval 30]
+python -m followup_service.cli worker [--interval 30] [--keep-hours 360]
+
+It also keeps the consumer's bookkeeping bounded: once an hour it forgets the processed
+event ids older than the intake topic can redeliver (prune_processed_events).
 
 Safe with several replicas: each case is handled in its own transaction holding its
 read-model row with FOR UPDATE SKIP LOCKED, so two workers never take the same case
@@ -12,15 +15,20 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from followup_service import handlers
 from followup_service.bootstrap import Followup
-from followup_service.tables import cases
+from followup_service.tables import cases, metadata
+from shared.eventstore.consumer import PROCESSED_IDS_KEPT, prune_processed_events
 from shared.eventstore.store import ConcurrencyError
 
 log = logging.getLogger(__name__)
+
+PRUNE_EVERY = 3600.0  # seconds between prunes of processed event ids
 
 
 def sweep(fu: Followup, limit: int = 1000) -> int:
@@ -51,8 +59,15 @@ def sweep(fu: Followup, limit: int = 1000) -> int:
     return written
 
 
-def run_worker(fu: Followup, stop: threading.Event, interval: float = 30.0) -> None:
-    """Sweep until stop is set."""
+def run_worker(
+    fu: Followup,
+    stop: threading.Event,
+    interval: float = 30.0,
+    keep_processed: timedelta = PROCESSED_IDS_KEPT,
+    prune_every: float = PRUNE_EVERY,
+) -> None:
+    """Sweep until stop is set; prune processed ids at start and every prune_every seconds."""
+    next_prune = time.monotonic()
     while not stop.is_set():
         try:
             count = sweep(fu)
@@ -60,4 +75,12 @@ def run_worker(fu: Followup, stop: threading.Event, interval: float = 30.0) -> N
                 log.info("deadline sweep wrote %d events", count)
         except Exception:
             log.exception("deadline sweep failed; retrying")
+        if time.monotonic() >= next_prune:
+            next_prune = time.monotonic() + prune_every
+            try:
+                pruned = prune_processed_events(fu.engine, metadata, keep_processed)
+                if pruned:
+                    log.info("forgot %d processed event ids older than %s", pruned, keep_processed)
+            except Exception:
+                log.exception("pruning processed event ids failed; next prune retries")
         stop.wait(interval)

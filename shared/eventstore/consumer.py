@@ -15,6 +15,11 @@ Optional hooks run after a poll's transaction: ``after_commit()`` once it commit
 (e.g. to refresh caches of what the handler changed), ``after_rollback()`` when it did
 not (to forget what the handler collected). Neither takes arguments; their failures are
 logged, never retried, since the batch's outcome is already decided.
+
+Records that cannot be decoded go to ``<topic>.dead-letter`` with the reason in headers;
+shared/eventstore/dead_letters.py lists, shows and replays them. The processed ids are
+kept for as long as the broker could deliver their records again, then pruned
+(prune_processed_events).
 """
 
 from __future__ import annotations
@@ -23,10 +28,11 @@ import json
 import logging
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 
 from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
 from marshmallow import ValidationError
-from sqlalchemy import Connection, Engine, MetaData, select
+from sqlalchemy import Connection, Engine, MetaData, delete, func, select, tuple_
 
 from shared.bulk import insert_rows, rows_parameter, upsert_rows
 from shared.events.envelope import EventEnvelope
@@ -42,6 +48,24 @@ Hook = Callable[[], None]
 
 
 OFFSET_COLUMNS = ("group_id", "topic", "partition", "next_offset")
+
+# What makes a record undecodable (and dead-lettered) rather than a failing batch.
+DECODE_ERRORS = (ValueError, TypeError, ValidationError, EventSchemaError)
+
+# How long a processed event id is kept. Kafka deletes a partition's log one whole
+# segment at a time, once the newest record in it is older than retention.ms, and a
+# segment rolls after segment.ms: a record can still be delivered (a redelivery, a
+# consumer reset that replays the topic) up to retention.ms + segment.ms after it was
+# written, 7 + 7 days with the broker's defaults. One more day covers the broker's
+# retention check interval and clock skew. Ids older than that match no record the
+# broker still holds, so forgetting them cannot let an event take effect twice.
+# Raise it with a topic whose retention.ms or segment.ms is longer.
+PROCESSED_IDS_KEPT = timedelta(days=15)
+
+
+def decode_record(registry: EventRegistry, value: bytes) -> EventEnvelope:
+    """A record's value as an envelope at its latest schema version; raises DECODE_ERRORS."""
+    return registry.upcast(EventEnvelope.from_wire(value))
 
 
 class OffsetStore:
@@ -209,8 +233,8 @@ class ConsumerRunner:
 
     def _decode_or_dead_letter(self, record) -> EventEnvelope | None:
         try:
-            return self.registry.upcast(EventEnvelope.from_wire(record.value))
-        except (ValueError, TypeError, ValidationError, EventSchemaError) as exc:
+            return decode_record(self.registry, record.value)
+        except DECODE_ERRORS as exc:
             self._send_to_dead_letter(record, exc)
             return None
 
@@ -242,3 +266,27 @@ class ConsumerRunner:
 
     def close(self) -> None:
         self.consumer.close(autocommit=False)
+
+
+def prune_processed_events(
+    engine: Engine, metadata: MetaData, keep: timedelta = PROCESSED_IDS_KEPT, batch: int = 10_000
+) -> int:
+    """Forget the processed ids older than `keep` (every group); returns how many.
+
+    Age is measured on the database's clock, which stamped them. Deletes run in batches,
+    each its own short transaction, so a large backlog never holds locks for long.
+    """
+    processed = metadata.tables["processed_events"]
+    key = tuple_(processed.c.group_id, processed.c.event_id)
+    with engine.connect() as conn:
+        cutoff = conn.execute(select(func.now() - keep)).scalar_one()
+    oldest = select(processed.c.group_id, processed.c.event_id).where(
+        processed.c.processed_at < cutoff
+    )
+    pruned = 0
+    while True:
+        with engine.begin() as conn:
+            count = conn.execute(delete(processed).where(key.in_(oldest.limit(batch)))).rowcount
+        pruned += count
+        if count < batch:
+            return pruned

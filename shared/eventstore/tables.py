@@ -5,12 +5,14 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
     String,
     Table,
     UniqueConstraint,
+    func,
 )
 
 Position = BigInteger()
@@ -59,9 +61,27 @@ def define_event_tables(metadata: MetaData) -> None:
         Column("partition", Integer, primary_key=True),
         Column("next_offset", BigInteger, nullable=False),
     )
+    # The ids a consumer group has handled, so a redelivered event takes effect once.
+    # processed_at lets the worker prune ids older than any record the broker can still
+    # deliver (shared/eventstore/consumer.py prune_processed_events).
     Table(
         "processed_events",
         metadata,
         Column("group_id", String(200), primary_key=True),
         Column("event_id", String(36), primary_key=True),
+        Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Index("ix_processed_events_processed_at", "processed_at"),
+    )
+    # Dead-lettered records replayed into a consumer group (shared/eventstore/dead_letters.py),
+    # written in the same transaction as the replay's effects: a record is replayed once.
+    Table(
+        "dead_letter_replays",
+        metadata,
+        Column("group_id", String(200), primary_key=True),
+        Column("topic", String(200), primary_key=True),
+        Column("partition", Integer, primary_key=True),
+        Column("offset", BigInteger, primary_key=True),
+        Column("event_id", String(36)),
+        Column("outcome", String(40), nullable=False),
+        Column("replayed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     )
