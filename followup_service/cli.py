@@ -10,13 +10,16 @@ python -m followup_service.cli rebuild-projections   # truncate read models, rep
 python -m followup_service.cli create-admin --username NAME --display-name "..."
 python -m followup_service.cli demo-accounts         # development only: one account per role
 python -m followup_service.cli prune-processed       # forget ids Kafka can't redeliver
+python -m followup_service.cli dead-letters list|show P:O|replay (P:O ... | --all)
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
+import sys
 import time
 
 from followup_service.config import load_settings
@@ -55,7 +58,22 @@ def main(argv: list[str] | None = None) -> None:
         help="forget processed intake event ids Kafka can no longer redeliver (the worker "
         "does this every 10 minutes)",
     )
+    letters = sub.add_parser(
+        "dead-letters", help="intake records the consumer could not decode: list, show, replay"
+    ).add_subparsers(dest="action", required=True)
+    listing = letters.add_parser("list", help="every dead letter, with its reason and status")
+    listing.add_argument("--json", action="store_true", help="one JSON object per line")
+    show = letters.add_parser("show", help="one dead letter whole: headers and value")
+    show.add_argument("position", help="PARTITION:OFFSET on the dead-letter topic, as listed")
+    replay = letters.add_parser(
+        "replay", help="decode again and handle, once each (after the cause is fixed)"
+    )
+    replay.add_argument("positions", nargs="*", metavar="PARTITION:OFFSET")
+    replay.add_argument("--all", action="store_true", help="every dead letter not replayed yet")
     args = parser.parse_args(argv)
+    replaying = args.command == "dead-letters" and args.action == "replay"
+    if replaying and bool(args.positions) == args.all:
+        parser.error("dead-letters replay: give PARTITION:OFFSET positions or --all")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s followup %(levelname)s %(message)s")
     settings = load_settings()
 
@@ -95,6 +113,11 @@ def main(argv: list[str] | None = None) -> None:
             count += rebuild_accounts(conn, followup.store)
         print(f"replayed {count} events in {time.monotonic() - started:.1f}s")
         return
+    if args.command == "dead-letters":
+        status = dead_letters_command(args, followup, group)
+        if status:
+            sys.exit(status)
+        return
     if args.command == "prune-processed":
         from followup_service.worker import prune_processed
 
@@ -127,6 +150,57 @@ def main(argv: list[str] | None = None) -> None:
         from followup_service.worker import run_worker
 
         run_worker(followup, stop, args.interval, group_id=group)
+
+
+def dead_letters_command(args, followup, group: str) -> int:
+    """list / show / replay the intake topic's dead letters; returns the exit status."""
+    from followup_service.consumers import make_intake_event_handler
+    from followup_service.tables import metadata
+    from shared.events import REGISTRY
+    from shared.events.topics import INTAKE_EVENTS, dead_letter
+    from shared.eventstore import dead_letters as dl
+
+    settings = followup.settings
+    topic = settings.topic(INTAKE_EVENTS)
+    replayer = dl.DeadLetterReplayer(
+        engine=followup.engine,
+        metadata=metadata,
+        registry=REGISTRY,
+        group_id=group,
+        handler=make_intake_event_handler(followup),
+    )
+    replayed = replayer.replayed(dead_letter(topic))
+    try:
+        positions = [dl.parse_position(p) for p in getattr(args, "positions", [])]
+        if args.action == "show":
+            positions = [dl.parse_position(args.position)]
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    letters = dl.read_dead_letters(
+        settings.kafka_bootstrap_servers, topic, positions if positions else None
+    )
+    if args.action == "list":
+        if args.json:
+            for letter in letters:
+                print(json.dumps(dl.summary(letter, replayed.get(letter.position))))
+        else:
+            print(f"{dead_letter(topic)} (consumer group {group})")
+            print(dl.describe_listing(letters, replayed))
+        return 0
+    missing = sorted(set(positions) - {letter.position for letter in letters})
+    if missing:
+        where = ", ".join(map(dl.format_position, missing))
+        print(f"no dead letter at {where} on {dead_letter(topic)}", file=sys.stderr)
+        return 1
+    if args.action == "show":
+        print(dl.describe_letter(letters[0], replayed.get(letters[0].position)))
+        return 0
+    if args.all:
+        letters = [letter for letter in letters if letter.position not in replayed]
+    results = replayer.replay(letters)
+    print(dl.describe_replays(results))
+    return 1 if any(r.outcome in (dl.Replay.FAILED, dl.Replay.WAITING) for r in results) else 0
 
 
 def consumer_group(settings) -> str:

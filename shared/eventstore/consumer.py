@@ -15,6 +15,11 @@ Optional hooks run after a poll's transaction: ``after_commit()`` once it commit
 (e.g. to refresh caches of what the handler changed), ``after_rollback()`` when it did
 not (to forget what the handler collected). Neither takes arguments; their failures are
 logged, never retried, since the batch's outcome is already decided.
+
+Records that cannot be decoded go to ``<topic>.dead-letter`` with the reason in headers;
+shared/eventstore/dead_letters.py lists, shows and replays them. The processed ids are
+kept for as long as the broker could deliver their records again, then pruned
+(prune_processed_events).
 """
 
 from __future__ import annotations
@@ -43,6 +48,14 @@ Hook = Callable[[], None]
 
 
 OFFSET_COLUMNS = ("group_id", "topic", "partition", "next_offset")
+
+# What makes a record undecodable (and dead-lettered) rather than a failing batch.
+DECODE_ERRORS = (ValueError, TypeError, ValidationError, EventSchemaError)
+
+
+def decode_record(registry: EventRegistry, value: bytes) -> EventEnvelope:
+    """A record's value as an envelope at its latest schema version; raises DECODE_ERRORS."""
+    return registry.upcast(EventEnvelope.from_wire(value))
 
 
 class OffsetStore:
@@ -222,8 +235,8 @@ class ConsumerRunner:
 
     def _decode_or_dead_letter(self, record) -> EventEnvelope | None:
         try:
-            return self.registry.upcast(EventEnvelope.from_wire(record.value))
-        except (ValueError, TypeError, ValidationError, EventSchemaError) as exc:
+            return decode_record(self.registry, record.value)
+        except DECODE_ERRORS as exc:
             self._send_to_dead_letter(record, exc)
             return None
 

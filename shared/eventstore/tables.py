@@ -75,3 +75,16 @@ def define_event_tables(metadata: MetaData) -> None:
             index=True,
         ),
     )
+    # Dead-lettered records replayed into a consumer group (shared/eventstore/dead_letters.py),
+    # written in the same transaction as the replay's effects: a record is replayed once.
+    Table(
+        "dead_letter_replays",
+        metadata,
+        Column("group_id", String(200), primary_key=True),
+        Column("topic", String(200), primary_key=True),
+        Column("partition", Integer, primary_key=True),
+        Column("offset", BigInteger, primary_key=True),
+        Column("event_id", String(36)),
+        Column("outcome", String(40), nullable=False),
+        Column("replayed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )

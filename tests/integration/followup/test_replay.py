@@ -15,7 +15,13 @@ from followup_service.worker import sweep
 from tests.integration.followup.conftest import intake_event
 
 pytestmark = pytest.mark.integration
-EVENT_STORE_TABLES = {"events", "outbox", "consumer_offsets", "processed_events"}
+EVENT_STORE_TABLES = {
+    "events",
+    "outbox",
+    "consumer_offsets",
+    "processed_events",
+    "dead_letter_replays",
+}
 
 
 def _cell(value):
