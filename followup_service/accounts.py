@@ -13,6 +13,7 @@ standing into Redis for both services.
 
 from __future__ import annotations
 
+import functools
 import secrets
 import uuid
 from dataclasses import dataclass, replace
@@ -469,6 +470,8 @@ def _verify_hash(stored: str, password: str) -> bool:
         return False
 
 
-def _listed_units() -> list[str]:
+@functools.cache
+def _listed_units() -> tuple[str, ...]:
+    """The units file, read once per process (it changes with a deployment, not at run time)."""
     with open(UNITS_FILE, encoding="utf-8") as fh:
-        return list(yaml.safe_load(fh).get("units") or [])
+        return tuple(yaml.safe_load(fh).get("units") or ())
