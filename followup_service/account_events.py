@@ -66,6 +66,19 @@ class IntegrationTokenIssuedV1(Schema):
     agency = fields.String(required=True)
 
 
+@REGISTRY.event("IntegrationTokenIssued", version=2)
+class IntegrationTokenIssuedV2(IntegrationTokenIssuedV1):
+    """v2: a `purpose` (an agency's liaison system, or an Open311 app bound to no agency)."""
+
+    agency = fields.String(load_default=None, allow_none=True)
+    purpose = fields.String(required=True, validate=validate.OneOf(domain.TOKEN_PURPOSES))
+
+
+@REGISTRY.upcaster("IntegrationTokenIssued", from_version=1)
+def _token_issued_v1_to_v2(payload: dict) -> dict:
+    return {**payload, "purpose": "liaison"}
+
+
 @REGISTRY.event("IntegrationTokenRevoked", version=1)
 class IntegrationTokenRevokedV1(Schema):
     token_id = fields.String(required=True)

@@ -263,7 +263,9 @@ class AccountService:
 
     # --- integration tokens -----------------------------------------------------------
 
-    def issue_integration_token(self, manager: Manager, name: str, agency: str) -> tuple[str, str]:
+    def issue_integration_token(
+        self, manager: Manager, name: str, agency: str | None, purpose: str = "liaison"
+    ) -> tuple[str, str]:
         """(token id, token): the token is shown once and never stored."""
         token_id = uuid.uuid4().hex
         with self.engine.begin() as conn:
@@ -274,6 +276,7 @@ class AccountService:
                 agency=agency,
                 agencies=self.directory(conn).agency_ids,
                 now=self.clock(),
+                purpose=purpose,
             )
             self.store.append(
                 conn,
@@ -283,7 +286,10 @@ class AccountService:
                 publish=False,
             )
             _project_token(conn, event)
-        return token_id, self._tokens().issue_integration(token_id, agency, name.strip())
+        token = self._tokens().issue_integration(
+            token_id, event.agency, event.name, purpose=event.purpose
+        )
+        return token_id, token
 
     def revoke_integration_token(self, manager: Manager, token_id: str) -> None:
         with self.engine.begin() as conn:
@@ -451,6 +457,7 @@ def _project_token(conn: Connection, event) -> None:
                 token_id=event.token_id,
                 name=event.name,
                 agency=event.agency,
+                purpose=event.purpose,
                 created_by=event.actor,
                 created_at=event.occurred_at,
             )

@@ -13,6 +13,7 @@ from functools import cache
 from marshmallow import Schema, fields, validate
 
 from followup_service import api, tracking
+from shared import open311
 from shared.openapi import (
     WRITE_ERRORS,
     build_document,
@@ -329,11 +330,6 @@ class Open311Update(Schema):
     external_status_code = fields.String(required=True)
 
 
-class Open311Error(Schema):
-    code = fields.Integer(required=True)
-    description = fields.String(required=True)
-
-
 # --- operations --------------------------------------------------------------------------
 
 
@@ -403,36 +399,19 @@ COMMANDS = {
 }  # fmt: skip
 
 
-FORMAT = {
-    "in": "path",
-    "name": "fmt",
-    "required": True,
-    "schema": {"type": "string", "enum": ["xml", "json"]},
-    "description": "xml (the spec's required format) or json",
-}
-
-
 def _open311(summary: str, answer, params: list) -> dict:
     """An Open311 read: public, both formats from one data shape, errors in the spec's form."""
-
-    def both(schema) -> dict:
-        return {
-            "content": {
-                "application/json": {"schema": schema},
-                "text/xml": {"schema": {"type": "string"}},
-            }
-        }
-
+    failed = open311.both_formats(_array("Open311Error"))
     return {
         "get": {
             "summary": summary,
             "description": "Public, no sign-in. GeoReport v2; datetimes carry an offset.",
             "security": [],
-            "parameters": [FORMAT, *params],
+            "parameters": [open311.FORMAT_PARAMETER, *params],
             "responses": {
-                "200": {"description": "ok", **both(answer)},
-                "400": {"description": "bad filter", **both(_array("Open311Error"))},
-                "404": {"description": "not found", **both(_array("Open311Error"))},
+                "200": {"description": "ok", **open311.both_formats(answer)},
+                "400": {"description": "bad filter", **failed},
+                "404": {"description": "not found", **failed},
             },
         }
     }
@@ -524,9 +503,11 @@ def _paths() -> dict[str, dict]:
             "Open311 service definition: the attributes a category asks for (404 for an "
             "unknown or sensitive code)", "Open311ServiceDefinition",
             [path_param("service_code", description="e.g. street_lighting")]),
-        "/open311/v2/requests.{fmt}": _open311(
-            "Open311 service requests (public cases)", _array("Open311Request"),
-            open311_query + paging),
+        "/open311/v2/requests.{fmt}": {
+            **_open311("Open311 service requests (public cases)", _array("Open311Request"),
+                       open311_query + paging),
+            "post": open311.filing_operation(),
+        },
         "/open311/v2/requests/{request_id}.{fmt}": _open311(
             "One Open311 service request", _array("Open311Request"),
             [path_param("request_id")]),
@@ -545,9 +526,9 @@ SCHEMAS = {
     for schema in (
         PublicCaseOut, CaseOut, MovedOnOut, CasePage, IllegalTransitionOut, StaleVersionOut,
         SplitOut, StatsOut, DisputeOut, PublicPage, Open311Discovery, Open311Service,
-        Open311ServiceDefinition, Open311Request, Open311Update, Open311Error,
+        Open311ServiceDefinition, Open311Request, Open311Update,
     )
-}  # fmt: skip
+} | open311.SCHEMAS  # fmt: skip
 
 
 @cache

@@ -105,7 +105,8 @@ integration_tokens = Table(
     metadata,
     Column("token_id", String(64), primary_key=True),
     Column("name", String(120), nullable=False),
-    Column("agency", String(120), nullable=False, index=True),
+    Column("agency", String(120), index=True),  # None for an Open311 app
+    Column("purpose", String(20), nullable=False, server_default="liaison"),
     Column("created_by", String(120), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True)),

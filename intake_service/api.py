@@ -371,10 +371,13 @@ def _aspiration_out(row) -> dict:
                 "backing_count",
                 "backing_groups",
                 "attachments",
+                "channel",
+                "channel_client",
                 "raised_at",
                 "recorded_at",
             )
         },
+        "attributes": row.attributes or {},
         "amendments": extra.get("amendments", 0),
         "withdrawal": extra.get("withdrawal"),
     }

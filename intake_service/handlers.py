@@ -14,7 +14,7 @@ from sqlalchemy import Connection, select
 from intake_service import projections
 from intake_service.bootstrap import Intake
 from intake_service.domain import aspiration as decide
-from intake_service.domain.access import may_write
+from intake_service.domain.access import OPEN311_FILERS, may_write
 from intake_service.domain.aspiration import Aspiration
 from intake_service.domain.commands import (
     AmendAspiration,
@@ -169,6 +169,25 @@ def record_aspirations(
         if errors:
             raise ItemsRejectedError(errors)  # rolls the whole batch back
         return outcomes
+
+    return _retrying(intake, work)
+
+
+def file_open311_request(
+    intake: Intake, command: RecordAspiration, principal: Principal
+) -> Outcome:
+    """A request an organisation's app files through Open311: an aspiration without a
+    meeting or a police unit, recorded by the same rules as an officer's (tracking code,
+    private reporter identity, one transaction). A resent id answers what was stored."""
+    if principal.role not in OPEN311_FILERS or command.channel != "open311":
+        raise ForbiddenError(f"{principal.actor} may not file Open311 requests")
+
+    def work(conn):
+        stored = _stored_aspirations(conn, [command.aspiration_id])
+        if command.aspiration_id in stored:
+            return Outcome(command.aspiration_id, "existing", stored[command.aspiration_id].code)
+        [outcome] = _record_new(intake, conn, None, None, [command], principal)
+        return outcome
 
     return _retrying(intake, work)
 

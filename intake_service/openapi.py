@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cache
 
 from intake_service import schemas as s
+from shared import open311
 from shared.openapi import (
     WRITE_ERRORS,
     build_document,
@@ -184,6 +185,7 @@ def _paths() -> dict[str, dict]:
                 [aspiration],
             ),
         },
+        "/open311/v2/requests.{fmt}": {"post": open311.filing_operation()},
         **operational_paths(),
     }
 
@@ -201,7 +203,7 @@ def build_spec() -> dict:
     return build_document(
         "Kawal Aspirasi: intake",
         "Officers record community meetings and the aspirations raised.",
-        {name: getattr(s, name) for name in SCHEMAS},
+        {name: getattr(s, name) for name in SCHEMAS} | open311.SCHEMAS,
         _paths(),
     )
 

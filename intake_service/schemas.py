@@ -237,6 +237,11 @@ class AspirationOut(Schema):
     backing_count = fields.Integer()
     backing_groups = fields.List(fields.String())
     attachments = fields.List(fields.Nested(Attachment))
+    channel = fields.String(metadata={"description": "officer | open311"})
+    channel_client = fields.String(
+        allow_none=True, metadata={"description": "the Open311 app that filed it"}
+    )
+    attributes = fields.Dict(metadata={"description": "the category's extra answers"})
     raised_at = UtcDateTime(allow_none=True)
     recorded_at = UtcDateTime()
     amendments = fields.Integer()

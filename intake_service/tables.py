@@ -54,6 +54,10 @@ aspirations = Table(
     Column("backing_count", Integer, nullable=False, server_default=text("0")),
     Column("backing_groups", JSON),
     Column("attachments", JSON),
+    # How it came in: "officer", or "open311" (filed by the app named in channel_client)
+    Column("channel", String(20), nullable=False, server_default="officer", index=True),
+    Column("channel_client", String(200)),
+    Column("attributes", JSON),  # the category's extra answers
     # Reporter and supporters' identities: never leaves the intake service unfiltered.
     Column("private", JSON),
     Column("raised_at", DateTime(timezone=True), index=True),

@@ -35,6 +35,7 @@ export FOLLOWUP_DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:$PG_PORT/k
 # Accounts live in the follow-up service: intake's /masuk sends staff there and back.
 export INTAKE_SIGN_IN_URL="http://127.0.0.1:$FOLLOWUP_PORT/masuk"
 export FOLLOWUP_TRUSTED_ORIGINS="http://127.0.0.1:$INTAKE_PORT"
+export FOLLOWUP_INTAKE_URL="http://127.0.0.1:$INTAKE_PORT"  # Open311 POSTs go on to intake
 LOGS="$ROOT/.local/run-logs"
 mkdir -p "$LOGS"
 : >"$LOGS/stack.log"

@@ -7,7 +7,9 @@ Kinds of token:
 - ``session``: made by signing in with an account (follow-up owns the accounts). Short
   lived, renewed while in use, never older than MAX_SESSION since the sign-in, and
   refused as soon as the account is deactivated, reset or changes role (AccountGate).
-- ``integration``: an agency system's key, bound to one agency, revocable, last use kept.
+- ``integration``: another system's key, revocable, last use kept: an agency's system
+  (role liaison, bound to one agency) or an organisation's Open311 app (role
+  open311_client, bound to no agency, allowed only to file Open311 requests).
 - ``operator``: minted with the secret by ``shared.tokens_cli`` (tests, break-glass); an
   account of the same name that is deactivated still stops it.
 """
@@ -24,6 +26,9 @@ import jwt
 from shared.units import unit_id
 
 ROLES = ("officer", "liaison", "supervisor", "admin")
+# An organisation's app with an Open311 key: it files new requests and does nothing else.
+OPEN311_CLIENT = "open311_client"
+TOKEN_ROLES = (*ROLES, OPEN311_CLIENT)
 KINDS = ("session", "integration", "operator")
 SESSION_TTL = timedelta(hours=2)  # renewed while in use (see shared.pages.session)
 MAX_SESSION = timedelta(hours=12)  # from the sign-in, renewals included
@@ -208,13 +213,16 @@ class Tokens:
             auth_time=principal.auth_time,
         )
 
-    def issue_integration(self, token_id: str, agency: str, name: str) -> str:
-        """An agency system's key: acts as a liaison of that agency, revocable by id."""
+    def issue_integration(
+        self, token_id: str, agency: str | None, name: str, purpose: str = "liaison"
+    ) -> str:
+        """Another system's key, revocable by id: an agency's system acts as a liaison of
+        that agency; an Open311 app (purpose "open311") only files requests."""
         now = datetime.now(UTC)
         claims = {
             "iss": self.issuer,
             "sub": f"integration:{token_id}",
-            "role": "liaison",
+            "role": "liaison" if purpose == "liaison" else OPEN311_CLIENT,
             "kind": "integration",
             "name": name,
             "agency": agency,
@@ -258,7 +266,8 @@ class Tokens:
     def verify(self, token: str) -> Principal:
         claims = self._decode(token)
         kind = claims.get("kind", "operator")
-        if claims.get("role") not in ROLES or kind not in KINDS:
+        role = claims.get("role")
+        if kind not in KINDS or role not in (TOKEN_ROLES if kind == "integration" else ROLES):
             raise AuthError("invalid token: unknown role or kind")
         session_id = claims.get("sid")
         if kind == "session" and not (session_id and claims.get("auth_time")):

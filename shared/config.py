@@ -37,6 +37,8 @@ class Settings:
     sign_in_failure_limit: str = "5 per minute"
     # set to the parent domain when the services are on sibling subdomains
     session_cookie_domain: str = ""
+    # follow-up: the intake service's base URL, where Open311 POSTs are passed on
+    intake_url: str = ""
 
     @classmethod
     def from_env(cls, service_name: str, default_database_url: str, **overrides) -> Settings:

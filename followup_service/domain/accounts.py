@@ -362,14 +362,20 @@ def password_problems(password: str, username: str) -> dict[str, list[str]]:
 
 # --- integration tokens -------------------------------------------------------------------
 
+# What another system's key may do:
+#   liaison: an agency's system acting as that agency's liaison (status updates on its cases);
+#   open311: an organisation's app filing new requests through Open311 (nothing else).
+TOKEN_PURPOSES = ("liaison", "open311")
+
 
 @dataclass(frozen=True, kw_only=True)
 class IntegrationTokenIssued:
     token_id: str
     name: str
-    agency: str
+    agency: str | None
     occurred_at: datetime
     actor: str
+    purpose: str = "liaison"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -384,24 +390,33 @@ def issue_integration_token(
     *,
     token_id: str,
     name: str,
-    agency: str,
+    agency: str | None,
     agencies: frozenset[str],
     now: datetime,
+    purpose: str = "liaison",
 ) -> IntegrationTokenIssued:
-    """Only admins bind an agency's system to the platform."""
+    """Only admins bind another system to the platform: an agency's system (bound to that
+    agency) or an organisation's Open311 app (named, bound to no agency)."""
     errors: dict[str, list[str]] = {}
     if problem := _name_problem(name):
         errors["name"] = problem
     elif len(name) > 120:
         errors["name"] = ["invalid_characters"]
-    if agency not in agencies:
+    if purpose not in TOKEN_PURPOSES:
+        errors["purpose"] = ["purpose_unknown"]
+    elif purpose == "liaison" and agency not in agencies:
         errors["agency"] = ["agency_unknown"]
     if errors:
         raise AccountRuleError(errors)
     if manager.role != "admin":
         raise NotPermitted("only an admin issues integration tokens")
     return IntegrationTokenIssued(
-        token_id=token_id, name=name.strip(), agency=agency, occurred_at=now, actor=manager.actor
+        token_id=token_id,
+        name=name.strip(),
+        agency=agency if purpose == "liaison" else None,
+        purpose=purpose,
+        occurred_at=now,
+        actor=manager.actor,
     )
 
 

@@ -88,7 +88,8 @@ def build_blueprint():
             token_id, token = _service().issue_integration_token(
                 manager_of(page_principal()),
                 request.form.get("name", ""),
-                request.form.get("agency", ""),
+                request.form.get("agency") or None,
+                purpose=request.form.get("purpose", "liaison"),
             )
         except AccountRuleError as exc:
             return _integrations_page(400, errors=_worded(exc), form=request.form)

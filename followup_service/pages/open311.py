@@ -40,38 +40,27 @@ Status mapping (our case status -> GeoReport ``status``):
 from __future__ import annotations
 
 import re
+import urllib.error
+import urllib.request
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
-from xml.etree import ElementTree
 
-from flask import Blueprint, Response, abort, current_app, jsonify, request
+from flask import Blueprint, Response, abort, current_app, request
 from sqlalchemy import and_, select
 
 from followup_service.tables import cases
+from shared.open311 import FORMATS, XML_NAMES, error, respond
 from shared.pages.format import parse_when
 from shared.pages.i18n import pick
 from shared.taxonomy import Attribute, Category, load_categories
 from shared.timeutil import utc_iso
 
 DEFAULT_WINDOW = timedelta(days=90)
+PASSED_HEADERS = ("Content-Type", "Idempotency-Key", "X-Request-ID", "Accept-Language")
+INTAKE_TIMEOUT_SECONDS = 15
 UNENCODED_PLUS = re.compile(r" (\d{2}:?\d{2})$")
 MAX_REQUESTS = 1000
 OPEN311_STATUSES = ("open", "closed")
-FORMATS = "<any(json, xml):fmt>"
-# GeoReport v2 element names: the list's root and its items (as in the spec's examples)
-XML_NAMES = {
-    "services": ("services", "service"),
-    "requests": ("service_requests", "request"),
-    "updates": ("service_request_updates", "request_update"),
-    "errors": ("errors", "error"),
-}
-XML_LIST_ITEMS = {
-    "endpoints": "endpoint",
-    "formats": "format",
-    "attributes": "attribute",
-    "values": "value",
-}
-XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>\n'  # as in the spec's examples
 
 
 def open311_status(case_status: str) -> str:
@@ -139,12 +128,12 @@ def build_blueprint() -> Blueprint:
     @bp.get(f"/discovery.{FORMATS}")
     def discovery(fmt: str):
         base = request.url_root.rstrip("/") + "/open311/v2/"
-        return _respond(
+        return respond(
             fmt,
             {
                 "changeset": "2026-11-25",
                 "contact": "Kawal Aspirasi",
-                "key_service": "",
+                "key_service": "An admin issues an Open311 key at /admin/integrasi",
                 "endpoints": [
                     {
                         "specification": "http://wiki.open311.org/GeoReport_v2",
@@ -161,7 +150,7 @@ def build_blueprint() -> Blueprint:
     @bp.get(f"/services.{FORMATS}")
     def services(fmt: str):
         lang = _lang()
-        return _respond(
+        return respond(
             fmt,
             [
                 {
@@ -183,8 +172,8 @@ def build_blueprint() -> Blueprint:
     def service_definition_one(service_code: str, fmt: str):
         category = _categories().get(service_code)
         if category is None or category.sensitive:
-            return _error(404, f"service_code {service_code} not found", fmt)
-        return _respond(fmt, service_definition(category, _lang()), root="service_definition")
+            return error(404, f"service_code {service_code} not found", fmt)
+        return respond(fmt, service_definition(category, _lang()), root="service_definition")
 
     @bp.get(f"/requests.{FORMATS}")
     def requests_list(fmt: str):
@@ -199,7 +188,7 @@ def build_blueprint() -> Blueprint:
             statuses = _csv_arg("status")
             if statuses:
                 if any(s not in OPEN311_STATUSES for s in statuses):
-                    return _error(400, "status must be open and/or closed", fmt)
+                    return error(400, "status must be open and/or closed", fmt)
                 if statuses == ["closed"]:
                     query = query.where(cases.c.status == "closed")
                 elif statuses == ["open"]:
@@ -216,15 +205,15 @@ def build_blueprint() -> Blueprint:
         query = query.limit(page_size).offset((page - 1) * page_size)
         with _engine().connect() as conn:
             rows = conn.execute(query).all()
-        return _respond(fmt, [service_request(row) for row in rows], names=XML_NAMES["requests"])
+        return respond(fmt, [service_request(row) for row in rows], names=XML_NAMES["requests"])
 
     @bp.get(f"/requests/<request_id>.{FORMATS}")
     def request_one(request_id: str, fmt: str):
         with _engine().connect() as conn:
             row = conn.execute(_public_cases().where(cases.c.case_id == request_id)).first()
         if row is None:
-            return _error(404, "service request not found", fmt)
-        return _respond(fmt, [service_request(row)], names=XML_NAMES["requests"])
+            return error(404, "service request not found", fmt)
+        return respond(fmt, [service_request(row)], names=XML_NAMES["requests"])
 
     @bp.get(f"/servicerequestupdates.{FORMATS}")
     def updates(fmt: str):
@@ -243,13 +232,42 @@ def build_blueprint() -> Blueprint:
                 if at >= start and (end is None or at <= end):
                     found.append(update)
         found.sort(key=lambda u: u["updated_datetime"])
-        return _respond(fmt, found[:MAX_REQUESTS], names=XML_NAMES["updates"])
+        return respond(fmt, found[:MAX_REQUESTS], names=XML_NAMES["updates"])
+
+    @bp.post(f"/requests.{FORMATS}")
+    def requests_create(fmt: str):
+        """New requests belong to the intake service, which owns the rules for recording an
+        aspiration: pass the request on, so clients keep one Open311 base URL."""
+        return _pass_to_intake(fmt)
 
     @bp.errorhandler(400)
     def _bad_request(exc):
-        return _error(400, str(exc.description), request.view_args.get("fmt", "json"))
+        return error(400, str(exc.description), request.view_args.get("fmt", "json"))
 
     return bp
+
+
+def _pass_to_intake(fmt: str):
+    intake_url = current_app.config["SETTINGS"].intake_url.rstrip("/")
+    if not intake_url:
+        return error(503, "filing requests is not configured on this server", fmt)
+    headers = {name: request.headers[name] for name in PASSED_HEADERS if name in request.headers}
+    headers["X-Forwarded-For"] = request.remote_addr or ""
+    url = f"{intake_url}/open311/v2/requests.{fmt}"
+    if request.query_string:
+        url += "?" + request.query_string.decode("latin-1")
+    sent = urllib.request.Request(url, data=request.get_data(), headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(sent, timeout=INTAKE_TIMEOUT_SECONDS) as answer:
+            return _relayed(answer.status, answer.headers, answer.read())
+    except urllib.error.HTTPError as answer:  # the intake's 4xx/5xx, in the spec's format
+        return _relayed(answer.code, answer.headers, answer.read())
+    except (urllib.error.URLError, TimeoutError, ConnectionError):
+        return error(503, "the intake service is unavailable; retry later", fmt)
+
+
+def _relayed(status: int, headers, body: bytes) -> Response:
+    return Response(body, status=status, content_type=headers.get("Content-Type"))
 
 
 def service_request(row) -> dict:
@@ -363,33 +381,3 @@ def _int_arg(name: str, default: int, highest: int) -> int:
     if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= highest):
         abort(400, f"{name} must be a whole number from 1 to {highest}")
     return int(raw)
-
-
-def _error(code: int, description: str, fmt: str = "json"):
-    return _respond(fmt, [{"code": code, "description": description}], XML_NAMES["errors"], code)
-
-
-def _respond(fmt: str, data, names: tuple[str, str] | None = None, status: int = 200, root=None):
-    """One data shape, either format: JSON as is, or GeoReport v2 XML."""
-    if fmt == "json":
-        return jsonify(data), status
-    if root is not None:  # one object (discovery)
-        element = _xml_element(root, data)
-    else:
-        element = ElementTree.Element(names[0])
-        element.extend(_xml_element(names[1], item) for item in data)
-    body = XML_DECLARATION + ElementTree.tostring(element, encoding="unicode")
-    return Response(body.encode("utf-8"), status=status, content_type="text/xml; charset=utf-8")
-
-
-def _xml_element(tag: str, value) -> ElementTree.Element:
-    element = ElementTree.Element(tag)
-    if isinstance(value, dict):
-        element.extend(_xml_element(key, item) for key, item in value.items())
-    elif isinstance(value, list):
-        element.extend(_xml_element(XML_LIST_ITEMS.get(tag, "item"), item) for item in value)
-    elif isinstance(value, bool):
-        element.text = "true" if value else "false"
-    elif value is not None:
-        element.text = str(value)
-    return element

@@ -2,6 +2,7 @@
 
 WRITERS = ("officer", "supervisor", "admin")
 READERS = ("officer", "supervisor", "admin")
+OPEN311_FILERS = ("open311_client",)  # an organisation's app with an Open311 key
 
 
 def may_write(role: str, own_unit: str | None, unit: str | None) -> bool:

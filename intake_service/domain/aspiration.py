@@ -119,6 +119,9 @@ def recorded_event(
         "backing_count": command.backing_count,
         "backing_groups": list(command.backing_groups),
         "attachments": list(command.attachments),
+        "channel": command.channel,
+        "channel_client": command.channel_client,
+        "attributes": dict(command.attributes or {}),
     }
 
 

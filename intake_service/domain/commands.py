@@ -46,6 +46,9 @@ class RecordAspiration:
     backing_groups: tuple[str, ...] = ()
     supports: str | None = None
     unit: str | None = None  # without a meeting: the unit logging it
+    channel: str = "officer"  # or "open311": filed by an organisation's app
+    channel_client: str | None = None  # that app's name
+    attributes: dict | None = None  # the category's extra answers, already checked
 
 
 @dataclass(frozen=True)

@@ -143,6 +143,26 @@ def _aspiration_recorded_v2_to_v3(payload: dict) -> dict:
     return {**payload, "unit": unit_id(payload["unit"])}
 
 
+CHANNELS = ("officer", "open311")
+
+
+@REGISTRY.event("AspirationRecorded", version=4)
+class AspirationRecordedV4(AspirationRecordedV3):
+    """v4: the channel it came in by. `officer`: logged by police staff (a meeting or
+    not); `open311`: filed by an organisation's app through Open311 (`channel_client` is
+    the app's name, `unit` None). `attributes`: the category's extra answers
+    (deploy/routing/rules.yaml), as checked by shared.taxonomy.validate_attributes."""
+
+    channel = fields.String(load_default="officer", validate=validate.OneOf(CHANNELS))
+    channel_client = fields.String(load_default=None, allow_none=True, validate=NAME)
+    attributes = fields.Dict(keys=fields.String(), load_default=dict)
+
+
+@REGISTRY.upcaster("AspirationRecorded", from_version=3)
+def _aspiration_recorded_v3_to_v4(payload: dict) -> dict:
+    return {**payload, "channel": "officer", "channel_client": None, "attributes": {}}
+
+
 @REGISTRY.event("AspirationBacked", version=1)
 class AspirationBackedV1(Schema):
     """More residents back an aspiration, possibly raised again at a later meeting."""

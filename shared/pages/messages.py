@@ -63,12 +63,25 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "role.supervisor": ("Atasan/pengawas", "Supervisor"),
     "role.admin": ("Admin", "Admin"),
     "admin.title": ("Akun petugas", "Staff accounts"),
-    "admin.integrations": ("Token integrasi instansi", "Agency integration tokens"),
+    "admin.integrations": ("Token integrasi", "Integration tokens"),
     "admin.integrations_help": (
-        "Untuk sistem milik instansi (mis. aplikasi pengaduan Pemda) yang mengirim "
-        "pembaruan status. Satu token untuk satu instansi; token hanya ditampilkan sekali.",
-        "For an agency's own system (e.g. a Pemda complaints app) that pushes status "
-        "updates. One token per agency; a token is shown only once.",
+        "Untuk sistem lain: sistem milik instansi (mis. aplikasi pengaduan Pemda) yang "
+        "mengirim pembaruan status sebagai penghubung instansi itu, atau aplikasi organisasi "
+        "(desa, LSM, aplikasi warga) yang mengajukan aspirasi baru lewat Open311 (api_key). "
+        "Token hanya ditampilkan sekali.",
+        "For other systems: an agency's own system (e.g. a Pemda complaints app) that pushes "
+        "status updates as that agency's liaison, or an organisation's app (village, NGO, "
+        "civic app) that files new aspirations through Open311 (api_key). A token is shown "
+        "only once.",
+    ),
+    "admin.purpose": ("Kegunaan", "Purpose"),
+    "admin.purpose.liaison": (
+        "Sistem instansi: pembaruan status kasus instansinya",
+        "Agency system: status updates on its agency's cases",
+    ),
+    "admin.purpose.open311": (
+        "Aplikasi Open311: mengajukan aspirasi baru (tanpa instansi)",
+        "Open311 app: files new aspirations (no agency)",
     ),
     "admin.username": ("Nama pengguna", "Username"),
     "admin.display_name": ("Nama lengkap", "Full name"),
@@ -138,6 +151,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "A liaison acts for an agency: choose one.",
     ),
     "account.err.unit_unknown": ("Satuan tidak ada di direktori.", "Not a unit of the directory."),
+    "account.err.purpose_unknown": ("Kegunaan tidak dikenal.", "Unknown purpose."),
     "account.err.agency_unknown": (
         "Instansi tidak ada di direktori rute.",
         "Not an agency of the routing directory.",

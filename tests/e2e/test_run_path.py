@@ -23,6 +23,7 @@ import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from xml.etree import ElementTree
 
 import pytest
 
@@ -407,6 +408,62 @@ def test_intake_sends_staff_to_sign_in_at_follow_up_and_back(run_sh, world):
     session = _cookie(back.set_cookies, "ka_session")
     page = http("GET", next_url, headers={"Cookie": f"{cookie}; ka_session={session}"})
     assert page.status == 200 and "Bripka Demo" in page.text
+
+
+def test_an_organisations_app_files_through_open311_with_a_key_an_admin_issued(run_sh, world):
+    """A village app: its key comes from the admin page, its request goes to the one
+    Open311 base (follow-up, which passes it to intake), and it becomes a routed case with
+    a tracking code while the requester's contact stays out of every public answer."""
+    admin_cookie = world["credentials"]["admin"][1]
+    _, csrf, cookie = _form_page(f"{run_sh.followup}/admin/integrasi", admin_cookie)
+    issued = http(
+        "POST",
+        f"{run_sh.followup}/admin/integrasi",
+        form={"name": "Aplikasi Desa Cikande", "purpose": "open311", "csrf_token": csrf},
+        headers={"Cookie": cookie},
+    )
+    assert issued.status == 201, issued.text[:2000]
+    api_key = re.search(r'id="new-token-value">([^<]+)<', issued.text).group(1)
+
+    form = {
+        "api_key": api_key,
+        "service_code": "street_lighting",
+        "address_string": "Jl. Raya Cikande KM 3, Kel. Cikande, Kec. Cikande, Kab. Serang",
+        "lat": "-6.1857",
+        "long": "106.3447",
+        "description": "Tiga lampu PJU mati di depan pasar, gelap sejak Senin.",
+        "first_name": "Sumiyati",
+        "last_name": "Open311",
+        "email": "sumiyati.open311@example.org",
+        "phone": "0813-3110-3110",
+        "attribute[dead_lamps]": "3",
+    }
+    filed = http("POST", f"{run_sh.followup}/open311/v2/requests.xml", form=form)
+    assert filed.status == 201, filed.text
+    assert filed.headers["Content-Type"].startswith("text/xml")
+    request_element = ElementTree.fromstring(filed.body).find("request")
+    request_id = request_element.findtext("service_request_id")
+    code = request_element.findtext("tracking_code")
+    assert request_id.startswith("case-") and code.startswith("KA-")
+
+    wait_for(
+        lambda: http("GET", f"{run_sh.followup}/api/v1/track/{code}").status == 200,
+        timeout=60,
+        what="the Open311 request to become a case",
+    )
+    track = http("GET", f"{run_sh.followup}/api/v1/track/{code}").json()
+    one = http("GET", f"{run_sh.followup}/open311/v2/requests/{request_id}.json").json()
+    assert one[0]["service_code"] == "street_lighting"
+    assert one[0]["agency_responsible"] == track["agency"] and "Serang" in track["agency"]
+    for public in (track, one, http("GET", f"{run_sh.followup}/lacak/{code}").text):
+        text = json.dumps(public) if not isinstance(public, str) else public
+        for secret in ("Sumiyati", "example.org", "3110-3110"):
+            assert secret not in text
+
+    wrong = http(
+        "POST", f"{run_sh.followup}/open311/v2/requests.json", form={**form, "api_key": "x"}
+    )
+    assert wrong.status == 403 and wrong.json()[0]["code"] == 403
 
 
 def _code_of(run_sh, world, case_id: str) -> str:

@@ -6,12 +6,14 @@ that disagrees with the document."""
 from __future__ import annotations
 
 import re
+import threading
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from openapi_spec_validator import validate
 from schemathesis.specs.openapi.checks import ignored_auth, positive_data_acceptance
+from werkzeug.serving import make_server
 
 from intake_service.app import create_app as create_intake
 from tests.integration.followup.conftest import Service as FollowupService
@@ -42,10 +44,21 @@ def _documented(spec: dict) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def followup_app(create_database, stack_env):
+def intake_url(intake_app):
+    """Intake over HTTP: follow-up passes Open311 POSTs on to it, as under run.sh."""
+    server = make_server("127.0.0.1", 0, intake_app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def followup_app(create_database, stack_env, intake_url):
     from tests.conftest import _service_settings
 
-    service = FollowupService(_service_settings("followup", create_database, stack_env))
+    service = FollowupService(
+        _service_settings("followup", create_database, stack_env, intake_url=intake_url)
+    )
     # service codes: one with a definition, one sensitive (404), one without attributes
     service.real_ids = {
         "case_id": [],

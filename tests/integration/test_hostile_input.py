@@ -17,6 +17,7 @@ import copy
 import json
 import os
 import re
+import threading
 from collections import Counter, defaultdict
 from urllib.parse import parse_qs, urlsplit
 
@@ -24,6 +25,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
+from werkzeug.serving import make_server
 
 from followup_service.pages.staff import ACTIONS
 from followup_service.tables import metadata as followup_tables
@@ -209,7 +211,11 @@ def form_bodies(skeleton: dict) -> st.SearchStrategy:
 class Systems:
     def __init__(self, make_settings):
         self.intake_app = create_intake(make_settings("intake"))
-        self.followup = Service(make_settings("followup"))
+        # intake over HTTP too: follow-up passes Open311 POSTs on to it, as under run.sh
+        self.intake_server = make_server("127.0.0.1", 0, self.intake_app, threaded=True)
+        threading.Thread(target=self.intake_server.serve_forever, daemon=True).start()
+        intake_url = f"http://127.0.0.1:{self.intake_server.server_port}"
+        self.followup = Service(make_settings("followup", intake_url=intake_url))
         self.followup.app.config["DISPUTE_RATE_LIMIT"] = (10**9, 3600)
         for app in (self.intake_app, self.followup.app):
             app.extensions["page_limiter"].enabled = False
@@ -219,6 +225,7 @@ class Systems:
         ]
         tokens = self.intake_app.extensions["tokens"]
         self.officer = tokens.issue("fuzz-officer", "officer", unit=UNIT)
+        self.open311_key = tokens.issue_integration("f" * 32, None, "Fuzz app", purpose="open311")
         # a supervisor of the officer's unit: manages that unit's officer accounts too
         self.supervisor = self.followup.tokens.issue("fuzz-supervisor", "supervisor", unit=UNIT)
         make_account(self.followup.app, "fuzz-akun", "officer", unit=UNIT)
@@ -244,6 +251,7 @@ class Systems:
             "username": "fuzz-akun",
             "token_id": "0" * 32,
             "change": "nonaktifkan",
+            "open311_key": self.open311_key,
         }
 
     def row_counts(self) -> tuple[int, ...]:
@@ -259,7 +267,17 @@ def skeletons(ids: dict) -> dict[str, object]:
     """A valid body per endpoint (by Flask endpoint name); unknown endpoints get {}."""
     reason = {"reason": "Alasan yang cukup jelas"}
     aspiration = {k: v for k, v in aspiration_body().items() if k != "id"}
+    open311_request = {
+        "api_key": ids["open311_key"],
+        "service_code": "road_damage",
+        "address_string": "Jl. Raya, Kel. Pekayon Jaya, Kec. Bekasi Selatan, Kota Bekasi",
+        "description": "Jalan berlubang di depan sekolah",
+        "attribute[damage_size]": "medium",
+        "email": "warga@example.org",
+    }
     return {
+        "open311_intake.create_request": open311_request,
+        "open311.requests_create": open311_request,
         "intake_api.record_meeting": {k: v for k, v in meeting_body().items() if k != "id"},
         "intake_api.record_batch": {"aspirations": [aspiration]},
         "intake_api.record_aspiration": {**aspiration, "kelurahan": "Pekayon Jaya"},
@@ -320,7 +338,11 @@ def skeletons(ids: dict) -> dict[str, object]:
 
 def write_targets(app, ids: dict) -> list[tuple[str, str, str]]:
     """(endpoint, method, concrete URL) for every write rule; path parameters filled in."""
-    choices = {**{k: [v] for k, v in ids.items()}, "action": sorted(ACTIONS)}
+    choices = {
+        **{k: [v] for k, v in ids.items()},
+        "action": sorted(ACTIONS),
+        "fmt": ["json", "xml"],
+    }
     targets = []
     for rule in app.url_map.iter_rules():
         for method in sorted((rule.methods or set()) & WRITE_METHODS):
@@ -353,7 +375,9 @@ def _accepted(response) -> bool:
 
 @pytest.fixture
 def systems(make_settings):
-    return Systems(make_settings)
+    systems = Systems(make_settings)
+    yield systems
+    systems.intake_server.shutdown()
 
 
 class Fuzz:

@@ -156,3 +156,26 @@ def test_only_admins_issue_and_revoke_integration_tokens():
             ADMIN, token_id="t" * 32, name="SIPD", agency="dinas-x", agencies=AGENCIES, now=T0
         )
     assert domain.revoke_integration_token(ADMIN, "t" * 32, already_revoked=True, now=T0) == []
+
+
+def test_an_open311_key_is_bound_to_no_agency_and_a_liaison_key_needs_one():
+    issued = domain.issue_integration_token(
+        ADMIN,
+        token_id="t" * 32,
+        name="Aplikasi Desa",
+        agency="pln-up3",  # ignored: an Open311 app acts for no agency
+        agencies=AGENCIES,
+        now=T0,
+        purpose="open311",
+    )
+    assert (issued.purpose, issued.agency) == ("open311", None)
+    with pytest.raises(AccountRuleError) as caught:
+        domain.issue_integration_token(
+            ADMIN, token_id="t" * 32, name="SIPD", agency=None, agencies=AGENCIES, now=T0
+        )
+    assert caught.value.messages == {"agency": ["agency_unknown"]}
+    with pytest.raises(AccountRuleError) as caught:
+        domain.issue_integration_token(
+            ADMIN, token_id="t" * 32, name="X", agency=None, agencies=AGENCIES, now=T0, purpose="y"
+        )
+    assert caught.value.messages == {"purpose": ["purpose_unknown"]}

@@ -26,7 +26,7 @@ def _envelope(event_type: str, version: int, payload: dict) -> EventEnvelope:
 
 def test_v1_aspiration_recorded_is_upcast_to_the_latest_when_read():
     upcast = REGISTRY.upcast(_envelope("AspirationRecorded", 1, V1))
-    assert upcast.schema_version == 3
+    assert upcast.schema_version == 4
     p = upcast.payload
     assert p["location"]["kelurahan"] == p["kelurahan"] == "Cikande"
     assert (p["meeting_id"], p["unit"], p["urgency"], p["confidential"]) == (
@@ -36,10 +36,11 @@ def test_v1_aspiration_recorded_is_upcast_to_the_latest_when_read():
         False,
     )
     assert p["backing_count"] == 0 and p["public_summary"] == ""
+    assert (p["channel"], p["channel_client"], p["attributes"]) == ("officer", None, {})
 
 
 def test_new_aspirations_and_meetings_carry_unit_ids():
-    assert REGISTRY.latest_version("AspirationRecorded") == 3
+    assert REGISTRY.latest_version("AspirationRecorded") == 4
     assert REGISTRY.latest_version("MeetingRecorded") == 2
 
 
