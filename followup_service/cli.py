@@ -4,6 +4,8 @@ python -m followup_service.cli migrate               # create/upgrade the databa
 python -m followup_service.cli api [--port 8002]
 python -m followup_service.cli consumer [--reset]    # intake events -> cases
 python -m followup_service.cli reset-consumer        # replay the intake topic from the start
+python -m followup_service.cli move-consumer --to-time 2026-11-24T18:00+07:00 | --to-beginning
+                                             | --to-end  [--dry-run]   # consumers stopped
 python -m followup_service.cli relay                 # case events outbox -> Kafka
 python -m followup_service.cli worker [--interval 30]  # deadlines: escalate, auto-close
 python -m followup_service.cli rebuild-projections   # truncate read models, replay events
@@ -21,11 +23,45 @@ import logging
 import os
 import sys
 import time
+from datetime import datetime
 
 from followup_service.config import load_settings
 
 SERVICE_DIR = os.path.dirname(os.path.abspath(__file__))
 CONSUMER_GROUP = "followup.intake-events"
+
+
+def _instant(text: str) -> datetime:
+    """An ISO 8601 instant with its offset (a time without one is ambiguous here)."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            "an ISO 8601 instant, e.g. 2026-11-24T18:00+07:00"
+        ) from None
+    if moment.utcoffset() is None:
+        raise argparse.ArgumentTypeError("give the offset too, e.g. +07:00 or Z")
+    return moment
+
+
+def move_consumer(args, followup, group: str) -> None:
+    from followup_service.consumers import move_offsets
+    from shared.events.topics import INTAKE_EVENTS
+    from shared.eventstore.kafka_io import positions_at
+
+    settings = followup.settings
+    when = args.to_time or ("beginning" if args.to_beginning else "end")
+    positions = positions_at(settings.kafka_bootstrap_servers, settings.topic(INTAKE_EVENTS), when)
+    with followup.engine.begin() as conn:
+        moves = move_offsets(conn, group, positions)
+        if args.dry_run:
+            conn.rollback()
+    for tp, before, after in moves:
+        shown = "start" if before is None else before
+        change = "" if before is None else f" ({after - before:+d})"
+        print(f"{tp.topic}[{tp.partition}]: {shown} -> {after}{change}")
+    verb = "would move" if args.dry_run else "moved"
+    print(f"consumer group {group}: {verb} to {when}; restart the consumers to read from there")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -43,6 +79,17 @@ def main(argv: list[str] | None = None) -> None:
         "reset-consumer",
         help="delete the intake consumer group's stored offsets (stop the consumers first)",
     )
+    move = sub.add_parser(
+        "move-consumer",
+        help="set where the intake consumer group reads next (stop the consumers first)",
+    )
+    where = move.add_mutually_exclusive_group(required=True)
+    where.add_argument(
+        "--to-time", type=_instant, help="the first record at or after this ISO 8601 instant"
+    )
+    where.add_argument("--to-beginning", action="store_true")
+    where.add_argument("--to-end", action="store_true", help="skip every unread record")
+    move.add_argument("--dry-run", action="store_true", help="show the move, store nothing")
     sub.add_parser("relay")
     worker = sub.add_parser("worker")
     worker.add_argument("--interval", type=float, default=30.0, help="seconds between sweeps")
@@ -103,6 +150,9 @@ def main(argv: list[str] | None = None) -> None:
         print(f"consumer group {group}: forgot {count} stored offsets; next start replays")
         if args.command == "reset-consumer":
             return
+    if args.command == "move-consumer":
+        move_consumer(args, followup, group)
+        return
     if args.command == "rebuild-projections":
         from followup_service.accounts import rebuild_accounts
         from followup_service.projections import rebuild

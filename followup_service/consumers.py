@@ -18,6 +18,7 @@ from followup_service.bootstrap import Followup
 from followup_service.domain.routing import Area
 from followup_service.tables import metadata
 from shared.events.envelope import EventEnvelope
+from shared.eventstore.consumer import OffsetStore
 from shared.units import unit_id
 
 log = logging.getLogger(__name__)
@@ -145,3 +146,18 @@ def reset_offsets(conn: Connection, group_id: str) -> int:
     """
     offsets = metadata.tables["consumer_offsets"]
     return conn.execute(delete(offsets).where(offsets.c.group_id == group_id)).rowcount
+
+
+def move_offsets(conn: Connection, group_id: str, positions: dict) -> list[tuple]:
+    """Store `positions` (topic partition -> offset, as kafka_io.positions_at answers) as
+    where `group_id` reads next; returns (partition, before, after) per partition.
+
+    Moving back re-reads records: processed ids make each a no-op unless its effects are
+    missing (a database restored from an older backup), so nothing is doubled. Moving
+    forward skips records for good. Stop the group's consumers first: a running one keeps
+    its own position and would write it back.
+    """
+    store = OffsetStore(metadata, group_id)
+    before = store.load(conn, positions)
+    store.save(conn, positions)
+    return [(tp, before.get(tp), offset) for tp, offset in sorted(positions.items())]

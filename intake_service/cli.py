@@ -3,6 +3,7 @@
 python -m intake_service.cli migrate      # create/upgrade the database schema
 python -m intake_service.cli api [--port 8001]
 python -m intake_service.cli relay        # outbox -> Kafka
+python -m intake_service.cli rebuild-projections   # truncate read models, replay events
 python -m intake_service.cli tokens issue --subject budi --role officer --unit "Polsek Cikande"
 python -m intake_service.cli tokens revoke <token>
 python -m intake_service.cli demo [--token T]   # the seed meetings, through the API
@@ -27,6 +28,7 @@ def main(argv: list[str] | None = None) -> None:
     api.add_argument("--host", default="127.0.0.1")
     api.add_argument("--port", type=int, default=int(os.environ.get("INTAKE_PORT", 8001)))
     sub.add_parser("relay")
+    sub.add_parser("rebuild-projections")
     demo = sub.add_parser("demo", help="load the demo meetings through the API")
     demo.add_argument("--intake-url", default="http://127.0.0.1:8001")
     demo.add_argument("--followup-url", default="http://127.0.0.1:8002")
@@ -56,6 +58,17 @@ def main(argv: list[str] | None = None) -> None:
         print("Demo aspirations (tracking codes to look up at the follow-up service):")
         for summary, code in load_demo(args.intake_url, args.followup_url, token):
             print(f"  {code}  {summary}  ->  {args.followup_url}/api/v1/track/{code}")
+    elif args.command == "rebuild-projections":
+        import time
+
+        from intake_service.bootstrap import bootstrap
+        from intake_service.projections import rebuild
+
+        intake = bootstrap(settings)
+        started = time.monotonic()
+        with intake.engine.begin() as conn:
+            count = rebuild(conn, intake.store)
+        print(f"replayed {count} events in {time.monotonic() - started:.1f}s")
     elif args.command == "relay":
         from intake_service.bootstrap import bootstrap
         from intake_service.tables import metadata

@@ -16,6 +16,7 @@ Kinds of token:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from dataclasses import dataclass
@@ -124,16 +125,33 @@ class AccountGate:
         }
 
 
+def key_id(secret: str) -> str:
+    """A signing key's public name (the JWT ``kid``): says which key signed a token without
+    revealing anything usable about it."""
+    return hashlib.sha256(f"kawal-aspirasi key id:{secret}".encode()).hexdigest()[:12]
+
+
 class Tokens:
+    """Signs with `secret`; verifies with it and with `previous_secrets` too, so the signing
+    key can be rotated without signing everyone out at once (README, Operations): during the
+    overlap old tokens still verify, sessions are renewed under the new key as they are used,
+    and once the old key is dropped every token it signed is refused."""
+
     def __init__(
         self,
         secret: str,
         issuer: str,
         revocations: RevocationList | None = None,
         accounts: AccountGate | None = None,
+        previous_secrets: tuple[str, ...] = (),
     ):
         self.secret, self.issuer, self.revocations = secret, issuer, revocations
         self.accounts = accounts
+        self.kid = key_id(secret)
+        self._keys = {key_id(k): k for k in (*previous_secrets, secret) if k}
+
+    def _sign(self, claims: dict) -> str:
+        return jwt.encode(claims, self.secret, algorithm="HS256", headers={"kid": self.kid})
 
     def issue(
         self,
@@ -163,7 +181,7 @@ class Tokens:
             claims["unit"] = unit_id(unit)  # the canonical id, whatever spelling was given
         if agency:
             claims["agency"] = unit_id(agency)
-        return jwt.encode(claims, self.secret, algorithm="HS256")
+        return self._sign(claims)
 
     def issue_session(
         self,
@@ -195,7 +213,7 @@ class Tokens:
             claims["unit"] = unit
         if agency:
             claims["agency"] = agency
-        return jwt.encode(claims, self.secret, algorithm="HS256")
+        return self._sign(claims)
 
     def renew(self, principal: Principal) -> str | None:
         """A fresh token for the same session, or None once MAX_SESSION is reached."""
@@ -230,7 +248,7 @@ class Tokens:
             "iat": now,
             "exp": now + INTEGRATION_TTL,
         }
-        return jwt.encode(claims, self.secret, algorithm="HS256")
+        return self._sign(claims)
 
     def issue_password_change(self, subject: str) -> str:
         """A ticket that only lets its holder choose a new password (after a reset)."""
@@ -243,7 +261,7 @@ class Tokens:
             "iat": now,
             "exp": now + PASSWORD_CHANGE_TTL,
         }
-        return jwt.encode(claims, self.secret, algorithm="HS256")
+        return self._sign(claims)
 
     def verify_password_change(self, ticket: str) -> str:
         claims = self._decode(ticket)
@@ -253,9 +271,28 @@ class Tokens:
 
     def _decode(self, token: str, verify_exp: bool = True) -> dict:
         try:
+            kid = jwt.get_unverified_header(token).get("kid")
+        except jwt.PyJWTError as exc:
+            raise AuthError(f"invalid token: {exc}") from exc
+        if kid is None:  # signed before tokens named their key: any accepted key may fit
+            candidates = [self.secret, *(k for k in self._keys.values() if k != self.secret)]
+        elif kid in self._keys:
+            candidates = [self._keys[kid]]
+        else:
+            raise AuthError("invalid token: signed with a key that is no longer accepted")
+        for secret in candidates[:-1]:
+            try:
+                return self._decode_with(token, secret, verify_exp)
+            except AuthError as exc:
+                if not isinstance(exc.__cause__, jwt.InvalidSignatureError):
+                    raise
+        return self._decode_with(token, candidates[-1], verify_exp)
+
+    def _decode_with(self, token: str, secret: str, verify_exp: bool) -> dict:
+        try:
             return jwt.decode(
                 token,
-                self.secret,
+                secret,
                 algorithms=["HS256"],
                 issuer=self.issuer,
                 options={"require": ["exp", "sub", "jti", "iss"], "verify_exp": verify_exp},

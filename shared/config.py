@@ -24,6 +24,8 @@ class Settings:
     topic_prefix: str = "kawal"
     redis_key_prefix: str = "kawal"
     jwt_secret: str = DEVELOPMENT_SECRET
+    # keys that still verify during a rotation (comma-separated; README, Operations)
+    jwt_previous_secrets: str = ""
     jwt_issuer: str = "kawal-aspirasi"
     max_body_bytes: int = 256 * 1024
     routing_rules_path: str = os.path.join(REPO_ROOT, "deploy", "routing", "rules.yaml")
@@ -58,6 +60,10 @@ class Settings:
         settings = cls(**values)
         return replace(settings, **overrides) if overrides else settings
 
+    @property
+    def previous_secrets(self) -> tuple[str, ...]:
+        return tuple(k.strip() for k in self.jwt_previous_secrets.split(",") if k.strip())
+
     def topic(self, base_name: str) -> str:
         return f"{self.topic_prefix}.{base_name}"
 
@@ -91,3 +97,9 @@ def require_safe_secret(settings: Settings, environ=os.environ) -> None:
         )
     if len(settings.jwt_secret.encode()) < MIN_SECRET_BYTES:
         raise InsecureConfiguration(f"JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes")
+    for previous in settings.previous_secrets:
+        if previous == DEVELOPMENT_SECRET or len(previous.encode()) < MIN_SECRET_BYTES:
+            raise InsecureConfiguration(
+                "JWT_PREVIOUS_SECRETS may hold only real keys of at least "
+                f"{MIN_SECRET_BYTES} bytes (never the built-in development secret)"
+            )

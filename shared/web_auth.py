@@ -24,6 +24,7 @@ def make_tokens(settings: Settings, redis_client) -> Tokens:
         settings.jwt_issuer,
         RevocationList(redis_client, settings.redis_key_prefix),
         AccountGate(redis_client, settings.redis_key_prefix),
+        previous_secrets=settings.previous_secrets,
     )
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from kafka import KafkaProducer
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
@@ -62,3 +62,27 @@ def redelivery_horizon(bootstrap_servers: str, topics: list[str]) -> timedelta |
         return longest
     finally:
         admin.close()
+
+
+def positions_at(
+    bootstrap_servers: str, topic: str, when: datetime | str
+) -> dict[TopicPartition, int]:
+    """Per partition of `topic`, the offset a consumer would read next to start at `when`:
+    "beginning", "end", or the first record written at or after that instant (the end of a
+    partition with no such record)."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
+    try:
+        numbers = consumer.partitions_for_topic(topic)
+        if not numbers:
+            raise ValueError(f"topic {topic} does not exist")
+        partitions = [TopicPartition(topic, n) for n in sorted(numbers)]
+        ends = consumer.end_offsets(partitions)
+        if when == "end":
+            return ends
+        if when == "beginning":
+            return consumer.beginning_offsets(partitions)
+        millis = int(when.timestamp() * 1000)
+        found = consumer.offsets_for_times(dict.fromkeys(partitions, millis))
+        return {tp: found[tp].offset if found.get(tp) else ends[tp] for tp in partitions}
+    finally:
+        consumer.close()

@@ -25,13 +25,20 @@ class CsrfError(BadRequest):
     description = "csrf.failed"
 
 
-def _secret() -> bytes:
+def _secret(key: str | None = None) -> bytes:
     settings = current_app.config["SETTINGS"]
-    return hashlib.sha256(f"csrf:{settings.jwt_secret}".encode()).digest()
+    return hashlib.sha256(f"csrf:{key or settings.jwt_secret}".encode()).digest()
 
 
-def _sign(seed: str) -> str:
-    return hmac.new(_secret(), seed.encode(), hashlib.sha256).hexdigest()
+def _sign(seed: str, key: str | None = None) -> str:
+    return hmac.new(_secret(key), seed.encode(), hashlib.sha256).hexdigest()
+
+
+def _accepted(seed: str, sent: str) -> bool:
+    """Signed with the current key, or (during a key rotation) with a previous one, so a
+    form opened before the rotation still submits."""
+    previous = current_app.config["SETTINGS"].previous_secrets
+    return any(hmac.compare_digest(sent, _sign(seed, key)) for key in (None, *previous))
 
 
 def _seed() -> str:
@@ -52,7 +59,7 @@ def check_csrf() -> None:
         return
     seed = request.cookies.get(COOKIE)
     sent = request.headers.get(HEADER) or request.form.get(FIELD, "")
-    if not seed or not sent or not hmac.compare_digest(sent, _sign(seed)):
+    if not seed or not sent or not _accepted(seed, sent):
         raise CsrfError()
 
 

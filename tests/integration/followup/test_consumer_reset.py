@@ -1,7 +1,9 @@
 """Replaying the intake topic from the beginning after a consumer reset changes nothing."""
 
 import threading
+import time
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -122,3 +124,49 @@ def test_replay_creates_no_duplicates_when_the_consumer_is_reset_to_the_beginnin
     _consume_until(followup, group, 6)  # everything read again from offset 0
 
     assert _snapshot(followup.fu.engine) == before
+
+
+def test_the_group_moves_to_a_time_the_beginning_or_the_end_and_replays_without_duplicates(
+    followup, monkeypatch, capsys
+):
+    settings, engine = followup.settings, followup.fu.engine
+    topic, group = settings.topic(INTAKE_EVENTS), consumer_group(settings)
+    ensure_topics(settings.kafka_bootstrap_servers, [topic])
+    producer = make_producer(settings.kafka_bootstrap_servers)
+
+    def send(envelopes) -> None:
+        for envelope in envelopes:
+            producer.send(topic, key=envelope.stream_id.encode(), value=envelope.to_wire())
+        producer.flush(timeout=30)
+
+    send([aspiration_recorded(c) for c in ("street_lighting", "road_damage", "drainage")])
+    time.sleep(0.05)  # record timestamps are in milliseconds
+    moment = datetime.now(UTC)
+    time.sleep(0.05)
+    send([aspiration_recorded(c) for c in ("electricity", "public_order")])
+    producer.close(timeout=5)
+    _consume_until(followup, group, 5)
+    before = _snapshot(engine)
+    assert len(before["cases"]) == 5
+
+    monkeypatch.setenv("FOLLOWUP_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("FOLLOWUP_TOPIC_PREFIX", settings.topic_prefix)
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", settings.kafka_bootstrap_servers)
+    cli_main(["move-consumer", "--to-time", moment.isoformat(), "--dry-run"])
+    assert "would move" in capsys.readouterr().out
+    assert _stored_offsets(engine, group) == 5  # a dry run stores nothing
+
+    cli_main(["move-consumer", "--to-time", moment.isoformat()])
+    out = capsys.readouterr().out
+    assert _stored_offsets(engine, group) == 3  # each partition at its first later record
+    assert "(-" in out and "moved to" in out  # the partitions that moved back say by how much
+    _consume_until(followup, group, 5)  # the two later records read again
+    assert _snapshot(engine) == before  # and nothing doubled
+
+    cli_main(["move-consumer", "--to-beginning"])
+    assert _stored_offsets(engine, group) == 0
+    cli_main(["move-consumer", "--to-end"])
+    assert _stored_offsets(engine, group) == 5
+    with pytest.raises(SystemExit) as refused:
+        cli_main(["move-consumer", "--to-time", "2026-11-24T18:00"])  # no offset: ambiguous
+    assert refused.value.code == 2
