@@ -26,17 +26,24 @@ def make_producer(bootstrap_servers: str, **overrides) -> KafkaProducer:
     return KafkaProducer(bootstrap_servers=bootstrap_servers, **{**PRODUCER_SETTINGS, **overrides})
 
 
+MAX_REPLICATION = 3  # with min.insync.replicas 2 on a cluster (deploy/kafka/cluster.sh)
+
+
 def ensure_topics(bootstrap_servers: str, topics: list[str], partitions: int = 3) -> None:
-    """Create topics if missing (idempotent): explicit beats broker auto-creation."""
+    """Create topics if missing (idempotent): explicit beats broker auto-creation.
+
+    Replicated on up to three brokers: one copy on a single broker, three on a cluster,
+    whose min.insync.replicas (2) then lets one broker die without refusing or losing an
+    acknowledged write (producers use acks=all)."""
     admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=15_000)
     try:
         existing = set(admin.list_topics())
         missing = [t for t in topics if t not in existing]
         if missing:
+            brokers = len(admin.describe_cluster()["brokers"])
+            replication = max(1, min(MAX_REPLICATION, brokers))
             with contextlib.suppress(TopicAlreadyExistsError):
-                admin.create_topics(
-                    [NewTopic(t, num_partitions=partitions, replication_factor=1) for t in missing]
-                )
+                admin.create_topics([NewTopic(t, partitions, replication) for t in missing])
     finally:
         admin.close()
 
