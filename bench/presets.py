@@ -70,7 +70,7 @@ PRESETS = {
         rebuild_reps_cap={100_000: 2},  # and no warm-up from 10^5 events on
         tracking_cases=10_000,
         tracking_seconds=5.0,
-        consumer_grid=((1, 1), (3, 1), (6, 1), (1, 2), (3, 2), (6, 2)),
+        consumer_grid=((1, 1), (3, 1), (6, 1), (3, 2), (6, 2), (6, 4)),
         grid_events=1_000,
     ),
     "full": Preset(
@@ -91,7 +91,7 @@ PRESETS = {
         rebuild_reps_cap={100_000: 3, 1_000_000: 1},
         tracking_cases=100_000,
         tracking_seconds=15.0,
-        consumer_grid=((1, 1), (3, 1), (6, 1), (1, 2), (3, 2), (6, 2)),
+        consumer_grid=((1, 1), (3, 1), (6, 1), (3, 2), (6, 2), (6, 4)),
         grid_events=10_000,
     ),
 }

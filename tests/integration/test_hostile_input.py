@@ -353,8 +353,9 @@ def write_targets(app, ids: dict) -> list[tuple[str, str, str]]:
                 fills = [{**f, name: v} for f in fills for v in choices[name]]
             for fill in fills:
                 url = rule.rule
-                for name, value in fill.items():
-                    url = url.replace(f"<{name}>", value).replace(f"<uuid:{name}>", value)
+                for name, value in fill.items():  # <name>, <uuid:name>, <any(a, b):name>
+                    url = re.sub(rf"<(?:[^<>]*:)?{name}>", value, url)
+                assert "<" not in url, f"a path parameter left unfilled: {url}"
                 targets.append((rule.endpoint, method, url))
     return targets
 
