@@ -75,6 +75,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "only once.",
     ),
     "admin.purpose": ("Kegunaan", "Purpose"),
+    "admin.purpose_short.liaison": ("Sistem instansi", "Agency system"),
+    "admin.purpose_short.open311": ("Aplikasi Open311", "Open311 app"),
     "admin.purpose.liaison": (
         "Sistem instansi: pembaruan status kasus instansinya",
         "Agency system: status updates on its agency's cases",
