@@ -54,11 +54,25 @@ quietly() {
 }
 
 pids=()
+names=()
+STOP_GRACE=${STOP_GRACE:-30}   # seconds a process gets to finish its work after Ctrl-C
 stop_all() {
   trap - INT TERM EXIT
   echo >&2; say "stopping..."
-  local pid
+  local pid i left
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for ((i = 0; i < STOP_GRACE * 5; i++)); do
+    left=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && left=1; done
+    (( left )) || break
+    sleep 0.2
+  done
+  for i in "${!pids[@]}"; do  # whatever still runs is stuck: say which, then kill it
+    if kill -0 "${pids[i]}" 2>/dev/null; then
+      say "${names[i]} did not stop within ${STOP_GRACE}s; killing it (see $LOGS/${names[i]}.log)"
+      kill -KILL "${pids[i]}" 2>/dev/null || true
+    fi
+  done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   deploy/kafka/kafka.sh stop >>"$LOGS/stack.log" 2>&1 || true
   deploy/redis/redis.sh stop >>"$LOGS/stack.log" 2>&1 || true
@@ -94,6 +108,7 @@ start() {  # start NAME COMMAND...: run in the background, log to .local/run-log
   local name=$1; shift
   "$@" >"$LOGS/$name.log" 2>&1 &
   pids+=($!)
+  names+=("$name")
 }
 say "starting both APIs, both relays, the consumer and the deadline worker"
 start intake-api "$VENV/gunicorn" -b "127.0.0.1:$INTAKE_PORT" -w 2 --threads 4 \

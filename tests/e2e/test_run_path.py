@@ -21,6 +21,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+import warnings
 from dataclasses import dataclass, field
 from datetime import datetime
 from xml.etree import ElementTree
@@ -477,9 +478,11 @@ def _code_of(run_sh, world, case_id: str) -> str:
 def test_ctrl_c_stops_every_process_and_frees_every_port(run_sh):
     # runs last in this module (pytest keeps file order): the fixture's system is shut down
     os.killpg(run_sh.process.pid, signal.SIGINT)
-    rest = run_sh.process.communicate(timeout=120)[0]
+    rest = run_sh.process.communicate(timeout=150)[0]
     assert run_sh.process.returncode == 0, rest
     assert "stopped" in rest
+    if "did not stop" in rest:  # run.sh killed a stuck process after its grace period
+        warnings.warn(f"run.sh had to kill a process on Ctrl-C: {rest}", stacklevel=1)
 
     def nothing_left():
         try:
