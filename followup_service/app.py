@@ -9,9 +9,15 @@ from flask import Flask
 from followup_service.accounts import AccountService
 from followup_service.bootstrap import bootstrap
 from followup_service.config import load_settings
+from shared import logs
 from shared.config import Settings
 from shared.health import database_check, kafka_check, redis_check
-from shared.web import health_blueprint, install_json_errors, install_url_checks
+from shared.web import (
+    health_blueprint,
+    install_json_errors,
+    install_request_ids,
+    install_url_checks,
+)
 from shared.web_auth import install_auth
 
 
@@ -22,6 +28,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(SETTINGS=settings, MAX_CONTENT_LENGTH=settings.max_body_bytes)
     app.extensions["followup"] = followup
+    logs.configure_once(settings.service_name, "api")
+    install_request_ids(app)
     install_json_errors(app)
     install_url_checks(app)
     tokens = install_auth(app, settings, followup.redis)

@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import sys
 import time
 from datetime import datetime
 
 from followup_service.config import load_settings
+from shared import logs
 
 SERVICE_DIR = os.path.dirname(os.path.abspath(__file__))
 CONSUMER_GROUP = "followup.intake-events"
@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> None:
     replaying = args.command == "dead-letters" and args.action == "replay"
     if replaying and bool(args.positions) == args.all:
         parser.error("dead-letters replay: give PARTITION:OFFSET positions or --all")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s followup %(levelname)s %(message)s")
+    logs.configure_once("followup", args.command)
     settings = load_settings()
 
     if args.command == "migrate":

@@ -471,6 +471,15 @@ def open_case(work: Work, command: OpenCase, cause: EventEnvelope) -> bool:
         )
     # A concurrent opener makes the flush fail with ConcurrencyError (version 1 exists).
     work.save(case, 0, events, cause)
+    log.info(
+        "case opened and routed (%s)",
+        command.category,
+        extra={
+            "case_id": stream,
+            "aspiration_id": command.aspiration_id,
+            "correlation_id": cause.correlation_id or cause.event_id,
+        },
+    )
     return True
 
 

@@ -28,6 +28,7 @@ from intake_service.domain.errors import (
 )
 from intake_service.private_events import PRIVATE_EVENT_TYPES
 from intake_service.tables import aspirations, meetings
+from shared import logs
 from shared.idempotency import idempotent
 from shared.units import unit_id, unit_name
 from shared.web import json_body
@@ -162,6 +163,7 @@ def record_aspiration():
         )
     except ItemsRejectedError as exc:
         raise ValidationError(exc.errors[0]) from exc
+    logs.bind(aspiration_id=outcome.id)  # on the request's log line; reset with the request
     return jsonify(_write_out(outcome)), _written([outcome])
 
 

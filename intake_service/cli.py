@@ -12,10 +12,10 @@ python -m intake_service.cli demo [--token T]   # the seed meetings, through the
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 
 from intake_service.config import load_settings
+from shared import logs
 
 SERVICE_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> None:
         from shared.tokens_cli import main as tokens_main
 
         return tokens_main(args.args)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s intake %(levelname)s %(message)s")
+    logs.configure_once("intake", args.command)
     settings = load_settings()
 
     if args.command == "migrate":

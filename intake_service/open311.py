@@ -34,6 +34,7 @@ from intake_service import handlers
 from intake_service.domain import open311 as rules
 from intake_service.domain.commands import RecordAspiration
 from intake_service.domain.errors import ConflictError, InvalidError
+from shared import logs
 from shared.auth import AuthError
 from shared.open311 import (
     FORMATS,
@@ -77,6 +78,7 @@ def build_blueprint() -> Blueprint:
             return error(400, f"{invalid.field}: {invalid.message}", fmt)
         except ConflictError as conflict:
             return error(409, str(conflict), fmt)
+        logs.bind(aspiration_id=outcome.id)  # on the request's log line
         answer = {
             "service_request_id": service_request_id(outcome.id),
             "service_notice": SERVICE_NOTICE.format(code=outcome.tracking_code),

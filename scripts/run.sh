@@ -24,6 +24,7 @@ done
 "$ROOT/scripts/install.sh"
 VENV="$ROOT/.local/venv/bin"
 export KAWAL_ENV=development   # the built-in signing secret is for this machine only
+export LOG_FORMAT="${LOG_FORMAT:-console}"   # readable logs here; the services default to JSON lines
 export INTAKE_PORT="${INTAKE_PORT:-8001}" FOLLOWUP_PORT="${FOLLOWUP_PORT:-8002}"
 export KAFKA_PORT="${KAFKA_PORT:-19092}" REDIS_PORT="${REDIS_PORT:-16379}" PG_PORT="${PG_PORT:-15432}"
 export KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}"

@@ -5,15 +5,21 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
+import time
+import uuid
 from collections.abc import Callable
 
 from flask import Blueprint, Flask, abort, g, jsonify, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from shared import logs
 from shared.fields import text_problem
 
 log = logging.getLogger(__name__)
+REQUEST_ID_HEADER = "X-Request-ID"
+SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,64}$")  # fits correlation_id
 
 
 class ApiError(Exception):
@@ -35,6 +41,36 @@ def wants_json() -> bool:
         or request.mimetype == "application/json"
         or request.accept_mimetypes.best == "application/json"
     )
+
+
+def install_request_ids(app: Flask) -> None:
+    """Every request gets an id: the caller's X-Request-ID when it is a safe token (at most
+    64 characters), else a new one. It is echoed on the response, bound to every log
+    record of the request and stored as the correlation id of the events it appends
+    (shared.eventstore.store). One line per request is logged with route and status."""
+
+    @app.before_request
+    def _bind_request_id():
+        sent = request.headers.get(REQUEST_ID_HEADER, "")
+        g.request_id = sent if SAFE_REQUEST_ID.match(sent) else uuid.uuid4().hex
+        g.request_started = time.perf_counter()
+        g.log_context = logs.bind(request_id=g.request_id, correlation_id=g.request_id)
+
+    @app.after_request
+    def _echo_request_id(response):
+        request_id = g.get("request_id")
+        if request_id:
+            response.headers[REQUEST_ID_HEADER] = request_id
+            took = (time.perf_counter() - g.request_started) * 1000
+            route = request.url_rule.rule if request.url_rule else "(no route)"
+            log.info("%s %s -> %s in %.1f ms", request.method, route, response.status_code, took)
+        return response
+
+    @app.teardown_request
+    def _unbind(_exc):
+        token = g.pop("log_context", None)
+        if token is not None:
+            logs.unbind(token)
 
 
 def install_json_errors(app: Flask) -> None:

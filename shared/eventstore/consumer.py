@@ -205,6 +205,8 @@ class ConsumerRunner:
                 self.seek_to_stored(list(batches))
                 raise
         self._call(self.after_commit)
+        ids = sorted({e.correlation_id or e.event_id for e in envelopes})
+        log.info("consumer: handled %d records", len(envelopes), extra={"correlation_ids": ids})
         return sum(len(records) for records in batches.values())
 
     def _handle_once(self, envelopes: list[EventEnvelope], next_offsets) -> None:

@@ -61,6 +61,7 @@ class OutboxRecord:
     key: bytes
     value: bytes
     headers: list[tuple[str, bytes]]
+    correlation_id: str | None = None
 
 
 class OutboxRelay:
@@ -71,6 +72,7 @@ class OutboxRelay:
         self.producer = producer
         self.batch_size = batch_size
         self.leading = False  # True while this relay holds the leader lease (see run)
+        self._correlations: dict[int, str | None] = {}  # in flight: outbox id -> its id
 
     def publish_batch(self, send_timeout: float = 30.0, conn: Connection | None = None) -> int:
         """Publish up to batch_size pending events and wait for them; return how many."""
@@ -123,6 +125,7 @@ class OutboxRelay:
                 o.c.event_type,
                 o.c.schema_version,
                 o.c.value,
+                o.c.correlation_id,
             )
             .order_by(o.c.id)
             .limit(self.batch_size)
@@ -147,7 +150,13 @@ class OutboxRelay:
                     headers=[
                         ("event_type", event_type.encode()),
                         ("schema_version", str(version).encode()),
+                        *(
+                            [("correlation_id", row.correlation_id.encode())]
+                            if row.correlation_id
+                            else []
+                        ),
                     ],
+                    correlation_id=row.correlation_id,
                 )
             )
         return records
@@ -171,6 +180,7 @@ class OutboxRelay:
         }
 
     def _send(self, batch: list[OutboxRecord]) -> dict:
+        self._correlations.update((record.id, record.correlation_id) for record in batch)
         return {
             record.id: self.producer.send(
                 record.topic, key=record.key, value=record.value, headers=record.headers
@@ -187,6 +197,10 @@ class OutboxRelay:
         self.producer.flush(timeout=send_timeout)
         for future in in_flight.values():
             future.get(timeout=send_timeout)
+        ids = {self._correlations.pop(i, None) for i in in_flight} - {None}
+        log.info(
+            "relay: published %d events", len(in_flight), extra={"correlation_ids": sorted(ids)}
+        )
 
     def _transact(self, conn: Connection | None, work):
         if conn is None:

@@ -13,6 +13,7 @@ from datetime import UTC
 from sqlalchemy import Connection, MetaData, func, select, text
 from sqlalchemy.exc import IntegrityError
 
+from shared import logs
 from shared.bulk import insert_rows, rows_parameter
 from shared.events.envelope import EventEnvelope, NewEvent, utcnow
 from shared.events.registry import EventRegistry
@@ -51,6 +52,7 @@ OUTBOX_COLUMNS = (
     "event_type",
     "schema_version",
     "value",
+    "correlation_id",
 )
 
 
@@ -163,6 +165,7 @@ class EventStore:
                     "event_type": e.event_type,
                     "schema_version": e.schema_version,
                     "value": "\\x" + e.to_wire().hex(),
+                    "correlation_id": e.correlation_id,
                 }
                 for e in stored
                 if e.stream_id in keys
@@ -185,7 +188,8 @@ class EventStore:
             "occurred_at": as_utc(event.occurred_at),
             "recorded_at": now,
             "actor": event.actor,
-            "correlation_id": event.correlation_id,
+            # an event appended while serving a request carries that request's id
+            "correlation_id": event.correlation_id or logs.current("correlation_id"),
             "causation_id": event.causation_id,
             "payload": self.registry.validate(event.event_type, version, event.payload),
         }

@@ -51,6 +51,8 @@ def define_event_tables(metadata: MetaData) -> None:
         Column("event_type", String(80)),
         Column("schema_version", Integer),
         Column("value", LargeBinary),
+        # sent as a record header and logged by the relay (shared/logs.py)
+        Column("correlation_id", String(64)),
     )
     Table(
         "consumer_offsets",

@@ -94,12 +94,84 @@ def system(make_settings, tmp_path):
     token = Tokens(intake.jwt_secret, intake.jwt_issuer).issue(
         "e2e-officer", "officer", unit="Polsek Cikande"
     )
-    yield urls, token, {"intake": intake, "followup": followup}
+    yield urls, token, {"intake": intake, "followup": followup, "logs": tmp_path}
     for process, _ in processes:
         process.terminate()
     for process, log in processes:
         assert process.wait(timeout=30) is not None
         log.close()
+
+
+def _json_lines(path) -> list[dict]:
+    """The JSON log lines of a process's log file (gunicorn's own lines are plain text)."""
+    lines = []
+    for raw in path.read_text().splitlines():
+        if raw.startswith("{"):
+            lines.append(json.loads(raw))
+    return lines
+
+
+def test_one_aspiration_is_followed_by_its_request_id_through_both_services_logs(system):
+    urls, token, settings = system
+    request_id = f"e2e-trace-{os.getpid()}-{time.time_ns()}"
+    req = urllib.request.Request(
+        f"{urls['intake']}/api/v1/aspirations",
+        method="POST",
+        data=json.dumps(
+            {"category": "road_damage", "summary": "Jalan berlubang", "kelurahan": "Cikande"}
+        ).encode(),
+        headers={
+            "Content-Type": "application/json",
+            "Authorization": f"Bearer {token}",
+            "X-Request-ID": request_id,
+        },
+    )
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        assert resp.headers["X-Request-ID"] == request_id  # echoed
+        answer = json.loads(resp.read())
+    aspiration_id, case_id = answer["id"], f"case-{answer['id']}"
+    track = f"{urls['followup']}/api/v1/track/{answer['tracking_code']}"
+    wait_for(lambda: _call("GET", track)[0] == 200, what="the case")
+    # a request without an id, or with an unsafe one, gets a fresh id
+    unsafe = "<script>" + "x" * 80  # markup, and longer than a correlation id holds
+    bare = urllib.request.Request(f"{urls['intake']}/healthz", headers={"X-Request-ID": unsafe})
+    with urllib.request.urlopen(bare, timeout=10) as resp:
+        made = resp.headers["X-Request-ID"]
+    assert made and made != unsafe and len(made) <= 64
+
+    folder = settings["logs"]
+
+    def traced(name: str, **match) -> list[dict]:
+        return [
+            line
+            for line in _json_lines(folder / f"{name}.log")
+            if all(line.get(k) == v or v in (line.get(k) or []) for k, v in match.items())
+        ]
+
+    def followed() -> bool:
+        return bool(
+            traced("intake-api", request_id=request_id)
+            and traced("intake-relay", correlation_ids=request_id)
+            and traced("followup-consumer", correlation_id=request_id, case_id=case_id)
+        )
+
+    wait_for(followed, timeout=30, what="the request id in every process's log")
+    [access] = traced("intake-api", request_id=request_id)
+    assert access["service"] == "intake" and access["process"] == "api"
+    assert "POST /api/v1/aspirations -> 201" in access["message"]
+    assert access["aspiration_id"] == aspiration_id
+    [opened] = traced("followup-consumer", correlation_id=request_id, case_id=case_id)
+    assert opened["aspiration_id"] == aspiration_id and opened["service"] == "followup"
+    for line in traced("intake-relay", correlation_ids=request_id):
+        assert {"time", "level", "service", "process", "pid", "message"} <= set(line)
+    print(f"\nrequest {request_id}:")
+    for name in ("intake-api", "intake-relay", "followup-consumer"):
+        for line in (
+            traced(name, request_id=request_id)
+            + traced(name, correlation_id=request_id)
+            + traced(name, correlation_ids=request_id)
+        ):
+            print(f"  {name}: {json.dumps(line)[:300]}")
 
 
 def test_cases_are_trackable_at_followup_when_posted_to_the_running_intake(system):
