@@ -42,10 +42,10 @@ def _documented(spec: dict) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def followup_app(create_database, stack_env):
+def followup_app(create_database, stack_env, migrated_template):
     from tests.conftest import _service_settings
 
-    service = FollowupService(_service_settings("followup", create_database, stack_env))
+    service = FollowupService(_service_settings("followup", create_database, stack_env, migrated_template))
     # service codes: one with a definition, one sensitive (404), one without attributes
     service.real_ids = {
         "case_id": [],
@@ -60,10 +60,10 @@ def followup_app(create_database, stack_env):
 
 
 @pytest.fixture(scope="module")
-def intake_app(create_database, stack_env):
+def intake_app(create_database, stack_env, migrated_template):
     from tests.conftest import _service_settings
 
-    return create_intake(_service_settings("intake", create_database, stack_env))
+    return create_intake(_service_settings("intake", create_database, stack_env, migrated_template))
 
 
 def test_every_followup_route_is_documented_and_nothing_else(followup_app):
