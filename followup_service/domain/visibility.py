@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 from datetime import UTC
 
@@ -68,10 +70,22 @@ def may_see_details(case: Case, viewer: Viewer) -> bool:
     officers also see non-sensitive cases."""
     if viewer.role == "supervisor":
         return True
-    assigned = case.agency is not None and viewer.agency_id == case.agency.id
+    assigned = _assigned(case, viewer)
     if case.sensitive:
         return viewer.role in ("liaison", "officer") and assigned
     return viewer.role == "officer" or (viewer.role == "liaison" and assigned)
+
+
+def _assigned(case: Case, viewer: Viewer) -> bool:
+    """The viewer's agency has the case; an officer's unit is a police unit, so the
+    officers of Polsek Cikande (unit polsek-cikande) have the case routed to the agency
+    named "Polsek Cikande" (id polsek-360415, scoped by its kecamatan's code)."""
+    if case.agency is None or viewer.agency_id is None:
+        return False
+    if viewer.agency_id == case.agency.id:
+        return True
+    named = re.sub(r"[^a-z0-9]+", "-", case.agency.name.lower()).strip("-")
+    return viewer.role == "officer" and named == viewer.agency_id
 
 
 def public_view(case: Case) -> dict:

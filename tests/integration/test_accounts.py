@@ -30,8 +30,8 @@ from tests.support import (
 )
 
 pytestmark = pytest.mark.integration
-AGENCY = "dishub-kab-serang"
-OTHER_AGENCY = "satpolpp-kab-serang"
+AGENCY = "dishub-3604"
+OTHER_AGENCY = "satpolpp-3604"
 
 
 @pytest.fixture

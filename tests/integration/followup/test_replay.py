@@ -53,10 +53,10 @@ def test_rebuilt_read_models_are_byte_identical_when_replayed_from_the_event_sto
     followup.open("tawuran")
     politics = followup.open("money_politics")
     road = followup.open("road_damage")
-    liaison = followup.liaison("dishub-kab-serang")
+    liaison = followup.liaison("dishub-3604")
     followup.post(lighting["id"], "acknowledge", liaison)
     followup.post(lighting["id"], "progress", liaison, text="internal", public=False)
-    followup.post(politics["id"], "decline", followup.liaison("panwascam-cikande"), reason="Bukan")
+    followup.post(politics["id"], "decline", followup.liaison("panwascam-360415"), reason="Bukan")
     split = followup.client.post(
         f"/api/v1/cases/{road['id']}/split",
         json={
