@@ -70,4 +70,3 @@ class DirectoryLocator:
             village=place.village.name if place.village else None,
             village_is_desa=bool(place.village and place.village.kind == "desa"),
         )
-

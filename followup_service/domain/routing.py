@@ -369,7 +369,9 @@ def _placeholders(template: str) -> set[str]:
 
 
 def _is_code(region: str | None) -> bool:
-    return bool(region) and re.fullmatch(r"[0-9]{2}(\.[0-9]{2}){0,2}(\.[0-9]{4})?", region) is not None
+    return (
+        bool(region) and re.fullmatch(r"[0-9]{2}(\.[0-9]{2}){0,2}(\.[0-9]{4})?", region) is not None
+    )
 
 
 def _compact(code: str | None) -> str | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-
 from dataclasses import dataclass
 from datetime import UTC
 
@@ -26,6 +25,7 @@ from followup_service.domain.events import (
     ResolutionDisputed,
     VerificationConfirmed,
 )
+from followup_service.domain.routing import Agency
 
 ROLES = ("liaison", "officer", "supervisor", "admin")
 
@@ -77,15 +77,21 @@ def may_see_details(case: Case, viewer: Viewer) -> bool:
 
 
 def _assigned(case: Case, viewer: Viewer) -> bool:
-    """The viewer's agency has the case; an officer's unit is a police unit, so the
-    officers of Polsek Cikande (unit polsek-cikande) have the case routed to the agency
-    named "Polsek Cikande" (id polsek-360415, scoped by its kecamatan's code)."""
     if case.agency is None or viewer.agency_id is None:
         return False
-    if viewer.agency_id == case.agency.id:
-        return True
-    named = re.sub(r"[^a-z0-9]+", "-", case.agency.name.lower()).strip("-")
-    return viewer.role == "officer" and named == viewer.agency_id
+    if viewer.role == "officer":
+        return unit_is_agency(viewer.agency_id, case.agency)
+    return viewer.agency_id == case.agency.id
+
+
+def unit_is_agency(unit: str | None, agency: Agency | None) -> bool:
+    """Whether a police unit (an officer's, by id) is this agency: the officers of Polsek
+    Cikande (unit polsek-cikande) are the agency named "Polsek Cikande", whose id is scoped
+    by its kecamatan's code (polsek-360415)."""
+    if not unit or agency is None:
+        return False
+    named = re.sub(r"[^a-z0-9]+", "-", agency.name.lower()).strip("-")
+    return unit in (agency.id, named)
 
 
 def public_view(case: Case) -> dict:

@@ -45,7 +45,7 @@ def words(text: str | None) -> list[str]:
 
 
 def key(text: str | None) -> str:
-    """The comparison key of a name as written, kind words kept ("Cikande Permai" -> cikandepermai)."""
+    """The comparison key of a name as written, kind words kept ("Kab. Serang" -> kabserang)."""
     return "".join(words(text))
 
 

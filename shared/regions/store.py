@@ -53,12 +53,12 @@ def load_regions(conn: Connection, regions: Iterable[Region]) -> tuple[int, floa
     columns = ["code", "level", "name", "parent_code", "name_key", "name_words"]
     count = 0
     raw = conn.connection.driver_connection  # psycopg 3
-    with raw.cursor() as cursor:
-        with cursor.copy(f"COPY regions ({', '.join(columns)}) FROM STDIN") as copy:
-            for region in regions:
-                row = region_row(region)
-                copy.write_row([row[c] for c in columns])
-                count += 1
+    statement = f"COPY regions ({', '.join(columns)}) FROM STDIN"
+    with raw.cursor() as cursor, cursor.copy(statement) as copy:
+        for region in regions:
+            row = region_row(region)
+            copy.write_row([row[c] for c in columns])
+            count += 1
     conn.execute(text("ANALYZE regions"))
     return count, time.perf_counter() - started
 

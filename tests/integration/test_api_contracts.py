@@ -45,7 +45,9 @@ def _documented(spec: dict) -> set[str]:
 def followup_app(create_database, stack_env, migrated_template):
     from tests.conftest import _service_settings
 
-    service = FollowupService(_service_settings("followup", create_database, stack_env, migrated_template))
+    service = FollowupService(
+        _service_settings("followup", create_database, stack_env, migrated_template)
+    )
     # service codes: one with a definition, one sensitive (404), one without attributes
     service.real_ids = {
         "case_id": [],

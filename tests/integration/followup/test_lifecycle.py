@@ -144,7 +144,10 @@ def test_parent_closes_when_every_sub_case_is_resolved_and_verified(followup):
     )
     assert split.status_code == 201, split.json
     agencies = {s["agency"] for s in split.json["sub_cases"]}
-    assert agencies == {"Dinas Pekerjaan Umum dan Penataan Ruang Kabupaten Serang", "Dinas Perhubungan Kabupaten Serang"}
+    assert agencies == {
+        "Dinas Pekerjaan Umum dan Penataan Ruang Kabupaten Serang",
+        "Dinas Perhubungan Kabupaten Serang",
+    }
 
     for sub, agency in zip(split.json["sub_cases"], ["pupr-3604", DISHUB], strict=True):
         liaison = followup.liaison(agency)

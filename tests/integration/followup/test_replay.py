@@ -43,7 +43,8 @@ def _dump(engine) -> dict[str, list[str]]:
 
 def test_read_models_cover_every_table_when_event_store_tables_are_left_out():
     rebuilt = {t.name for t in (*READ_MODELS, *ACCOUNT_READ_MODELS)}
-    assert rebuilt | {CREDENTIALS.name} == set(metadata.tables) - EVENT_STORE_TABLES
+    reference = {"regions"}  # the region directory: loaded at migrate time, not from events
+    assert rebuilt | {CREDENTIALS.name} == set(metadata.tables) - EVENT_STORE_TABLES - reference
 
 
 def test_rebuilt_read_models_are_byte_identical_when_replayed_from_the_event_store(

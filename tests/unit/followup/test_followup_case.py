@@ -230,7 +230,10 @@ def test_money_politics_rerouted_to_panwascam_when_wrongly_assigned_agency_decli
     case.decline(rules, reason="ranah Bawaslu", now=T1, actor="liaison:polsek-cikande")
 
     assert case.agency.name == "Panwaslu Kecamatan Cikande, Kabupaten Serang"
-    assert [a.name for a in case.ladder] == ["Panwaslu Kecamatan Cikande, Kabupaten Serang", "Bawaslu Kabupaten Serang"]
+    assert [a.name for a in case.ladder] == [
+        "Panwaslu Kecamatan Cikande, Kabupaten Serang",
+        "Bawaslu Kabupaten Serang",
+    ]
 
 
 # --- escalation and deadlines ---------------------------------------------------------------

@@ -70,7 +70,9 @@ def test_unknown_category_falls_back_to_kelurahan_then_kecamatan_when_routed(rul
 
 
 def test_place_not_in_directory_goes_to_location_check_when_routed(rules):
-    decision = rules.route("public_order", Area("kota-lain/tengah", "Tengah", "Suka Maju"), start=T0)
+    decision = rules.route(
+        "public_order", Area("kota-lain/tengah", "Tengah", "Suka Maju"), start=T0
+    )
     assert decision.ladder == (
         Agency("verifikasi-lokasi", "Verifikasi lokasi (lokasi belum terverifikasi)"),
     )
@@ -105,7 +107,12 @@ def test_rung_the_area_cannot_name_is_left_out_when_only_the_kecamatan_is_known(
             "polres-siber-3275",
             "Polres Metro Bekasi Kota (Sat Reskrim Siber/Humas)",
         ),
-        ("35.78.01.1001", "narcotics", "polres-narkoba-3578", "Polrestabes Surabaya (Satresnarkoba)"),
+        (
+            "35.78.01.1001",
+            "narcotics",
+            "polres-narkoba-3578",
+            "Polrestabes Surabaya (Satresnarkoba)",
+        ),
         ("36.73.01.1001", "narcotics", "polres-narkoba-3673", "Polres Serang Kota (Satresnarkoba)"),
         ("14.72.01.1003", "narcotics", "polres-narkoba-1472", "Polres Dumai (Satresnarkoba)"),
     ],
@@ -134,10 +141,7 @@ def test_no_agency_found_when_id_names_no_region_of_its_kind(rules, agency_id):
 def test_alternative_ladder_chosen_when_primary_agency_excluded(rules):
     decision = rules.route("road_damage", CIKANDE, start=T0, excluding={"pupr-3604"})
     assert decision.agency.name == "Dinas Pekerjaan Umum dan Penataan Ruang Provinsi Banten"
-    assert (
-        rules.route("narcotics", CIKANDE, start=T0, excluding={"polres-narkoba-3604"})
-        is None
-    )
+    assert rules.route("narcotics", CIKANDE, start=T0, excluding={"polres-narkoba-3604"}) is None
 
 
 def test_next_level_is_none_when_at_top_of_ladder(rules):

@@ -39,7 +39,9 @@ def test_timeline_says_overdue_and_escalated_when_deadline_missed(rules, open_ca
         "Diteruskan ke Dinas Perhubungan Kabupaten Serang",
         "Terlambat (tanggapan): dieskalasi ke Kepala Dinas Perhubungan Kabupaten Serang",
     ]
-    assert public_view(case)["timeline"][1]["en"] == "Forwarded to Dinas Perhubungan Kabupaten Serang"
+    assert (
+        public_view(case)["timeline"][1]["en"] == "Forwarded to Dinas Perhubungan Kabupaten Serang"
+    )
 
 
 def test_closed_view_names_honest_outcome_when_case_withdrawn(open_case):
