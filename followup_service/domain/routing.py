@@ -109,7 +109,7 @@ class RoutingRules:
         self._categories = {key: dict(value) for key, value in categories.items()}
         self._regions = {key: dict(value) for key, value in regions.items()}
         self._defaults = dict(defaults)
-        self._rule_cache: dict[tuple[str, str | None], CategoryRule] = {}
+        self._rule_cache: dict[tuple[str, tuple[str, ...]], CategoryRule] = {}
         self.verification_working_days = int(defaults.get("verification_working_days", 5))
         if FALLBACK_CATEGORY not in self._categories:
             raise RoutingRulesError(f"rules need the fallback category {FALLBACK_CATEGORY!r}")
@@ -151,15 +151,16 @@ class RoutingRules:
 
     def category_rule(self, category: str, region: str | None = None) -> CategoryRule:
         """The rule for `category`, with the most specific region override applied."""
-        key = (category, region)
+        overrides = tuple(p for p in self._region_prefixes(region) if p in self._regions)
+        key = (category, overrides)  # bounded: one entry per override path, not per region
         rule = self._rule_cache.get(key)
         if rule is None:
-            rule = self._rule_cache[key] = self._resolve_rule(category, region)
+            rule = self._rule_cache[key] = self._resolve_rule(category, overrides)
         return rule
 
-    def _resolve_rule(self, category: str, region: str | None) -> CategoryRule:
+    def _resolve_rule(self, category: str, overrides: tuple[str, ...]) -> CategoryRule:
         raw = dict(self._categories.get(category) or self._categories[FALLBACK_CATEGORY])
-        for prefix in self._region_prefixes(region):
+        for prefix in overrides:
             raw.update(self._regions.get(prefix, {}).get(category, {}))
         label = raw.get("label", {})
         return CategoryRule(
