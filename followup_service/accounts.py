@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import secrets
 import uuid
+from collections.abc import Callable, Container
 from dataclasses import dataclass, replace
 
 import yaml
@@ -48,18 +49,35 @@ _DUMMY_HASH = HASHER.hash(secrets.token_urlsafe(16))
 
 @dataclass(frozen=True)
 class Directory:
-    """What accounts may be bound to: units (officers, supervisors) and agencies (liaisons)."""
+    """What accounts may be bound to: units (officers, supervisors) and agencies (liaisons).
+
+    `agencies` lists the agencies cases have been routed to (and fixed ones); any
+    region-scoped agency the routing rules can name ("satpolpp-3275") is known too, so a
+    liaison can be bound before the first case: there are far too many to list.
+    """
 
     units: dict[str, str]
     agencies: dict[str, str]
+    find_agency: Callable[[str], object | None] = lambda agency_id: None
 
     @property
     def unit_ids(self) -> frozenset[str]:
         return frozenset(self.units)
 
     @property
-    def agency_ids(self) -> frozenset[str]:
-        return frozenset(self.agencies)
+    def agency_ids(self) -> Container[str]:
+        return _KnownAgencies(self)
+
+
+@dataclass(frozen=True)
+class _KnownAgencies:
+    directory: Directory
+
+    def __contains__(self, agency_id: object) -> bool:
+        return isinstance(agency_id, str) and (
+            agency_id in self.directory.agencies
+            or self.directory.find_agency(agency_id) is not None
+        )
 
 
 @dataclass(frozen=True)
@@ -104,7 +122,11 @@ class AccountService:
         routed = select(cases.c.agency_id, cases.c.agency_name).distinct()
         for agency_id, name in conn.execute(routed.where(cases.c.agency_id.is_not(None))):
             agencies.setdefault(agency_id, name or agency_id)
-        return Directory(dict(sorted(units.items())), dict(sorted(agencies.items())))
+        return Directory(
+            dict(sorted(units.items())),
+            dict(sorted(agencies.items())),
+            find_agency=self.followup.rules.find_agency,
+        )
 
     def load(self, conn: Connection, username: str) -> Account | None:
         if not domain.valid_username(username):

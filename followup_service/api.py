@@ -124,8 +124,18 @@ def _scope(who: Principal):
     if who.role == "liaison":
         return cases.c.agency_id == who.agency
     if who.role == "officer":
-        return or_(cases.c.unit == who.unit, cases.c.agency_id == who.unit)
+        return or_(
+            cases.c.unit == who.unit,
+            cases.c.agency_id == who.unit,
+            _name_slug(cases.c.agency_name) == who.unit,  # their Polsek: polsek-360415
+        )
     return None
+
+
+def _name_slug(column):
+    """SQL for shared.units.unit_id of a name: an officer's unit is the police unit whose
+    agency has that name (visibility.py says the same in Python)."""
+    return func.btrim(func.regexp_replace(func.lower(column), "[^a-z0-9]+", "-", "g"), "-")
 
 
 @bp.get("/cases")

@@ -117,6 +117,13 @@ def main(argv: list[str] | None = None) -> None:
     )
     replay.add_argument("positions", nargs="*", metavar="PARTITION:OFFSET")
     replay.add_argument("--all", action="store_true", help="every dead letter not replayed yet")
+    report = sub.add_parser(
+        "routing-report",
+        help="where a case in sampled kelurahan of every province would go, per category; "
+        "exit 1 if any route is generic or unnamed",
+    )
+    report.add_argument("--per-province", type=int, default=3, metavar="N")
+    report.add_argument("--codes", nargs="*", metavar="CODE", help="these kelurahan instead")
     args = parser.parse_args(argv)
     replaying = args.command == "dead-letters" and args.action == "replay"
     if replaying and bool(args.positions) == args.all:
@@ -129,6 +136,8 @@ def main(argv: list[str] | None = None) -> None:
 
         upgrade(SERVICE_DIR, settings.database_url)
         return
+    if args.command == "routing-report":
+        sys.exit(routing_report_command(args, settings))
     if args.command == "api":
         from followup_service.app import create_app
 
@@ -251,6 +260,26 @@ def dead_letters_command(args, followup, group: str) -> int:
     results = replayer.replay(letters)
     print(dl.describe_replays(results))
     return 1 if any(r.outcome in (dl.Replay.FAILED, dl.Replay.WAITING) for r in results) else 0
+
+
+def routing_report_command(args, settings) -> int:
+    from followup_service import routing_report as report
+    from followup_service.rules import load_routing_rules
+    from shared.regions.dataset import load_directory
+
+    directory = load_directory()
+    rules = load_routing_rules(settings.routing_rules_path, directory)
+    if args.codes:
+        unknown = [code for code in args.codes if directory.get(code) is None]
+        if unknown:
+            print(f"unknown kelurahan codes: {', '.join(unknown)}", file=sys.stderr)
+            return 2
+        villages = [directory.get(code) for code in args.codes]
+    else:
+        villages = report.sample_villages(directory, args.per_province)
+    routes = report.route_report(rules, directory, villages)
+    print(report.format_report(routes))
+    return 1 if any(route.problems for route in routes) else 0
 
 
 def consumer_group(settings) -> str:

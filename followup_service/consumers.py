@@ -19,6 +19,8 @@ from followup_service.domain.routing import Area
 from followup_service.tables import metadata
 from shared.events.envelope import EventEnvelope
 from shared.eventstore.consumer import OffsetStore
+from shared.regions.dataset import load_directory
+from shared.regions.directory import RegionDirectory
 from shared.units import unit_id
 
 log = logging.getLogger(__name__)
@@ -42,13 +44,24 @@ def region_slug(kabupaten: str | None) -> str:
     return "-".join(w for w in words if w)
 
 
-def area_of(payload: dict) -> Area:
+def area_of(payload: dict, directory: RegionDirectory | None = None) -> Area:
+    """The case's area: `region` is the Kemendagri code of the most specific region the
+    location names unambiguously (a code the location carries wins); when the names match
+    nothing, the typed names' path ("kab-x/kecamatan"), routed as "lokasi belum
+    terverifikasi" until a person fixes it."""
     location = payload.get("location") or {}
-    region = region_slug(location.get("kabupaten"))
     kecamatan = location.get("kecamatan") or ""
+    kelurahan = location.get("kelurahan") or payload["kelurahan"]
+    directory = directory if directory is not None else load_directory()
+    code = location.get("region_code")
+    if not (code and code in directory):
+        code = directory.resolve(location.get("kabupaten"), kecamatan, kelurahan).code
+    if code:
+        return Area(code, kecamatan, kelurahan)
+    region = region_slug(location.get("kabupaten"))
     if region and kecamatan:
-        region = f"{region}/{slug(kecamatan)}"  # lets the rules override per kecamatan
-    return Area(region, kecamatan, location.get("kelurahan") or payload["kelurahan"])
+        region = f"{region}/{slug(kecamatan)}"
+    return Area(region, kecamatan, kelurahan)
 
 
 def open_case_command(payload: dict) -> handlers.OpenCase:

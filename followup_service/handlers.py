@@ -21,6 +21,7 @@ from followup_service.domain.case import Case, IllegalTransitionError, open_sub_
 from followup_service.domain.deadlines import auto_close_due
 from followup_service.domain.events import CaseEvent, SubCase, event_type, to_payload
 from followup_service.domain.routing import Area
+from followup_service.domain.visibility import unit_is_agency
 from followup_service.tables import cases
 from shared.auth import ForbiddenError, Principal
 from shared.events.envelope import EventEnvelope, NewEvent
@@ -67,7 +68,7 @@ def is_on_case(case: Case, who: Principal) -> bool:
     if who.role == "liaison":
         return agency is not None and agency == who.agency
     if who.role == "officer":
-        return bool(who.unit) and who.unit in (case.unit, agency)
+        return bool(who.unit) and (who.unit == case.unit or unit_is_agency(who.unit, case.agency))
     return who.role == "admin"
 
 

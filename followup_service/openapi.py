@@ -386,7 +386,7 @@ def _command(summary: str, body: type[Schema], example: dict) -> dict:
 
 
 COMMANDS = {
-    "assign": ("Route to an agency", api.AssignIn, {"agency_id": "dishub", "reason": "PJU"}),
+    "assign": ("Route to an agency", api.AssignIn, {"agency_id": "dishub-3604", "reason": "PJU"}),
     "acknowledge": ("Acknowledge receipt", api.CommandIn, {"expected_version": 3}),
     "progress": ("Note progress", api.ProgressIn, {"text": "Survei dijadwalkan.", "public": True}),
     "escalate": ("Escalate to the next level", api.ReasonIn, {"reason": "Tidak ada tanggapan."}),

@@ -18,9 +18,11 @@ from sqlalchemy import (
 )
 
 from shared.eventstore.tables import define_event_tables
+from shared.regions.store import define_regions_table
 
 metadata = MetaData()
 define_event_tables(metadata)
+regions = define_regions_table(metadata)
 
 # One row per case: the case list, per-agency queues, the deadline worker's agenda
 # (next_deadline_at) and the public tracking view (public_view).

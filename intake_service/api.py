@@ -30,6 +30,7 @@ from intake_service.private_events import PRIVATE_EVENT_TYPES
 from intake_service.tables import aspirations, meetings
 from shared import logs
 from shared.idempotency import idempotent
+from shared.regions import store as region_store
 from shared.units import unit_id, unit_name
 from shared.web import json_body
 from shared.web_auth import current_principal, require_role
@@ -203,6 +204,16 @@ def support_candidates():
             .limit(20)
         ).all()
     return jsonify(s.CandidatesOut().dump({"items": [_aspiration_out(r) for r in rows]}))
+
+
+@bp.get("/regions")
+@require_role(*READERS)
+def suggest_regions():
+    """Regions matching what the officer typed (kabupaten -> kecamatan -> kelurahan)."""
+    q = s.RegionQuery().load(request.args)
+    with intake().engine.connect() as conn:
+        items = region_store.suggest(conn, q["level"], q["q"], q.get("parent"), q["limit"])
+    return jsonify(s.RegionsOut().dump({"items": items}))
 
 
 @bp.get("/aspirations/<uuid:aspiration_id>")

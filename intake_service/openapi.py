@@ -146,6 +146,14 @@ def _paths() -> dict[str, dict]:
                 query=s.CandidateQuery,
             ),
         },
+        "/api/v1/regions": {
+            "get": _read(
+                "Regions to suggest as the officer types a location (official Kemendagri "
+                "codes and names; prefix or word match)",
+                "RegionsOut",
+                query=s.RegionQuery,
+            ),
+        },
         "/api/v1/aspirations/{aspiration_id}": {
             "get": _read("One aspiration", "AspirationOut", [aspiration]),
         },
@@ -193,7 +201,7 @@ def _paths() -> dict[str, dict]:
 SCHEMAS = (
     "MeetingIn", "SingleAspirationIn", "BatchIn", "BackingIn", "AmendmentIn", "WithdrawalIn",
     "WriteOut", "BatchOut", "MeetingOut", "AspirationOut", "MeetingPage", "AspirationPage",
-    "CandidatesOut", "HistoryOut",
+    "CandidatesOut", "HistoryOut", "RegionsOut",
 )  # fmt: skip
 
 

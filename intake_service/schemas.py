@@ -205,6 +205,45 @@ class CandidateQuery(Schema):
     category = CleanText(required=True, validate=NAME)
 
 
+class RegionQuery(Schema):
+    level = fields.String(
+        load_default="kabupaten",
+        validate=validate.OneOf(("provinsi", "kabupaten", "kecamatan", "kelurahan")),
+        metadata={
+            "description": "What to suggest: provinsi, kabupaten (kabupaten/kota), "
+            "kecamatan or kelurahan (kelurahan/desa)"
+        },
+    )
+    q = CleanText(
+        load_default="",
+        validate=validate.Length(max=100),
+        metadata={
+            "description": "What the officer typed so far (case, diacritics and "
+            '"Kab."/"Kabupaten"/"Kota"/"Kec."/"Desa" ignored)',
+            "example": "kab serang",
+        },
+    )
+    parent = fields.String(
+        validate=validate.Regexp(r"^[0-9]{2}(\.[0-9]{2}){0,2}$"),
+        metadata={
+            "description": "Kemendagri code of the region above (the chosen kabupaten "
+            "for kecamatan, the kecamatan for kelurahan)",
+            "example": "36.04",
+        },
+    )
+    limit = fields.Integer(load_default=10, validate=validate.Range(min=1, max=50))
+
+
+class RegionOut(Schema):
+    code = fields.String(required=True, metadata={"example": "36.04"})
+    name = fields.String(required=True, metadata={"example": "Kabupaten Serang"})
+    parent_code = fields.String(allow_none=True, metadata={"example": "36"})
+
+
+class RegionsOut(Schema):
+    items = fields.List(fields.Nested(RegionOut), required=True)
+
+
 class WriteOut(Schema):
     id = fields.UUID(required=True)
     status = fields.String(

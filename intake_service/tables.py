@@ -16,9 +16,11 @@ from sqlalchemy import (
 )
 
 from shared.eventstore.tables import define_event_tables
+from shared.regions.store import define_regions_table
 
 metadata = MetaData()
 define_event_tables(metadata)
+regions = define_regions_table(metadata)
 
 meetings = Table(
     "meetings",

@@ -1,7 +1,7 @@
 """Issue and revoke the bearer tokens both services accept.
 
 python -m shared.tokens_cli issue --subject budi --role officer --unit "Polsek Cikande"
-python -m shared.tokens_cli issue --subject rina --role liaison --agency dishub-kab-serang
+python -m shared.tokens_cli issue --subject rina --role liaison --agency dishub-3604
 python -m shared.tokens_cli revoke <token>
 """
 

@@ -49,10 +49,11 @@ def create_database(admin_engine, run_id):
     """Factory: a fresh, migrated PostgreSQL database per call, dropped at session end."""
     created: list[str] = []
 
-    def create(service: str) -> str:
+    def create(service: str, template: str | None = None) -> str:
         name = f"t_{run_id}_{service}_{len(created)}"
+        copy = f' TEMPLATE "{template}"' if template else ""
         with admin_engine.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
         created.append(name)
         url = make_url(str(admin_engine.url)).set(database=name)
         return url.render_as_string(hide_password=False)
@@ -70,10 +71,34 @@ def redis_client(stack_env):
     return client
 
 
-def _service_settings(service: str, create_database, stack_env, **overrides) -> Settings:
+@pytest.fixture(scope="session")
+def migrated_template(create_database):
+    """Factory: the name of a database migrated to head for a service, made once a session.
+
+    Test databases are copies of it (CREATE DATABASE ... TEMPLATE), so the migrations,
+    and the regions table's 91,599 rows, are run and loaded once per service, not per test.
+    """
     from shared.migrations import upgrade
 
-    url = create_database(service)
+    templates: dict[str, str] = {}
+
+    def template(service: str) -> str:
+        if service not in templates:
+            url = create_database(f"{service}_template")
+            service_dir = os.path.join(
+                os.path.dirname(os.path.dirname(__file__)), f"{service}_service"
+            )
+            upgrade(service_dir, url)
+            templates[service] = make_url(url).database
+        return templates[service]
+
+    return template
+
+
+def _service_settings(
+    service: str, create_database, stack_env, migrated_template, **overrides
+) -> Settings:
+    url = create_database(service, template=migrated_template(service))
     prefix = f"t{uuid.uuid4().hex[:10]}"
     values = {
         "service_name": service,
@@ -83,17 +108,16 @@ def _service_settings(service: str, create_database, stack_env, **overrides) -> 
         "topic_prefix": prefix,
         "redis_key_prefix": prefix,
     }
-    settings = Settings(**{**values, **overrides})
-    service_dir = os.path.join(os.path.dirname(os.path.dirname(__file__)), f"{service}_service")
-    upgrade(service_dir, url)
-    return settings
+    return Settings(**{**values, **overrides})
 
 
 @pytest.fixture
-def make_settings(create_database, stack_env):
+def make_settings(create_database, stack_env, migrated_template):
     """Factory: migrated settings for 'intake' or 'followup', isolated by topic/key prefix."""
 
     def make(service: str, **overrides) -> Settings:
-        return _service_settings(service, create_database, stack_env, **overrides)
+        return _service_settings(
+            service, create_database, stack_env, migrated_template, **overrides
+        )
 
     return make

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Container
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -213,7 +214,7 @@ def check_scope(
     agency: str | None,
     *,
     units: frozenset[str],
-    agencies: frozenset[str],
+    agencies: Container[str],
 ) -> dict[str, list[str]]:
     """Field messages for a role and the unit or agency it acts for (from the directory)."""
     errors: dict[str, list[str]] = {}
@@ -244,7 +245,7 @@ def create(
     unit: str | None,
     agency: str | None,
     units: frozenset[str],
-    agencies: frozenset[str],
+    agencies: Container[str],
     existing: Account | None,
     now: datetime,
 ) -> AccountCreated:
@@ -278,7 +279,7 @@ def change_scope(
     unit: str | None,
     agency: str | None,
     units: frozenset[str],
-    agencies: frozenset[str],
+    agencies: Container[str],
     now: datetime,
 ) -> list[AccountScopeChanged]:
     _require(manager, account.role, account.unit)
@@ -391,7 +392,7 @@ def issue_integration_token(
     token_id: str,
     name: str,
     agency: str | None,
-    agencies: frozenset[str],
+    agencies: Container[str],
     now: datetime,
     purpose: str = "liaison",
 ) -> IntegrationTokenIssued:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC
 
@@ -24,6 +25,7 @@ from followup_service.domain.events import (
     ResolutionDisputed,
     VerificationConfirmed,
 )
+from followup_service.domain.routing import Agency
 
 ROLES = ("liaison", "officer", "supervisor", "admin")
 
@@ -68,10 +70,28 @@ def may_see_details(case: Case, viewer: Viewer) -> bool:
     officers also see non-sensitive cases."""
     if viewer.role == "supervisor":
         return True
-    assigned = case.agency is not None and viewer.agency_id == case.agency.id
+    assigned = _assigned(case, viewer)
     if case.sensitive:
         return viewer.role in ("liaison", "officer") and assigned
     return viewer.role == "officer" or (viewer.role == "liaison" and assigned)
+
+
+def _assigned(case: Case, viewer: Viewer) -> bool:
+    if case.agency is None or viewer.agency_id is None:
+        return False
+    if viewer.role == "officer":
+        return unit_is_agency(viewer.agency_id, case.agency)
+    return viewer.agency_id == case.agency.id
+
+
+def unit_is_agency(unit: str | None, agency: Agency | None) -> bool:
+    """Whether a police unit (an officer's, by id) is this agency: the officers of Polsek
+    Cikande (unit polsek-cikande) are the agency named "Polsek Cikande", whose id is scoped
+    by its kecamatan's code (polsek-360415)."""
+    if not unit or agency is None:
+        return False
+    named = re.sub(r"[^a-z0-9]+", "-", agency.name.lower()).strip("-")
+    return unit in (agency.id, named)
 
 
 def public_view(case: Case) -> dict:

@@ -3,6 +3,7 @@
 GET  /catat                                  the logging page (officer login)
 POST /catat/api/meetings                     forwarded to POST /api/v1/meetings
 POST /catat/api/meetings/<id>/aspirations    forwarded to the batch endpoint
+GET  /catat/api/regions                      forwarded to GET /api/v1/regions (suggestions)
 The forwarders add the session's bearer token and pass the Idempotency-Key through,
 after checking the CSRF header; every rule stays in the API.
 """
@@ -62,6 +63,14 @@ def register_pages(app: Flask) -> None:
     @login_required(*LOGGERS)
     def forward_batch(meeting_id: uuid.UUID):
         return _forward(f"/api/v1/meetings/{meeting_id}/aspirations")
+
+    @bp.get("/catat/api/regions")
+    @login_required(*LOGGERS)
+    def forward_regions():
+        result = call_api("GET", "/api/v1/regions", query=request.args.to_dict())
+        response = jsonify(result.data)
+        response.status_code = result.status
+        return response
 
     @app.get("/")
     def _home():

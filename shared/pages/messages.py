@@ -92,9 +92,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "admin.agency": ("Instansi (penghubung)", "Agency (liaisons)"),
     "admin.scope": ("Satuan / instansi", "Unit / agency"),
     "admin.scope_help": (
-        "Petugas Polri dan atasan memilih satuan; penghubung memilih instansi dari direktori rute.",
-        "Officers and supervisors choose a unit; liaisons choose an agency from the "
-        "routing directory.",
+        "Petugas Polri dan atasan memilih satuan; penghubung diikat ke instansi: ketik kodenya "
+        "(jenis dan kode wilayah Kemendagri tanpa titik, mis. satpolpp-3275 untuk Satpol PP "
+        "Kota Bekasi) atau pilih dari daftar instansi yang sudah menerima kasus.",
+        "Officers and supervisors choose a unit; liaisons are bound to an agency: type its id "
+        "(kind and Kemendagri region code without dots, e.g. satpolpp-3275 for Satpol PP Kota "
+        "Bekasi) or pick one that has already received cases.",
+    ),
+    "admin.agency_help": (
+        "Kode instansi, mis. dishub-3275 (Dinas Perhubungan Kota Bekasi).",
+        "The agency id, e.g. dishub-3275 (Dinas Perhubungan Kota Bekasi).",
     ),
     "admin.state": ("Status", "State"),
     "admin.active": ("Aktif", "Active"),

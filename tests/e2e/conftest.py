@@ -63,12 +63,13 @@ class _Server(threading.Thread):
 
 
 @pytest.fixture(scope="module")
-def live_stack(create_database, stack_env):
-    intake_settings = _service_settings("intake", create_database, stack_env)
+def live_stack(create_database, stack_env, migrated_template):
+    intake_settings = _service_settings("intake", create_database, stack_env, migrated_template)
     followup_settings = _service_settings(
         "followup",
         create_database,
         stack_env,
+        migrated_template,
         topic_prefix=intake_settings.topic_prefix,
         redis_key_prefix=intake_settings.redis_key_prefix,  # one account standing, as run.sh
     )

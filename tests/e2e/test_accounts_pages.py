@@ -56,7 +56,7 @@ def test_admin_creates_a_liaison_who_works_on_a_phone_until_deactivated(live_sta
     admin.fill("#new-account #username", "lina")
     admin.fill("#new-account #display_name", "Lina Marlina")
     admin.select_option("#new-account #role", "liaison")
-    admin.select_option("#new-account #agency", agency)
+    admin.fill("#new-account #agency", agency)
     admin.click("#new-account button[type=submit]")
     one_time = admin.inner_text("#one-time-password").strip()
     screenshot(admin, "20-admin-created-liaison")

@@ -174,8 +174,8 @@ def test_resident_sees_the_case_move_when_the_liaison_resolves_it(live_stack, lo
     page.click("button[type=submit]")
     page.wait_for_url(f"**/lacak/{code}")
     assert "menunggu tanggapan" in page.inner_text("#case-status")
-    assert "Dinas Perhubungan Kab. Serang" in page.inner_text("#case-agency")
-    assert "Diteruskan ke Dinas Perhubungan Kab. Serang" in page.inner_text("#timeline")
+    assert "Dinas Perhubungan Kabupaten Serang" in page.inner_text("#case-agency")
+    assert "Diteruskan ke Dinas Perhubungan Kabupaten Serang" in page.inner_text("#timeline")
     screenshot(page, "06-resident-case-routed")
 
     page.click("text=Cetak / bagikan")

@@ -144,18 +144,18 @@ def test_cikande_pju_is_verified_and_road_damage_escalates_once_per_breach_when_
     codes = stack.post_meeting(CIKANDE)
     pju, road = stack.case(PJU), stack.case(ROAD)
     assert (pju["agency"]["id"], pju["agency"]["name"]) == (
-        "dishub-kab-serang",
-        "Dinas Perhubungan Kab. Serang",
+        "dishub-3604",
+        "Dinas Perhubungan Kabupaten Serang",
     )
-    assert [a["id"] for a in pju["ladder"]][1:] == ["kadishub-kab-serang", "sekda-kab-serang"]
+    assert [a["id"] for a in pju["ladder"]][1:] == ["kadishub-3604", "sekda-3604"]
     assert (road["agency"]["id"], road["agency"]["name"]) == (
-        "pupr-kab-serang",
-        "Dinas PUPR Kab. Serang",
+        "pupr-3604",
+        "Dinas Pekerjaan Umum dan Penataan Ruang Kabupaten Serang",
     )
-    assert pju["tracking_code"] == codes[PJU] and road["region"] == "kab-serang/cikande"
+    assert pju["tracking_code"] == codes[PJU] and road["region"] == "36.04.15.2001"
 
     # Dinas Perhubungan acknowledges, works, resolves; the Bhabinkamtibmas verifies.
-    dishub = stack.auth("liaison", agency="dishub-kab-serang")
+    dishub = stack.auth("liaison", agency="dishub-3604")
     stack.clock.advance(hours=3)
     stack.command(pju["id"], "acknowledge", dishub)
     stack.command(pju["id"], "progress", dishub, text="Survei titik PJU dijadwalkan", public=True)
@@ -173,25 +173,24 @@ def test_cikande_pju_is_verified_and_road_damage_escalates_once_per_breach_when_
     stack.case(ROAD)  # still routed, now one rung up
     threading.Event().wait(0.5)  # both workers keep sweeping at the same moved time
     first = [p for s, p in stack.events("CaseEscalated") if s == road["id"]]
-    assert [(p["breach"], p["to_agency_id"]) for p in first] == [
-        ("acknowledge", "kadispupr-kab-serang")
-    ]
+    assert [(p["breach"], p["to_agency_id"]) for p in first] == [("acknowledge", "kadispupr-3604")]
 
     stack.clock.advance(days=10)  # the Kepala Dinas misses his deadline too
     wait_for(lambda: len(_escalations(stack, road["id"])) == 2, timeout=30, what="second")
     threading.Event().wait(0.5)
     escalations = _escalations(stack, road["id"])
-    assert [p["to_agency_id"] for p in escalations] == ["kadispupr-kab-serang", "sekda-kab-serang"]
+    assert [p["to_agency_id"] for p in escalations] == ["kadispupr-3604", "sekda-3604"]
     assert all(p["automatic"] and p["actor"] == "system:deadline-worker" for p in escalations)
     # Exactly one escalation per breach, for every case the two workers handled.
     every = stack.events("CaseEscalated")
     breaches = [(s, p["from_level"], p["breach"]) for s, p in every]
     assert len(breaches) == len(set(breaches)) and len(every) >= 2
     tracked = stack.followup.get(f"/api/v1/track/{codes[ROAD]}").json
-    assert tracked["agency"] == "Sekda Kab. Serang"
+    assert tracked["agency"] == "Sekretariat Daerah Kabupaten Serang"
     assert [e["en"] for e in tracked["timeline"]][-2:] == [
-        "Overdue (response): escalated to Kepala Dinas PUPR Kab. Serang",
-        "Overdue (response): escalated to Sekda Kab. Serang",
+        "Overdue (response): escalated to Kepala Dinas Pekerjaan Umum dan Penataan Ruang "
+        "Kabupaten Serang",
+        "Overdue (response): escalated to Sekretariat Daerah Kabupaten Serang",
     ]
     assert stack.events("CaseClosed")[0].stream_id == pju["id"]
 
@@ -202,7 +201,7 @@ def test_tawuran_tip_reaches_the_polsek_and_the_reporter_is_never_public_when_tr
     seed = next(a for a in SEEDS[bekasi]["aspirations"] if a["id"] == TAWURAN)
     name, contact = seed["raised_by"]["name"], seed["raised_by"]["contact"]
     case = stack.case(TAWURAN)
-    assert case["agency"]["id"] == "polsek-bekasi-selatan" and case["sensitive"] is True
+    assert case["agency"]["id"] == "polsek-327504" and case["sensitive"] is True
     assert case["urgency"] == "high"
 
     public = [
@@ -211,7 +210,7 @@ def test_tawuran_tip_reaches_the_polsek_and_the_reporter_is_never_public_when_tr
         stack.followup.get("/api/v1/public/cases?category=tawuran"),
         stack.followup.get(f"/api/v1/cases/{case['id']}"),  # no token
         stack.followup.get(
-            f"/api/v1/cases/{case['id']}", headers=stack.auth("liaison", agency="dishub")
+            f"/api/v1/cases/{case['id']}", headers=stack.auth("liaison", agency="dishub-3275")
         ),
     ]
     assert [r.status_code for r in public] == [200, 200, 200, 404, 403]
@@ -227,7 +226,7 @@ def test_tawuran_tip_reaches_the_polsek_and_the_reporter_is_never_public_when_tr
         payloads = json.dumps([row.payload for row in conn.execute(select(events))])
     assert name not in payloads and contact not in payloads
 
-    polsek = stack.auth("liaison", agency="polsek-bekasi-selatan")
+    polsek = stack.auth("liaison", agency="polsek-327504")
     acknowledged = stack.command(case["id"], "acknowledge", polsek)
     assert acknowledged["description"] == seed["description"]  # the assigned unit sees it
     assert name not in json.dumps(acknowledged)
@@ -238,30 +237,30 @@ def test_money_politics_report_returns_to_bawaslu_when_a_wrong_agency_declines_i
     codes = stack.post_meeting(menteng)
     case = stack.case(MONEY_POLITICS)
     assert (case["agency"]["id"], [a["id"] for a in case["ladder"]]) == (
-        "panwascam-menteng",
-        ["panwascam-menteng", "bawaslu"],
+        "panwascam-317106",
+        ["panwascam-317106", "bawaslu-3171"],
     )
     supervisor = stack.auth("supervisor")
     stack.command(
-        case["id"], "assign", supervisor, agency_id="satpolpp", reason="Dikira pelanggaran PKL"
+        case["id"], "assign", supervisor, agency_id="satpolpp-3171", reason="Dikira pelanggaran PKL"
     )
-    satpol = stack.auth("liaison", agency="satpolpp")
+    satpol = stack.auth("liaison", agency="satpolpp-3171")
     declined = stack.command(case["id"], "decline", satpol, reason="Bukan kewenangan Satpol PP")
     assert declined == {"id": case["id"], "status": "routed", "version": declined["version"]}
 
     rerouted = stack.followup.get(f"/api/v1/cases/{case['id']}", headers=supervisor).json
-    assert (rerouted["status"], rerouted["agency"]["id"]) == ("routed", "panwascam-menteng")
-    assert rerouted["declined_by"] == ["satpolpp"]
+    assert (rerouted["status"], rerouted["agency"]["id"]) == ("routed", "panwascam-317106")
+    assert rerouted["declined_by"] == ["satpolpp-3171"]
     routed = [p for s, p in stack.events("CaseRouted") if s == case["id"]]
     assert [(p["agency_id"], p["automatic"]) for p in routed] == [
-        ("panwascam-menteng", True),
-        ("satpolpp", False),
-        ("panwascam-menteng", True),
+        ("panwascam-317106", True),
+        ("satpolpp-3171", False),
+        ("panwascam-317106", True),
     ]
-    panwascam = stack.auth("liaison", agency="panwascam-menteng")
+    panwascam = stack.auth("liaison", agency="panwascam-317106")
     assert stack.command(case["id"], "acknowledge", panwascam)["status"] == "acknowledged"
     tracked = stack.followup.get(f"/api/v1/track/{codes[MONEY_POLITICS]}").json
-    assert tracked["agency"] == "Panwascam Menteng"
-    assert "Satpol PP Kabupaten/Kota declined: not their responsibility" in [
+    assert tracked["agency"] == "Panwaslu Kecamatan Menteng, Kota Administrasi Jakarta Pusat"
+    assert "Satpol PP Kota Administrasi Jakarta Pusat declined: not their responsibility" in [
         e["en"] for e in tracked["timeline"]
     ]

@@ -53,11 +53,13 @@ def intake_url(intake_app):
 
 
 @pytest.fixture(scope="module")
-def followup_app(create_database, stack_env, intake_url):
+def followup_app(create_database, stack_env, migrated_template, intake_url):
     from tests.conftest import _service_settings
 
     service = FollowupService(
-        _service_settings("followup", create_database, stack_env, intake_url=intake_url)
+        _service_settings(
+            "followup", create_database, stack_env, migrated_template, intake_url=intake_url
+        )
     )
     # service codes: one with a definition, one sensitive (404), one without attributes
     service.real_ids = {
@@ -73,10 +75,10 @@ def followup_app(create_database, stack_env, intake_url):
 
 
 @pytest.fixture(scope="module")
-def intake_app(create_database, stack_env):
+def intake_app(create_database, stack_env, migrated_template):
     from tests.conftest import _service_settings
 
-    return create_intake(_service_settings("intake", create_database, stack_env))
+    return create_intake(_service_settings("intake", create_database, stack_env, migrated_template))
 
 
 def test_every_followup_route_is_documented_and_nothing_else(followup_app):

@@ -26,7 +26,7 @@ from tests.support import csrf_of, make_account, session_token_of, sign_in
 pytestmark = pytest.mark.integration
 OLD = "the-key-in-use-before-the-rotation-0123456789"
 NEW = "the-key-that-signs-after-the-rotation-987654321"
-AGENCY = "dishub-kab-serang"
+AGENCY = "dishub-3604"
 
 
 def _bearer(token: str) -> dict:

@@ -235,7 +235,7 @@ def test_bad_requests_get_the_specs_error_list_and_store_nothing(apps, changes, 
 
 def test_a_liaison_key_or_a_revoked_key_may_not_file(apps):
     intake, followup = apps
-    liaison_key = issue_key(followup, purpose="liaison", agency="dishub-kab-serang")
+    liaison_key = issue_key(followup, purpose="liaison", agency="dishub-3604")
     refused = intake.test_client().post("/open311/v2/requests.json", data=request_form(liaison_key))
     assert refused.status_code == 403 and "may not file" in refused.json[0]["description"]
 

@@ -166,6 +166,45 @@
     $("codes-card").hidden = codes.children.length === 0;
   }
 
+  // Place fields suggest official names as the officer types (kabupaten -> kecamatan ->
+  // kelurahan; the chosen region's code narrows the next field). Lists already fetched
+  // stay in localStorage, so they still suggest with no signal.
+  function suggestRegions(input) {
+    var level = input.getAttribute("data-level");
+    var parentInput = input.getAttribute("data-parent") ? $(input.getAttribute("data-parent")) : null;
+    var parent = parentInput ? (parentInput.getAttribute("data-code") || "") : "";
+    var q = input.value.trim();
+    var query = "level=" + level + "&q=" + encodeURIComponent(q) + (parent ? "&parent=" + parent : "");
+    var cacheKey = "ka-regions?" + query;
+    function fill(items) {
+      var list = $(input.getAttribute("list"));
+      list.textContent = "";
+      items.forEach(function (r) {
+        var o = document.createElement("option"); o.value = r.name; o.setAttribute("data-code", r.code);
+        list.appendChild(o);
+      });
+      var exact = items.filter(function (r) { return r.name.toLowerCase() === q.toLowerCase(); })[0];
+      if (exact) { input.setAttribute("data-code", exact.code); } else { input.removeAttribute("data-code"); }
+    }
+    var cached = localStorage.getItem(cacheKey);
+    if (cached) { fill(JSON.parse(cached)); }
+    if (!navigator.onLine || (!q && !parent)) { return; }
+    fetch("/catat/api/regions?" + query, { credentials: "same-origin" }).then(function (res) {
+      return res.ok ? res.json() : null;
+    }).then(function (data) {
+      if (!data) { return; }
+      try { localStorage.setItem(cacheKey, JSON.stringify(data.items)); } catch (e) { /* full */ }
+      fill(data.items);
+    }).catch(function () { /* offline: the cached list stays */ });
+  }
+  Array.prototype.forEach.call(document.querySelectorAll("input[data-level]"), function (input) {
+    var timer = null;
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () { suggestRegions(input); }, 200);
+    });
+  });
+
   $("meeting-form").addEventListener("submit", startMeeting);
   $("asp-form").addEventListener("submit", addAspiration);
   $("send-now").addEventListener("click", function () { flush(); });

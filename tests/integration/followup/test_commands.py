@@ -7,7 +7,7 @@ import pytest
 
 pytestmark = pytest.mark.integration
 
-DISHUB = "dishub-kab-serang"
+DISHUB = "dishub-3604"
 
 
 def test_409_names_status_and_allowed_actions_when_transition_is_illegal(followup):
@@ -25,7 +25,7 @@ def test_409_names_status_and_allowed_actions_when_transition_is_illegal(followu
 def test_403_when_liaison_of_another_agency_acts_on_the_case(followup):
     case = followup.open()
 
-    response = followup.post(case["id"], "acknowledge", followup.liaison("pupr-kab-serang"))
+    response = followup.post(case["id"], "acknowledge", followup.liaison("pupr-3604"))
 
     assert response.status_code == 403
     assert followup.post(case["id"], "acknowledge", followup.liaison(DISHUB)).status_code == 200
@@ -102,12 +102,12 @@ def test_every_command_records_actor_and_time_when_run_through_the_api(followup)
     supervisor = followup.supervisor
 
     moved = followup.post(
-        case["id"], "assign", supervisor, agency_id="pupr-prov-banten", reason="Jalan provinsi"
+        case["id"], "assign", supervisor, agency_id="pupr-prov-36", reason="Jalan provinsi"
     )
     escalated = followup.post(case["id"], "escalate", followup.officer(), reason="Tidak ditanggapi")
 
-    assert moved.json["agency"]["id"] == "pupr-prov-banten"
-    assert escalated.json["agency"]["id"] == "kadispupr-prov-banten"
+    assert moved.json["agency"]["id"] == "pupr-prov-36"
+    assert escalated.json["agency"]["id"] == "kadispupr-prov-36"
     last = escalated.json["timeline"][-1]
     assert last["actor"].startswith("officer:")
     assert datetime.fromisoformat(last["at"]) == followup.clock.now
@@ -117,7 +117,7 @@ def test_every_command_records_actor_and_time_when_run_through_the_api(followup)
 def test_list_filters_by_agency_status_and_overdue_when_supervisor_asks(followup):
     lighting = followup.open("street_lighting")
     road = followup.open("road_damage")
-    followup.post(road["id"], "acknowledge", followup.liaison("pupr-kab-serang"))
+    followup.post(road["id"], "acknowledge", followup.liaison("pupr-3604"))
     followup.clock.advance(days=8)  # past street lighting's 5 working days to acknowledge
 
     def ids(query, headers=None):

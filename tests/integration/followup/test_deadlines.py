@@ -44,7 +44,7 @@ def test_one_escalation_per_breach_when_two_workers_sweep_the_same_overdue_cases
     assert sorted(stream for stream, _ in escalations) == sorted(c["id"] for c in opened)
     assert {p["breach"] for _, p in escalations} == {"acknowledge"}
     case = followup.client.get(f"/api/v1/cases/{opened[0]['id']}", headers=followup.supervisor)
-    assert case.json["agency"]["id"] == "kadishub-kab-serang"
+    assert case.json["agency"]["id"] == "kadishub-3604"
     assert case.json["public_timeline"][-1]["en"].startswith("Overdue (response)")
 
 
@@ -58,12 +58,12 @@ def test_case_climbs_ladder_once_per_breach_when_time_keeps_moving(followup):
 
     detail = followup.client.get(f"/api/v1/cases/{case['id']}", headers=followup.supervisor).json
     assert [e["event"] for e in detail["timeline"]][-2:] == ["CaseEscalated", "DeadlineMissed"]
-    assert detail["agency"]["id"] == "polres-serang-samapta"
+    assert detail["agency"]["id"] == "polres-samapta-3604"
 
 
 def test_case_closes_resolved_verified_when_quiet_period_passes_without_dispute(followup):
     case = followup.open("street_lighting")
-    followup.post(case["id"], "resolve", followup.liaison("dishub-kab-serang"), resolution="Beres")
+    followup.post(case["id"], "resolve", followup.liaison("dishub-3604"), resolution="Beres")
     followup.clock.advance(days=3)
     assert sweep(followup.fu) == 0
 

@@ -11,7 +11,7 @@ from tests.support import read_topic, wait_for
 
 pytestmark = pytest.mark.integration
 
-DISHUB = "dishub-kab-serang"
+DISHUB = "dishub-3604"
 
 
 def _case_when_open(followup, case_id, status="routed"):
@@ -29,7 +29,7 @@ def test_case_closes_resolved_verified_when_walked_from_kafka_intake_event_to_ve
     pipeline(recorded)
     case_id = f"case-{recorded.payload['aspiration_id']}"
     case = _case_when_open(followup, case_id)
-    assert (case["agency"]["id"], case["rule_version"]) == (DISHUB, "2026-11-23.1")
+    assert (case["agency"]["id"], case["rule_version"]) == (DISHUB, "2026-11-25.1")
     # 5 working days: 12 Feb 09:00 WIB, written in UTC
     assert case["deadlines"]["acknowledge_by"] == "2026-02-12T02:00:00+00:00"
 
@@ -88,7 +88,7 @@ def test_case_amended_then_withdrawn_when_intake_publishes_amendment_and_withdra
         what="amendment",
     )
     case = followup.client.get(f"/api/v1/cases/{case_id}", headers=followup.supervisor).json
-    assert case["agency"]["id"] == "pupr-kab-serang"  # re-routed by the new category
+    assert case["agency"]["id"] == "pupr-3604"  # re-routed by the new category
     assert case["public_summary"] == "Jalan berlubang di pasar"
 
     withdrawn = {
@@ -113,19 +113,19 @@ def test_one_case_when_the_same_aspiration_is_delivered_twice(followup):
 
 def test_case_rerouted_to_next_candidate_when_money_politics_report_declined(followup):
     case = followup.open("money_politics", description="Tim sukses X membagikan amplop")
-    assert case["agency"]["id"] == "panwascam-cikande"
+    assert case["agency"]["id"] == "panwascam-360415"
 
     declined = followup.post(
-        case["id"], "decline", followup.liaison("panwascam-cikande"), reason="Bukan wewenang kami"
+        case["id"], "decline", followup.liaison("panwascam-360415"), reason="Bukan wewenang kami"
     )
 
     assert declined.status_code == 200, declined.json
     assert declined.json == {"id": case["id"], "status": "routed", "version": 4}  # sensitive
     rerouted = followup.client.get(f"/api/v1/cases/{case['id']}", headers=followup.supervisor)
-    assert rerouted.json["agency"]["id"] == "gakkumdu-kab-serang"
-    assert rerouted.json["declined_by"] == ["panwascam-cikande"]
+    assert rerouted.json["agency"]["id"] == "gakkumdu-3604"
+    assert rerouted.json["declined_by"] == ["panwascam-360415"]
     wrong = followup.post(
-        case["id"], "acknowledge", followup.liaison("panwascam-cikande"), expected_version=4
+        case["id"], "acknowledge", followup.liaison("panwascam-360415"), expected_version=4
     )
     assert wrong.status_code == 403
 
@@ -144,9 +144,12 @@ def test_parent_closes_when_every_sub_case_is_resolved_and_verified(followup):
     )
     assert split.status_code == 201, split.json
     agencies = {s["agency"] for s in split.json["sub_cases"]}
-    assert agencies == {"Dinas PUPR Kab. Serang", "Dinas Perhubungan Kab. Serang"}
+    assert agencies == {
+        "Dinas Pekerjaan Umum dan Penataan Ruang Kabupaten Serang",
+        "Dinas Perhubungan Kabupaten Serang",
+    }
 
-    for sub, agency in zip(split.json["sub_cases"], ["pupr-kab-serang", DISHUB], strict=True):
+    for sub, agency in zip(split.json["sub_cases"], ["pupr-3604", DISHUB], strict=True):
         liaison = followup.liaison(agency)
         assert followup.post(sub["id"], "resolve", liaison, resolution="Selesai").status_code == 200
         assert followup.post(sub["id"], "confirm", followup.officer()).status_code == 200

@@ -43,7 +43,8 @@ def _dump(engine) -> dict[str, list[str]]:
 
 def test_read_models_cover_every_table_when_event_store_tables_are_left_out():
     rebuilt = {t.name for t in (*READ_MODELS, *ACCOUNT_READ_MODELS)}
-    assert rebuilt | {CREDENTIALS.name} == set(metadata.tables) - EVENT_STORE_TABLES
+    reference = {"regions"}  # the region directory: loaded at migrate time, not from events
+    assert rebuilt | {CREDENTIALS.name} == set(metadata.tables) - EVENT_STORE_TABLES - reference
 
 
 def test_rebuilt_read_models_are_byte_identical_when_replayed_from_the_event_store(
@@ -53,10 +54,10 @@ def test_rebuilt_read_models_are_byte_identical_when_replayed_from_the_event_sto
     followup.open("tawuran")
     politics = followup.open("money_politics")
     road = followup.open("road_damage")
-    liaison = followup.liaison("dishub-kab-serang")
+    liaison = followup.liaison("dishub-3604")
     followup.post(lighting["id"], "acknowledge", liaison)
     followup.post(lighting["id"], "progress", liaison, text="internal", public=False)
-    followup.post(politics["id"], "decline", followup.liaison("panwascam-cikande"), reason="Bukan")
+    followup.post(politics["id"], "decline", followup.liaison("panwascam-360415"), reason="Bukan")
     split = followup.client.post(
         f"/api/v1/cases/{road['id']}/split",
         json={

@@ -17,10 +17,10 @@ def test_stats_count_open_overdue_medians_and_oldest_when_cases_are_in_several_s
     road = followup.open("road_damage")
     followup.open("road_damage")
     done = followup.open("street_lighting")
-    dishub = followup.liaison("dishub-kab-serang")
+    dishub = followup.liaison("dishub-3604")
     followup.clock.advance(hours=4)
     followup.post(done["id"], "acknowledge", dishub)
-    followup.post(road["id"], "acknowledge", followup.liaison("pupr-kab-serang"))
+    followup.post(road["id"], "acknowledge", followup.liaison("pupr-3604"))
     followup.clock.advance(hours=6)
     followup.post(done["id"], "resolve", dishub, resolution="Lampu dipasang")
     followup.post(done["id"], "confirm", followup.officer())
@@ -32,13 +32,13 @@ def test_stats_count_open_overdue_medians_and_oldest_when_cases_are_in_several_s
     stats = body.json
     assert (stats["total_open"], stats["total_overdue"]) == (3, 2)
     agencies = _by(stats["by_agency"], "agency_id")
-    assert agencies["dishub-kab-serang"] == {
-        "agency_id": "dishub-kab-serang",
-        "agency_name": "Dinas Perhubungan Kab. Serang",
+    assert agencies["dishub-3604"] == {
+        "agency_id": "dishub-3604",
+        "agency_name": "Dinas Perhubungan Kabupaten Serang",
         "open": 1,
         "overdue": 1,
     }
-    assert (agencies["pupr-kab-serang"]["open"], agencies["pupr-kab-serang"]["overdue"]) == (2, 1)
+    assert (agencies["pupr-3604"]["open"], agencies["pupr-3604"]["overdue"]) == (2, 1)
     categories = _by(stats["by_category"], "category")
     assert {k: (v["open"], v["overdue"]) for k, v in categories.items()} == {
         "street_lighting": (1, 1),
@@ -48,7 +48,7 @@ def test_stats_count_open_overdue_medians_and_oldest_when_cases_are_in_several_s
     assert (stats["median_hours_to_resolve"], stats["resolved_cases"]) == (10.0, 1)
     oldest = stats["oldest_open"][0]
     assert (oldest["id"], oldest["tracking_code"]) == (first["id"], first["tracking_code"])
-    assert oldest["agency"]["id"] == "dishub-kab-serang"
+    assert oldest["agency"]["id"] == "dishub-3604"
     assert oldest["age_hours"] == 8 * 24 + 12 and oldest["overdue"] is True
     assert done["id"] not in [c["id"] for c in stats["oldest_open"]]
 
@@ -60,12 +60,12 @@ def test_stats_show_escalated_agency_when_the_deadline_worker_moved_the_case(fol
 
     stats = followup.client.get("/api/v1/stats", headers=followup.auth("admin")).json
 
-    assert [a["agency_id"] for a in stats["by_agency"]] == ["kadishub-kab-serang"]
+    assert [a["agency_id"] for a in stats["by_agency"]] == ["kadishub-3604"]
     assert stats["by_agency"][0]["overdue"] == 0  # fresh deadlines at the next rung
 
 
 @pytest.mark.parametrize("role", ["liaison", "officer"])
 def test_stats_are_forbidden_when_the_caller_is_not_a_supervisor_or_admin(followup, role):
-    headers = followup.auth(role, agency="dishub-kab-serang", unit="polsek-cikande")
+    headers = followup.auth(role, agency="dishub-3604", unit="polsek-cikande")
     assert followup.client.get("/api/v1/stats", headers=headers).status_code == 403
     assert followup.client.get("/api/v1/stats").status_code == 401

@@ -23,7 +23,7 @@ def test_tracking_never_leaks_description_or_internal_notes_and_is_fresh_after_u
     assert first.json["status"] == "routed"
     assert followup.fu.redis.exists(followup.settings.redis_key("track", code))
 
-    liaison = followup.liaison("dishub-kab-serang")
+    liaison = followup.liaison("dishub-3604")
     followup.post(case["id"], "acknowledge", liaison)
     followup.post(case["id"], "progress", liaison, text="catatan internal: vendor telat")
     followup.post(case["id"], "progress", liaison, text="Tiang baru dipesan", public=True)
@@ -31,7 +31,7 @@ def test_tracking_never_leaks_description_or_internal_notes_and_is_fresh_after_u
 
     assert tracked.status_code == 200
     assert tracked.json["status"] == "in_progress"  # not the cached "routed"
-    assert tracked.json["agency"] == "Dinas Perhubungan Kab. Serang"
+    assert tracked.json["agency"] == "Dinas Perhubungan Kabupaten Serang"
     assert tracked.json["category_label"]["en"] == "Street lighting"
     assert [e["event"] for e in tracked.json["timeline"]][-1] == "ProgressNoted"
     assert "Tiang baru dipesan" in tracked.json["timeline"][-1]["en"]
@@ -106,7 +106,7 @@ def test_older_view_never_overwrites_newer_cached_one(followup):
     case = followup.open("street_lighting")
     code = case["tracking_code"]
     old = followup.client.get(f"/api/v1/track/{code}").json
-    followup.post(case["id"], "acknowledge", followup.liaison("dishub-kab-serang"))
+    followup.post(case["id"], "acknowledge", followup.liaison("dishub-3604"))
     followup.fu.tracking.put(code, old["version"], old)  # a slow reader's late miss fill
 
     assert followup.client.get(f"/api/v1/track/{code}").json["status"] != old["status"]
@@ -123,7 +123,7 @@ def test_sensitive_case_absent_from_public_lists_and_details_when_tawuran_tip(fo
         f"/api/v1/cases/{tip['id']}", headers=followup.officer("polsek-kibin")
     )
     assert other_unit.status_code == 403
-    other_agency = followup.liaison("dishub-kab-serang")
+    other_agency = followup.liaison("dishub-3604")
     assert (
         followup.client.get(f"/api/v1/cases/{tip['id']}", headers=other_agency).status_code == 403
     )
@@ -131,14 +131,14 @@ def test_sensitive_case_absent_from_public_lists_and_details_when_tawuran_tip(fo
     assert "Budi" in assigned.json["description"]
     tracked = followup.client.get(f"/api/v1/track/{tip['tracking_code']}")
     assert tracked.status_code == 200 and "Budi" not in json.dumps(tracked.json)
-    mine = followup.client.get("/api/v1/cases", headers=followup.liaison("dishub-kab-serang"))
+    mine = followup.client.get("/api/v1/cases", headers=followup.liaison("dishub-3604"))
     assert [item["id"] for item in mine.json["items"]] == [ordinary["id"]]
 
 
 def test_community_dispute_reopens_case_and_is_rate_limited_when_repeated(followup):
     followup.app.config["DISPUTE_RATE_LIMIT"] = (2, 3600)
     case = followup.open("road_damage")
-    liaison = followup.liaison("pupr-kab-serang")
+    liaison = followup.liaison("pupr-3604")
     followup.post(case["id"], "resolve", liaison, resolution="Jalan ditambal")
     url = f"/api/v1/track/{case['tracking_code']}/dispute"
 

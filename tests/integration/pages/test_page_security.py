@@ -49,7 +49,7 @@ def _set_cookie(response, name: str) -> str:
 
 
 def test_sign_in_sets_an_httponly_secure_lax_short_session_cookie(followup_app):
-    make_account(followup_app, "rina", "liaison", agency="dishub-kab-serang")
+    make_account(followup_app, "rina", "liaison", agency="dishub-3604")
     client = followup_app.test_client()
     response = sign_in(client, "rina", next="/kerja")
     assert response.status_code == 302 and response.headers["Location"] == "/kerja"
@@ -57,13 +57,13 @@ def test_sign_in_sets_an_httponly_secure_lax_short_session_cookie(followup_app):
     assert "HttpOnly" in cookie and "Secure" in cookie and "SameSite=Lax" in cookie
     assert response.headers["Cache-Control"] == "no-store"
     principal = followup_app.extensions["tokens"].verify(session_token_of(response))
-    assert principal.kind == "session" and principal.agency == "dishub-kab-serang"
+    assert principal.kind == "session" and principal.agency == "dishub-3604"
     assert principal.expires_at - principal.auth_time <= SESSION_TTL
     assert client.get("/kerja").status_code == 200
 
 
 def test_sign_in_refuses_a_wrong_password_and_an_open_redirect(followup_app):
-    make_account(followup_app, "rina", "liaison", agency="dishub-kab-serang")
+    make_account(followup_app, "rina", "liaison", agency="dishub-3604")
     client = followup_app.test_client()
     refused = sign_in(client, "rina", "not-her-password-at-all")
     assert refused.status_code == 401
@@ -74,7 +74,7 @@ def test_sign_in_refuses_a_wrong_password_and_an_open_redirect(followup_app):
 
 
 def test_form_posts_are_refused_when_the_csrf_token_is_missing_or_wrong(followup_app):
-    make_account(followup_app, "rina", "liaison", agency="dishub-kab-serang")
+    make_account(followup_app, "rina", "liaison", agency="dishub-3604")
     client = followup_app.test_client()
     form = {"username": "rina", "password": STAFF_PASSWORD}
     assert client.post("/masuk", data=form).status_code == 400
@@ -107,7 +107,7 @@ def test_offline_queue_forwarder_needs_the_csrf_header_and_a_session(intake_app)
 def test_staff_pages_redirect_to_login_and_refuse_other_roles(followup_app):
     client = followup_app.test_client()
     assert client.get("/dasbor").status_code == 302
-    liaison = _tokens(followup_app).issue("rina", "liaison", agency="dishub-kab-serang")
+    liaison = _tokens(followup_app).issue("rina", "liaison", agency="dishub-3604")
     client.set_cookie(SESSION_COOKIE, liaison)
     forbidden = client.get("/dasbor")
     assert forbidden.status_code == 403

@@ -9,7 +9,7 @@ from followup_service.domain.accounts import AccountRuleError, Manager, NotPermi
 
 T0 = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)
 UNITS = frozenset({"polsek-cikande", "polsek-krangkeng"})
-AGENCIES = frozenset({"dishub-kab-serang", "pln-up3"})
+AGENCIES = frozenset({"dishub-3604", "pln-up3"})
 ADMIN = Manager("ayu", "admin")
 SUPERVISOR = Manager("sari", "supervisor", unit="polsek-cikande")
 
@@ -20,7 +20,7 @@ def _create(manager=ADMIN, existing=None, **fields):
         "display_name": "Rina W.",
         "role": "liaison",
         "unit": None,
-        "agency": "dishub-kab-serang",
+        "agency": "dishub-3604",
         **fields,
     }
     return domain.create(
@@ -107,7 +107,7 @@ def test_deactivation_and_reactivation_are_idempotent_and_not_of_oneself():
 
 def test_an_unchanged_scope_appends_nothing_and_nobody_changes_their_own_role():
     account = domain.fold([_create()])
-    same = dict(display_name="Rina W.", role="liaison", unit=None, agency="dishub-kab-serang")
+    same = dict(display_name="Rina W.", role="liaison", unit=None, agency="dishub-3604")
     assert domain.change_scope(ADMIN, account, units=UNITS, agencies=AGENCIES, now=T0, **same) == []
     me = domain.fold([_create(username="ayu", role="admin", agency=None)])
     with pytest.raises(AccountRuleError) as caught:

@@ -28,15 +28,15 @@ from followup_service.domain.routing import Area
 CIKANDE = Area(region="kab-serang", kecamatan="Cikande", kelurahan="Cikande")
 T0 = datetime(2026, 2, 5, 9, 0, tzinfo=JAKARTA)  # same opening time as conftest.open_case
 
-LIAISON = "liaison:dishub-kab-serang"
+LIAISON = "liaison:dishub-3604"
 OFFICER = "officer:bhabin-cikande"
 T1 = T0 + timedelta(hours=3)
 
 
 def test_case_closes_resolved_verified_when_agency_resolves_and_officer_confirms(rules, open_case):
     case = open_case("street_lighting")
-    assert (case.status, case.agency.name) == ("routed", "Dinas Perhubungan Kab. Serang")
-    assert case.rule_version == "2026-11-23.1"
+    assert (case.status, case.agency.name) == ("routed", "Dinas Perhubungan Kabupaten Serang")
+    assert case.rule_version == "2026-11-25.1"
 
     case.acknowledge(now=T1, actor=LIAISON)
     case.note_progress("Survei lokasi dijadwalkan", public=True, now=T1, actor=LIAISON)
@@ -59,7 +59,7 @@ def test_case_reopens_with_same_agency_when_resolution_disputed(rules, open_case
     )
 
     assert [event_type(e) for e in events] == ["ResolutionDisputed", "CaseReopened"]
-    assert (case.status, case.agency.id) == ("in_progress", "pupr-kab-serang")
+    assert (case.status, case.agency.id) == ("in_progress", "pupr-3604")
     assert case.resolve_by > T1
 
 
@@ -83,7 +83,7 @@ def test_closed_case_reopens_with_last_agency_when_reopened(rules, open_case):
 
     assert (case.status, case.agency.id, case.outcome) == (
         "in_progress",
-        "dishub-kab-serang",
+        "dishub-3604",
         None,
     )
 
@@ -133,7 +133,7 @@ COMMANDS = {
         actor=OFFICER,
     ),
     "route": lambda c, r: c.route(r, now=T1, actor=OFFICER),
-    "assign": lambda c, r: c.assign(r, "perkim-kab-serang", reason="x", now=T1, actor=OFFICER),
+    "assign": lambda c, r: c.assign(r, "perkim-3604", reason="x", now=T1, actor=OFFICER),
     "acknowledge": lambda c, r: c.acknowledge(now=T1, actor=LIAISON),
     "note_progress": lambda c, r: c.note_progress("x", public=True, now=T1, actor=LIAISON),
     "escalate": lambda c, r: c.escalate(r, reason="x", now=T1, actor=OFFICER),
@@ -206,7 +206,7 @@ def test_case_rerouted_to_next_candidate_when_agency_declines(rules, open_case):
     events = case.decline(rules, reason="PJU jalan ini aset Perkim", now=T1, actor=LIAISON)
 
     assert [type(e) for e in events] == [CaseDeclined, CaseRouted]
-    assert (case.status, case.agency.id) == ("routed", "perkim-kab-serang")
+    assert (case.status, case.agency.id) == ("routed", "perkim-3604")
 
 
 def test_case_closed_not_responsible_when_every_candidate_declines(rules, open_case):
@@ -217,7 +217,7 @@ def test_case_closed_not_responsible_when_every_candidate_declines(rules, open_c
 
     assert isinstance(events[-1], CaseClosed)
     assert (case.status, case.outcome) == ("closed", "not_responsible")
-    assert case.declined_by == ("dishub-kab-serang", "perkim-kab-serang")
+    assert case.declined_by == ("dishub-3604", "perkim-3604")
 
 
 def test_money_politics_rerouted_to_panwascam_when_wrongly_assigned_agency_declines(
@@ -225,12 +225,15 @@ def test_money_politics_rerouted_to_panwascam_when_wrongly_assigned_agency_decli
 ):
 
     case = open_case("money_politics", route=False)
-    case.assign(rules, "polsek-cikande", reason="dibawa ke Polsek", now=T0, actor=OFFICER)
+    case.assign(rules, "polsek-360415", reason="dibawa ke Polsek", now=T0, actor=OFFICER)
 
     case.decline(rules, reason="ranah Bawaslu", now=T1, actor="liaison:polsek-cikande")
 
-    assert case.agency.name == "Panwascam Cikande"
-    assert [a.name for a in case.ladder] == ["Panwascam Cikande", "Bawaslu Kab. Serang"]
+    assert case.agency.name == "Panwaslu Kecamatan Cikande, Kabupaten Serang"
+    assert [a.name for a in case.ladder] == [
+        "Panwaslu Kecamatan Cikande, Kabupaten Serang",
+        "Bawaslu Kabupaten Serang",
+    ]
 
 
 # --- escalation and deadlines ---------------------------------------------------------------
@@ -240,9 +243,9 @@ def test_escalation_climbs_ladder_and_stops_at_top_when_escalated_by_hand(rules,
     case = open_case("street_lighting")
 
     case.escalate(rules, reason="tidak ada kabar", now=T1, actor=OFFICER)
-    assert (case.level, case.agency.name) == (1, "Kepala Dinas Perhubungan Kab. Serang")
+    assert (case.level, case.agency.name) == (1, "Kepala Dinas Perhubungan Kabupaten Serang")
     case.escalate(rules, reason="masih tidak ada kabar", now=T1, actor=OFFICER)
-    assert (case.level, case.agency.name) == (2, "Sekda Kab. Serang")
+    assert (case.level, case.agency.name) == (2, "Sekretariat Daerah Kabupaten Serang")
 
     assert "escalate" not in case.allowed_actions()
     with pytest.raises(IllegalTransitionError):
@@ -269,7 +272,7 @@ def test_deadline_missed_recorded_once_when_top_of_ladder_breached(rules, open_c
     for _ in range(2):
         now = case.acknowledge_by + timedelta(minutes=1)
         case.escalate_overdue(rules, now=now)
-    assert case.agency.name == "PLN UP3 Banten Utara"
+    assert case.agency.name == "PLN UP3 yang melayani Kabupaten Serang"
 
     case.acknowledge(now=now, actor="liaison:pln")
     missed = case.escalate_overdue(rules, now=case.resolve_by + timedelta(days=1))
@@ -295,7 +298,7 @@ def test_case_rerouted_when_amended_to_category_of_another_agency(rules, open_ca
     events = case.amend(rules, category="road_damage", now=T1, actor=OFFICER)
 
     assert [event_type(e) for e in events] == ["CaseAmended", "CaseRouted"]
-    assert (case.category, case.agency.id) == ("road_damage", "pupr-kab-serang")
+    assert (case.category, case.agency.id) == ("road_damage", "pupr-3604")
 
 
 def test_case_becomes_sensitive_when_amended_to_tawuran(rules, open_case):
@@ -303,7 +306,7 @@ def test_case_becomes_sensitive_when_amended_to_tawuran(rules, open_case):
 
     case.amend(rules, category="tawuran", public_summary="Potensi tawuran", now=T1, actor=OFFICER)
 
-    assert case.sensitive and case.agency.id == "polsek-cikande"
+    assert case.sensitive and case.agency.id == "polsek-360415"
 
 
 def test_nothing_recorded_when_amendment_changes_nothing(rules, open_case):
@@ -346,8 +349,8 @@ def _split_and_open_subs(rules, parent):
 def test_parent_closes_resolved_verified_when_all_sub_cases_verified(rules, open_case):
     parent = open_case(route=False)
     road, lighting = _split_and_open_subs(rules, parent)
-    assert (road.parent_id, road.agency.id) == ("case-1", "pupr-kab-serang")
-    assert lighting.agency.id == "dishub-kab-serang"
+    assert (road.parent_id, road.agency.id) == ("case-1", "pupr-3604")
+    assert lighting.agency.id == "dishub-3604"
     assert road.resolve_by != lighting.resolve_by  # each sub-case keeps its own deadlines
 
     for sub in (road, lighting):

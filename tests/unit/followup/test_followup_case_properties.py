@@ -36,7 +36,7 @@ CIKANDE = Area(region="kab-serang/cikande", kecamatan="Cikande", kelurahan="Cika
 T0 = datetime(2026, 2, 5, 9, 0, tzinfo=JAKARTA)
 STATUSES = OPEN_STATUSES | {"new", "closed"}
 CATEGORIES = ("street_lighting", "road_damage", "tawuran", "money_politics", "other", "unknown")
-AGENCIES = ("dishub-kab-serang", "pupr-kab-serang", "polsek-cikande", "no-such-agency")
+AGENCIES = ("dishub-3604", "pupr-3604", "polsek-360415", "no-such-agency")
 TEXTS = st.sampled_from(["", "  ", "Sudah dicek", "Bukan kewenangan kami", "Lampu dipasang"])
 LIFE = (  # the commands of an ordinary case's life, drawn more often than the rest
     st.tuples(st.just("acknowledge")),

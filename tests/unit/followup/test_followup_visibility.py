@@ -12,7 +12,7 @@ from followup_service.domain.visibility import (
 T0 = datetime(2026, 2, 5, 9, 0, tzinfo=JAKARTA)  # same opening time as conftest.open_case
 
 
-LIAISON = "liaison:dishub-kab-serang"
+LIAISON = "liaison:dishub-3604"
 
 
 def test_public_view_hides_reporter_description_and_notes_when_case_has_them(rules, open_case):
@@ -25,7 +25,7 @@ def test_public_view_hides_reporter_description_and_notes_when_case_has_them(rul
 
     assert "Otong" not in text and "0812" not in text
     assert "Survei dijadwalkan Senin" in text
-    assert public_view(case)["agency"] == "Dinas Perhubungan Kab. Serang"
+    assert public_view(case)["agency"] == "Dinas Perhubungan Kabupaten Serang"
 
 
 def test_timeline_says_overdue_and_escalated_when_deadline_missed(rules, open_case):
@@ -36,10 +36,12 @@ def test_timeline_says_overdue_and_escalated_when_deadline_missed(rules, open_ca
 
     assert labels == [
         "Aspirasi dicatat",
-        "Diteruskan ke Dinas Perhubungan Kab. Serang",
-        "Terlambat (tanggapan): dieskalasi ke Kepala Dinas Perhubungan Kab. Serang",
+        "Diteruskan ke Dinas Perhubungan Kabupaten Serang",
+        "Terlambat (tanggapan): dieskalasi ke Kepala Dinas Perhubungan Kabupaten Serang",
     ]
-    assert public_view(case)["timeline"][1]["en"] == "Forwarded to Dinas Perhubungan Kab. Serang"
+    assert (
+        public_view(case)["timeline"][1]["en"] == "Forwarded to Dinas Perhubungan Kabupaten Serang"
+    )
 
 
 def test_closed_view_names_honest_outcome_when_case_withdrawn(open_case):
@@ -56,7 +58,7 @@ def test_sensitive_case_restricted_to_assigned_unit_and_supervisors_when_tawuran
     assert may_see_details(case, Viewer("officer", "polsek-cikande"))
     assert may_see_details(case, Viewer("supervisor"))
     assert not may_see_details(case, Viewer("officer", "polsek-kibin"))
-    assert not may_see_details(case, Viewer("liaison", "dishub-kab-serang"))
+    assert not may_see_details(case, Viewer("liaison", "dishub-3604"))
     assert not may_see_details(case, Viewer("admin"))
     assert "Otong" not in json.dumps(public_view(case))
 
@@ -66,5 +68,5 @@ def test_officers_and_assigned_liaison_see_details_when_case_not_sensitive(open_
 
     assert is_publicly_listed(case)
     assert may_see_details(case, Viewer("officer", "polsek-kibin"))
-    assert may_see_details(case, Viewer("liaison", "dishub-kab-serang"))
-    assert not may_see_details(case, Viewer("liaison", "pupr-kab-serang"))
+    assert may_see_details(case, Viewer("liaison", "dishub-3604"))
+    assert not may_see_details(case, Viewer("liaison", "pupr-3604"))

@@ -91,7 +91,22 @@ def test_area_falls_back_to_top_level_kelurahan_when_event_is_v1():
             },
         }
     )
-    assert (v2.region, v2.kecamatan) == ("kab-serang/cikande", "Cikande")
+    assert (v2.region, v2.kecamatan) == ("36.04.15.2001", "Cikande")
+
+
+@pytest.mark.parametrize(
+    ("kabupaten", "kecamatan", "kelurahan", "region"),
+    [
+        ("Kota Bekasi", "Bekasi Selatan", "Pekayon Jaya", "32.75.04.1001"),
+        ("Kota Jakarta Barat", "Tambora", "Kalianyar", "31.73.04.1002"),
+        ("Kab. Indramayu", "Krangkeng", "Krangkeng", "32.12.09.2010"),
+        ("Serang", "Cikande", "", "36.04.15"),  # the kecamatan says which Serang
+        ("Kota Lain", "Tengah", "Suka Maju", "kota-lain/tengah"),  # not in the directory
+    ],
+)
+def test_area_carries_the_region_code_the_names_determine(kabupaten, kecamatan, kelurahan, region):
+    location = {"kabupaten": kabupaten, "kecamatan": kecamatan, "kelurahan": kelurahan}
+    assert area_of({"kelurahan": kelurahan, "location": location}).region == region
 
 
 def test_next_deadline_moves_on_when_breach_is_handled(rules, open_case):

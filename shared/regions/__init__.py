@@ -1,0 +1,1 @@
+"""Indonesia's administrative regions (provinsi > kabupaten/kota > kecamatan > kelurahan/desa)."""
