@@ -40,6 +40,8 @@ export FOLLOWUP_INTAKE_URL="http://127.0.0.1:$INTAKE_PORT"  # Open311 POSTs go o
 LOGS="$ROOT/.local/run-logs"
 mkdir -p "$LOGS"
 : >"$LOGS/stack.log"
+: >"$LOGS/migrate.log"
+: >"$LOGS/demo.log"   # this run's codes only (the greeting reads the first)
 
 # PostgreSQL runs as the postgres user, which must be able to reach its data folder.
 if (( EUID == 0 )) && ! runuser -u postgres -- test -x "$(dirname "$PG_DATA_DIR")"; then
@@ -124,7 +126,8 @@ start followup-worker "$VENV/python" -m followup_service.cli worker
 INTAKE="http://127.0.0.1:$INTAKE_PORT" FOLLOWUP="http://127.0.0.1:$FOLLOWUP_PORT"
 say "loading the demo meetings (log: $LOGS/demo.log)"
 quietly demo "$VENV/python" -m intake_service.cli demo --intake-url "$INTAKE" --followup-url "$FOLLOWUP"
-code=$(grep -oE "KA-[A-Z0-9]{4}-[A-Z0-9]{2}" "$LOGS/demo.log" | head -n1)
+# -m1, not "| head": with pipefail a grep cut off by head (SIGPIPE) would stop run.sh
+code=$(grep -m1 -oE "KA-[A-Z0-9]{4}-[A-Z0-9]{2}" "$LOGS/demo.log")
 SIGNIN="$ROOT/.local/run/sign-in.txt"
 mkdir -p "$(dirname "$SIGNIN")"
 quietly demo "$VENV/python" -m followup_service.cli demo-accounts
