@@ -314,6 +314,9 @@ class Open311Request(Schema):
     expected_datetime = fields.String(allow_none=True, required=True)
     address = fields.String(required=True)
     address_id = fields.String(required=True)
+    jurisdiction_id = fields.String(
+        allow_none=True, required=True, metadata={"description": "kabupaten/kota code"}
+    )
     zipcode = fields.String(required=True)
     lat = fields.Float(allow_none=True, required=True)
     long = fields.Float(allow_none=True, required=True)
@@ -428,6 +431,7 @@ def _paths() -> dict[str, dict]:
         }
         for name, about in (
             ("service_request_id", "comma separated; overrides every other filter"),
+            ("jurisdiction_id", "a kabupaten/kota code (e.g. 32.75): its requests only"),
             ("service_code", "comma separated"),
             (
                 "start_date",
@@ -513,7 +517,7 @@ def _paths() -> dict[str, dict]:
             [path_param("request_id")]),
         "/open311/v2/servicerequestupdates.{fmt}": _open311(
             "Open311 status updates (the public timelines)", _array("Open311Update"),
-            open311_query[:1] + open311_query[2:4]),
+            open311_query[:1] + open311_query[3:5]),
         **operational_paths(),
     }  # fmt: skip
     for action, (summary, body, example) in COMMANDS.items():

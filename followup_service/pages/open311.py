@@ -2,7 +2,9 @@
 
 Endpoints, each as ``.xml`` (the spec's required format: declaration, UTF-8, element
 names and nesting as in its examples) and ``.json``, both from one data shape
-(``jurisdiction_id`` is accepted and ignored, one jurisdiction):
+(each request names its ``jurisdiction_id``: the code of its kabupaten/kota, e.g. 32.75
+for Kota Bekasi; ``requests`` takes it as a filter, and ignores a value that is not a
+region code; the service list is the same for every jurisdiction):
     GET /open311/v2/discovery.<fmt>
     GET /open311/v2/services.<fmt>
     GET /open311/v2/services/<service_code>.<fmt>  the service definition: the category's
@@ -18,7 +20,8 @@ names and nesting as in its examples) and ``.json``, both from one data shape
                                     timeline; filters start_date, end_date, service_request_id)
 
 Only public fields leave: ``description`` is the officer's public summary, the address
-goes down to kelurahan/kecamatan (no coordinates), and sensitive categories (tawuran,
+is the official hierarchy down to the kelurahan/desa (no street, no coordinates: the
+region dataset has none, and a reporter's own are not published), and sensitive categories (tawuran,
 narcotics, election violations...) never appear in requests or updates; services.json
 lists every category but marks the sensitive ones ``"listed": false`` (a
 non-standard field clients may ignore) and serves no definition for them.
@@ -52,6 +55,8 @@ from followup_service.tables import cases
 from shared.open311 import FORMATS, XML_NAMES, error, respond
 from shared.pages.format import parse_when
 from shared.pages.i18n import pick
+from shared.regions.dataset import load_directory
+from shared.regions.directory import is_region_code
 from shared.taxonomy import Attribute, Category, load_categories
 from shared.timeutil import utc_iso
 
@@ -182,6 +187,11 @@ def build_blueprint() -> Blueprint:
         if ids:
             query = query.where(cases.c.case_id.in_(ids))
         else:
+            jurisdiction = request.args.get("jurisdiction_id", "").strip()
+            if is_region_code(jurisdiction):  # a kabupaten/kota (or any region) code
+                query = query.where(
+                    (cases.c.region == jurisdiction) | cases.c.region.like(f"{jurisdiction}.%")
+                )
             codes = _csv_arg("service_code")
             if codes:
                 query = query.where(cases.c.category.in_(codes))
@@ -278,7 +288,7 @@ def service_request(row) -> dict:
     service_name = row.category
     if category is not None:
         service_name = category.label_id if lang == "id" else category.label_en
-    address = ", ".join(part for part in (row.kelurahan, row.kecamatan) if part)
+    address, jurisdiction = official_address(row.region, row.kelurahan, row.kecamatan)
     expected = row.resolve_by if row.status != "closed" else None
     return {
         "service_request_id": row.case_id,
@@ -294,11 +304,28 @@ def service_request(row) -> dict:
         "expected_datetime": _w3c(expected),
         "address": address,
         "address_id": "",
+        "jurisdiction_id": jurisdiction,
         "zipcode": "",
         "lat": None,
         "long": None,
         "media_url": "",
     }
+
+
+def official_address(region: str, kelurahan: str, kecamatan: str) -> tuple[str, str | None]:
+    """The case's place as the official hierarchy names it ("Kelurahan Pekayonjaya,
+    Kecamatan Bekasi Selatan, Kota Bekasi, Jawa Barat") and its kabupaten/kota code as
+    the jurisdiction; the typed names, and no jurisdiction, for a place not yet located."""
+    place = load_directory().place(region) if is_region_code(region or "") else None
+    if place is None:
+        return ", ".join(part for part in (kelurahan, kecamatan) if part), None
+    parts = []
+    if place.village is not None:
+        parts.append(f"{place.village.kind.title()} {place.village.name}")
+    if place.district is not None:
+        parts.append(f"Kecamatan {place.district.name}")
+    parts += [r.name for r in (place.regency, place.province) if r is not None]
+    return ", ".join(parts), place.regency.code if place.regency else place.province.code
 
 
 def service_request_updates(row) -> list[dict]:

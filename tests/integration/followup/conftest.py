@@ -40,6 +40,7 @@ class MovableClock:
 def aspiration_recorded(
     category: str = "street_lighting",
     *,
+    kabupaten: str = "Kab. Serang",
     kecamatan: str = "Cikande",
     kelurahan: str = "Cikande",
     description: str = "Dilaporkan Pak Otong (HP 0812-3456-7890): lampu mati, rawan begal.",
@@ -59,7 +60,7 @@ def aspiration_recorded(
         "public_summary": summary,
         "description": description,
         "kelurahan": kelurahan,
-        "location": {"kabupaten": "Kab. Serang", "kecamatan": kecamatan, "kelurahan": kelurahan},
+        "location": {"kabupaten": kabupaten, "kecamatan": kecamatan, "kelurahan": kelurahan},
         "urgency": urgency,
         "confidential": confidential,
         "unit": "Polsek Cikande",

@@ -84,3 +84,26 @@ def test_requests_page_through_with_page_and_page_size(open311):
     assert pages[0] + pages[1] == everything and len(pages[0]) == 2
     for bad in ("page_size=0", "page_size=1001", "page=x", "page=-1"):
         assert open311.get(f"{BASE}/requests.json?{bad}").status_code == 400, bad
+
+
+def test_requests_name_the_official_address_and_jurisdiction_and_filter_by_it(followup):
+    """Issue 11, item 6: the address is the official hierarchy down to the kelurahan/desa,
+    jurisdiction_id is the kabupaten/kota code, and requests filter by it."""
+    serang = followup.open("street_lighting")  # Cikande, Kab. Serang (36.04)
+    bekasi = followup.open(
+        "road_damage", kabupaten="Kota Bekasi", kecamatan="Bekasi Selatan", kelurahan="Pekayon Jaya"
+    )
+    client = followup.client
+    by_id = {r["service_request_id"]: r for r in client.get(f"{BASE}/requests.json?{SINCE}").json}
+    assert by_id[serang["id"]]["jurisdiction_id"] == "36.04"
+    assert by_id[serang["id"]]["address"] == (
+        "Desa Cikande, Kecamatan Cikande, Kabupaten Serang, Banten"
+    )
+    assert by_id[bekasi["id"]]["jurisdiction_id"] == "32.75"
+    assert by_id[bekasi["id"]]["address"].startswith("Kelurahan Pekayonjaya, Kecamatan Bekasi")
+    only = client.get(f"{BASE}/requests.xml?{SINCE}&jurisdiction_id=32.75")
+    ids = [r.findtext("service_request_id") for r in _xml(only).findall("request")]
+    assert ids == [bekasi["id"]]
+    assert _xml(only).find("request").findtext("jurisdiction_id") == "32.75"
+    unknown = client.get(f"{BASE}/requests.json?{SINCE}&jurisdiction_id=kawal.example")
+    assert {r["service_request_id"] for r in unknown.json} >= {serang["id"], bekasi["id"]}
