@@ -317,6 +317,7 @@ REQUEST_FIELDS = {
     "expected_datetime",
     "address",
     "address_id",
+    "jurisdiction_id",  # extension (issue 11): the kabupaten/kota code
     "zipcode",
     "lat",
     "long",
