@@ -120,6 +120,23 @@ def test_404_and_nothing_stored_when_the_meeting_does_not_exist(intake):
     assert intake.count() == 0
 
 
+def test_a_batch_takes_up_to_500_items_and_refuses_501_with_a_field_message(intake):
+    """The cap is MAX_BATCH_ITEMS; a full batch of realistic items fits the body limit."""
+    from intake_service.schemas import MAX_BATCH_ITEMS
+
+    assert MAX_BATCH_ITEMS == 500
+    meeting_id = intake.meeting()
+    path = f"/api/v1/meetings/{meeting_id}/aspirations"
+    too_many = intake.post(path, _batch(501))
+    assert too_many.status_code == 422
+    assert "aspirations" in too_many.json["fields"]
+    assert intake.count("aspirations") == 0
+    full = intake.post(path, _batch(500))
+    assert full.status_code == 201, full.json
+    assert len(full.json["items"]) == 500
+    assert intake.count("aspirations") == 500
+
+
 def test_duplicate_ids_inside_one_batch_are_rejected(intake):
     meeting_id = intake.meeting()
     batch = _batch(2)
