@@ -43,7 +43,9 @@ def ensure_topics_when_reachable(bootstrap_servers: str, topics: list[str], stop
 def run_relay(settings: Settings, engine: Engine, metadata: MetaData, topic: str, stop) -> None:
     from shared.eventstore.kafka_io import make_producer
     from shared.eventstore.relay import OutboxRelay
+    from shared.metrics import OutboxCollector, serve_process_metrics
 
+    serve_process_metrics(settings, OutboxCollector(engine, metadata.tables["outbox"]))
     if not ensure_topics_when_reachable(settings.kafka_bootstrap_servers, [topic], stop):
         return
     producer = make_producer(settings.kafka_bootstrap_servers)
@@ -74,7 +76,16 @@ def run_consumer(
     from shared.events.topics import dead_letter
     from shared.eventstore.consumer import ConsumerRunner
     from shared.eventstore.kafka_io import make_producer
+    from shared.metrics import ConsumerLagCollector, serve_process_metrics
 
+    lag = ConsumerLagCollector(
+        engine,
+        metadata.tables["consumer_offsets"],
+        group_id,
+        topics,
+        settings.kafka_bootstrap_servers,
+    )
+    serve_process_metrics(settings, lag)
     every_topic = topics + [dead_letter(t) for t in topics]
     if not ensure_topics_when_reachable(settings.kafka_bootstrap_servers, every_topic, stop):
         return

@@ -1,0 +1,229 @@
+"""Prometheus metrics both services share (prometheus-client), and where they are served.
+
+Names follow Prometheus conventions: a ``kawal_`` prefix, the unit in the name
+(``_seconds``, ``_events``, ``_records``), ``_total`` on counters, label values from
+small fixed sets (a Flask url rule, never a raw path; a status code; a partition).
+Which service and process a sample comes from is the scrape target's label (``job``,
+``instance``: deploy/prometheus/prometheus.yml), not an instrumentation label.
+
+- The APIs serve ``GET /metrics`` on their own port. Under gunicorn the workers write
+  their samples to ``PROMETHEUS_MULTIPROC_DIR`` (shared/gunicorn_conf.py makes a fresh
+  one per start) and the endpoint sums every worker's; without it (a single process)
+  the endpoint serves this process's registry.
+- Every other process (relays, consumer, deadline worker) serves its registry with
+  ``prometheus_client.start_http_server`` on ``METRICS_HOST``:``METRICS_PORT`` when
+  ``METRICS_PORT`` is set (one port per process: scripts/run.sh, docker-compose.yml).
+- The outbox's depth and age and the consumer's lag are measured when scraped (a short
+  query, and the broker's end offsets), so they are never stale.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Mapping
+
+from flask import Blueprint, Response
+from prometheus_client import (
+    CONTENT_TYPE_PLAIN_0_0_4,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    start_http_server,
+)
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
+from sqlalchemy import Engine, Table, func, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from shared.config import Settings
+
+log = logging.getLogger(__name__)
+
+MULTIPROC_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+NO_ROUTE = "(no route)"  # 404s and methods no rule takes: one label value for them all
+
+HTTP_REQUEST_DURATION = Histogram(
+    "kawal_http_request_duration_seconds",
+    "Time from a request's arrival to its response, by url rule and status code",
+    ["method", "route", "status"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+RELAY_PUBLISHED = Counter(
+    "kawal_relay_published_events",
+    "Outbox events the relay published and Kafka acknowledged",
+)
+RELAY_FAILURE_REASONS = ("kafka", "database")
+RELAY_FAILURES = Counter(
+    "kawal_relay_failures",
+    "Relay rounds that failed and are retried: Kafka refused or timed out, or the "
+    "database was unreachable",
+    ["reason"],
+)
+CONSUMER_HANDLED = Counter(
+    "kawal_consumer_handled_events",
+    "Events whose effects the consumer committed (duplicates already processed excluded)",
+)
+CONSUMER_DEAD_LETTERS = Counter(
+    "kawal_consumer_dead_letters",
+    "Records the consumer could not decode and copied to the dead-letter topic",
+)
+for _reason in RELAY_FAILURE_REASONS:  # every series exists from the start, at 0
+    RELAY_FAILURES.labels(reason=_reason)
+
+
+def method_label(method: str) -> str:
+    """The HTTP method, or "other" for a made-up one (a client must not add series)."""
+    return method if method in HTTP_METHODS else "other"
+
+
+def observe_request(method: str, route: str | None, status: int, seconds: float) -> None:
+    HTTP_REQUEST_DURATION.labels(
+        method=method_label(method), route=route or NO_ROUTE, status=str(status)
+    ).observe(seconds)
+
+
+def api_registry(environ: Mapping[str, str] = os.environ) -> CollectorRegistry:
+    """Every gunicorn worker's samples when PROMETHEUS_MULTIPROC_DIR is set, else this
+    process's registry."""
+    path = environ.get(MULTIPROC_DIR_VARIABLE)
+    if not path:
+        return REGISTRY
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry, path=path)
+    return registry
+
+
+def metrics_blueprint() -> Blueprint:
+    """GET /metrics in the Prometheus text format."""
+    bp = Blueprint("metrics", __name__)
+
+    @bp.get("/metrics")
+    def metrics():
+        body = generate_latest(api_registry())
+        return Response(body, headers={"Content-Type": CONTENT_TYPE_PLAIN_0_0_4})
+
+    return bp
+
+
+def serve_process_metrics(settings: Settings, *collectors: Collector) -> int | None:
+    """Register `collectors` and serve this process's registry on METRICS_PORT (bound to
+    METRICS_HOST); returns the port, or None when METRICS_PORT is unset (0)."""
+    if not settings.metrics_port:
+        return None
+    for collector in collectors:
+        REGISTRY.register(collector)
+    start_http_server(settings.metrics_port, addr=settings.metrics_host, registry=REGISTRY)
+    log.info("metrics at http://%s:%d/metrics", settings.metrics_host, settings.metrics_port)
+    return settings.metrics_port
+
+
+class OutboxCollector(Collector):
+    """How many events wait in the outbox and how long the oldest has waited, asked of
+    the database at each scrape (the database's clock, one short query)."""
+
+    def __init__(self, engine: Engine, outbox: Table):
+        self.engine, self.outbox = engine, outbox
+
+    def collect(self):
+        o = self.outbox
+        age = func.extract("epoch", func.now() - func.min(o.c.created_at))
+        try:
+            with self.engine.connect() as conn:
+                depth, oldest = conn.execute(select(func.count(), age)).one()
+        except SQLAlchemyError as exc:
+            log.warning("metrics: outbox unreadable (%s)", type(exc).__name__)
+            return
+        yield GaugeMetricFamily(
+            "kawal_outbox_events",
+            "Events in the outbox not yet acknowledged by Kafka",
+            value=depth,
+        )
+        yield GaugeMetricFamily(
+            "kawal_outbox_oldest_event_age_seconds",
+            "How long the oldest event in the outbox has waited (0 when it is empty)",
+            value=max(float(oldest or 0), 0.0),
+        )
+
+
+def consumer_lag(end_offsets: Mapping, beginning_offsets: Mapping, stored_offsets: Mapping) -> dict:
+    """Records each partition still has to deliver: the broker's end offset minus the
+    offset stored in the database (a partition with none stored starts at its beginning,
+    as the consumer does)."""
+    lag = {}
+    for partition, end in end_offsets.items():
+        start = stored_offsets.get(partition, beginning_offsets.get(partition, 0))
+        lag[partition] = max(end - start, 0)
+    return lag
+
+
+class ConsumerLagCollector(Collector):
+    """Lag per topic and partition at scrape time: the broker's end offsets (its own
+    offset-only client, read_committed like the consumer) minus consumer_offsets."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        offsets: Table,
+        group_id: str,
+        topics: list[str],
+        bootstrap_servers: str,
+    ):
+        self.engine, self.offsets, self.group_id = engine, offsets, group_id
+        self.topics, self.bootstrap_servers = topics, bootstrap_servers
+        self._lock = threading.Lock()  # scrapes may overlap; a KafkaConsumer is not shared
+        self._client = None
+
+    def _broker_offsets(self):
+        from kafka import KafkaConsumer, TopicPartition
+
+        with self._lock:
+            if self._client is None:
+                self._client = KafkaConsumer(
+                    bootstrap_servers=self.bootstrap_servers,
+                    isolation_level="read_committed",
+                    enable_auto_commit=False,
+                    request_timeout_ms=5000,
+                )
+            partitions = [
+                TopicPartition(topic, partition)
+                for topic in self.topics
+                for partition in sorted(self._client.partitions_for_topic(topic) or ())
+            ]
+            return (
+                self._client.end_offsets(partitions),
+                self._client.beginning_offsets(partitions),
+            )
+
+    def _stored_offsets(self) -> dict:
+        from kafka import TopicPartition
+
+        t = self.offsets
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(t.c.topic, t.c.partition, t.c.next_offset).where(
+                    t.c.group_id == self.group_id
+                )
+            ).all()
+        return {TopicPartition(r.topic, r.partition): r.next_offset for r in rows}
+
+    def collect(self):
+        try:
+            ends, beginnings = self._broker_offsets()
+            stored = self._stored_offsets()
+        except Exception as exc:  # noqa: BLE001 - a scrape without lag, never a failing one
+            log.warning("metrics: consumer lag unknown (%s: %s)", type(exc).__name__, exc)
+            return
+        family = GaugeMetricFamily(
+            "kawal_consumer_lag_records",
+            "Records the broker holds beyond the offset stored in the consumer's database",
+            labels=["topic", "partition"],
+        )
+        for tp, lag in sorted(consumer_lag(ends, beginnings, stored).items()):
+            family.add_metric([tp.topic, str(tp.partition)], lag)
+        yield family
