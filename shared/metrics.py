@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 from collections.abc import Mapping
 
 from flask import Blueprint, Response
@@ -163,46 +162,13 @@ def consumer_lag(end_offsets: Mapping, beginning_offsets: Mapping, stored_offset
 
 
 class ConsumerLagCollector(Collector):
-    """Lag per topic and partition at scrape time: the broker's end offsets (its own
-    offset-only client, read_committed like the consumer) minus consumer_offsets."""
+    """Lag per topic and partition at scrape time: the broker's end offsets
+    (kafka_io.PartitionBounds) minus the offsets in the consumer's database."""
 
-    def __init__(
-        self,
-        engine: Engine,
-        offsets: Table,
-        group_id: str,
-        topics: list[str],
-        bootstrap_servers: str,
-    ):
-        self.engine, self.offsets, self.group_id = engine, offsets, group_id
-        self.topics, self.bootstrap_servers = topics, bootstrap_servers
-        self._lock = threading.Lock()  # scrapes may overlap; a KafkaConsumer is not shared
-        self._client = None
-
-    def _broker_offsets(self):
-        from kafka import KafkaConsumer, TopicPartition
-
-        with self._lock:
-            if self._client is None:
-                self._client = KafkaConsumer(
-                    bootstrap_servers=self.bootstrap_servers,
-                    isolation_level="read_committed",
-                    enable_auto_commit=False,
-                    request_timeout_ms=5000,
-                )
-            partitions = [
-                TopicPartition(topic, partition)
-                for topic in self.topics
-                for partition in sorted(self._client.partitions_for_topic(topic) or ())
-            ]
-            return (
-                self._client.end_offsets(partitions),
-                self._client.beginning_offsets(partitions),
-            )
+    def __init__(self, engine: Engine, offsets: Table, group_id: str, bounds):
+        self.engine, self.offsets, self.group_id, self.bounds = engine, offsets, group_id, bounds
 
     def _stored_offsets(self) -> dict:
-        from kafka import TopicPartition
-
         t = self.offsets
         with self.engine.connect() as conn:
             rows = conn.execute(
@@ -210,11 +176,11 @@ class ConsumerLagCollector(Collector):
                     t.c.group_id == self.group_id
                 )
             ).all()
-        return {TopicPartition(r.topic, r.partition): r.next_offset for r in rows}
+        return {(r.topic, r.partition): r.next_offset for r in rows}
 
     def collect(self):
         try:
-            ends, beginnings = self._broker_offsets()
+            ends, beginnings = self.bounds.read()
             stored = self._stored_offsets()
         except Exception as exc:  # noqa: BLE001 - a scrape without lag, never a failing one
             log.warning("metrics: consumer lag unknown (%s: %s)", type(exc).__name__, exc)
@@ -224,6 +190,6 @@ class ConsumerLagCollector(Collector):
             "Records the broker holds beyond the offset stored in the consumer's database",
             labels=["topic", "partition"],
         )
-        for tp, lag in sorted(consumer_lag(ends, beginnings, stored).items()):
-            family.add_metric([tp.topic, str(tp.partition)], lag)
+        for (topic, partition), lag in sorted(consumer_lag(ends, beginnings, stored).items()):
+            family.add_metric([topic, str(partition)], lag)
         yield family

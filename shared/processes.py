@@ -75,16 +75,11 @@ def run_consumer(
     from shared.events import REGISTRY
     from shared.events.topics import dead_letter
     from shared.eventstore.consumer import ConsumerRunner
-    from shared.eventstore.kafka_io import make_producer
+    from shared.eventstore.kafka_io import PartitionBounds, make_producer
     from shared.metrics import ConsumerLagCollector, serve_process_metrics
 
-    lag = ConsumerLagCollector(
-        engine,
-        metadata.tables["consumer_offsets"],
-        group_id,
-        topics,
-        settings.kafka_bootstrap_servers,
-    )
+    bounds = PartitionBounds(settings.kafka_bootstrap_servers, topics)
+    lag = ConsumerLagCollector(engine, metadata.tables["consumer_offsets"], group_id, bounds)
     serve_process_metrics(settings, lag)
     every_topic = topics + [dead_letter(t) for t in topics]
     if not ensure_topics_when_reachable(settings.kafka_bootstrap_servers, every_topic, stop):

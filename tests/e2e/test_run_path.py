@@ -169,6 +169,8 @@ class RunningSystem:
 def run_sh(tmp_path_factory, stack_env):
     names = ("INTAKE_PORT", "FOLLOWUP_PORT", "KAFKA_PORT", "KAFKA_CONTROLLER_PORT")
     names += ("REDIS_PORT", "PG_PORT")
+    names += ("INTAKE_RELAY_METRICS_PORT", "FOLLOWUP_RELAY_METRICS_PORT")
+    names += ("FOLLOWUP_CONSUMER_METRICS_PORT", "FOLLOWUP_WORKER_METRICS_PORT")
     ports = dict(zip(names, _free_ports(len(names)), strict=True))
     data = tmp_path_factory.mktemp("run-sh")
     os.chmod(data, 0o755)  # the postgres user must reach its data folder
