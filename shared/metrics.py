@@ -30,6 +30,7 @@ from prometheus_client import (
     CollectorRegistry,
     Counter,
     Histogram,
+    disable_created_metrics,
     generate_latest,
     start_http_server,
 )
@@ -115,6 +116,7 @@ def serve_process_metrics(settings: Settings, *collectors: Collector) -> int | N
     METRICS_HOST); returns the port, or None when METRICS_PORT is unset (0)."""
     if not settings.metrics_port:
         return None
+    disable_created_metrics()  # no *_created series: Prometheus sees resets by itself
     for collector in collectors:
         REGISTRY.register(collector)
     start_http_server(settings.metrics_port, addr=settings.metrics_host, registry=REGISTRY)

@@ -205,8 +205,8 @@ class ConsumerRunner:
                 self._call(self.after_rollback)
                 self.seek_to_stored(list(batches))
                 raise
-        CONSUMER_HANDLED.inc(handled)
         self._call(self.after_commit)
+        CONSUMER_HANDLED.inc(handled)  # after the hook: a scrape that sees it sees the cache
         ids = sorted({e.correlation_id or e.event_id for e in envelopes})
         log.info("consumer: handled %d records", len(envelopes), extra={"correlation_ids": ids})
         return sum(len(records) for records in batches.values())
