@@ -376,6 +376,18 @@ def test_a_newcomer_uses_every_page_and_api_of_run_sh_as_every_role(run_sh, worl
     print(f"run.sh sweep: {tried} requests, 0 server errors")
 
 
+def test_the_greeting_names_every_processs_metrics_and_each_answers(run_sh, world):
+    urls = re.findall(r"(http://127\.0\.0\.1:\d+/metrics)", "\n".join(run_sh.output))
+    ports = [run_sh.ports[name] for name in run_sh.ports if name.endswith("METRICS_PORT")]
+    expected = [f"{run_sh.intake}/metrics", f"{run_sh.followup}/metrics"]
+    expected += [f"http://127.0.0.1:{port}/metrics" for port in ports]
+    assert sorted(urls) == sorted(expected)
+    for url in urls:
+        response = http("GET", url)
+        assert response.status == 200, url
+        assert "# TYPE kawal_" in response.text, url
+
+
 def test_open311_and_tracking_give_every_demo_deadline_as_the_same_instant(run_sh, world):
     requests = http("GET", f"{run_sh.followup}/open311/v2/requests.json").json()
     assert requests
