@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 from datetime import datetime, timedelta
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
@@ -101,8 +102,6 @@ class PartitionBounds:
     reads). Thread-safe: metric scrapes may overlap."""
 
     def __init__(self, bootstrap_servers: str, topics: list[str]):
-        import threading
-
         self.bootstrap_servers, self.topics = bootstrap_servers, topics
         self._lock = threading.Lock()
         self._client: KafkaConsumer | None = None
