@@ -6,6 +6,7 @@ import logging
 
 from flask import Flask
 
+from followup_service import metrics as followup_metrics
 from followup_service.accounts import AccountService
 from followup_service.bootstrap import bootstrap
 from followup_service.config import load_settings
@@ -55,7 +56,7 @@ def create_app(settings: Settings | None = None) -> Flask:
             }
         )
     )
-    app.register_blueprint(metrics_blueprint())
+    app.register_blueprint(metrics_blueprint(followup_metrics.API_METRICS))
     register_pages(app)
     return app
 

@@ -28,6 +28,8 @@ DEADLINE_ESCALATIONS = Counter(
     "Cases the deadline worker escalated to the next rung for a breach, by deadline",
     ["deadline"],
 )
+API_METRICS = (TRACKING_CACHE_HITS, TRACKING_CACHE_MISSES)  # beside shared.metrics' own
+WORKER_METRICS = (DEADLINE_BREACHES, DEADLINE_ESCALATIONS)
 for _deadline in BREACHES:  # every series exists from the start, at 0
     DEADLINE_BREACHES.labels(deadline=_deadline)
     DEADLINE_ESCALATIONS.labels(deadline=_deadline)

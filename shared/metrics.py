@@ -9,10 +9,12 @@ Which service and process a sample comes from is the scrape target's label (``jo
 - The APIs serve ``GET /metrics`` on their own port. Under gunicorn the workers write
   their samples to ``PROMETHEUS_MULTIPROC_DIR`` (shared/gunicorn_conf.py makes a fresh
   one per start) and the endpoint sums every worker's; without it (a single process)
-  the endpoint serves this process's registry.
-- Every other process (relays, consumer, deadline worker) serves its registry with
+  the endpoint serves this process's metrics.
+- Every other process (relays, consumer, deadline worker) serves its metrics with
   ``prometheus_client.start_http_server`` on ``METRICS_HOST``:``METRICS_PORT`` when
   ``METRICS_PORT`` is set (one port per process: scripts/run.sh, docker-compose.yml).
+- A process serves only the metrics of what it does (API_METRICS, RELAY_METRICS...),
+  though importing a module defines all of its metrics.
 - The outbox's depth and age and the consumer's lag are measured when scraped (a short
   query, and the broker's end offsets), so they are never stale.
 """
@@ -26,7 +28,9 @@ from collections.abc import Mapping
 from flask import Blueprint, Response
 from prometheus_client import (
     CONTENT_TYPE_PLAIN_0_0_4,
-    REGISTRY,
+    GC_COLLECTOR,
+    PLATFORM_COLLECTOR,
+    PROCESS_COLLECTOR,
     CollectorRegistry,
     Counter,
     Histogram,
@@ -88,38 +92,63 @@ def observe_request(method: str, route: str | None, status: int, seconds: float)
     ).observe(seconds)
 
 
-def api_registry(environ: Mapping[str, str] = os.environ) -> CollectorRegistry:
-    """Every gunicorn worker's samples when PROMETHEUS_MULTIPROC_DIR is set, else this
-    process's registry."""
-    path = environ.get(MULTIPROC_DIR_VARIABLE)
-    if not path:
-        return REGISTRY
+API_METRICS = (HTTP_REQUEST_DURATION,)
+RELAY_METRICS = (RELAY_PUBLISHED, RELAY_FAILURES)
+CONSUMER_METRICS = (CONSUMER_HANDLED, CONSUMER_DEAD_LETTERS)
+
+
+class _Only(Collector):
+    """The families of another collector that have one of `names` (each process serves
+    only the metrics of what it does, though every module defines its own)."""
+
+    def __init__(self, collector: Collector, names: set[str]):
+        self.collector, self.names = collector, names
+
+    def collect(self):
+        return (family for family in self.collector.collect() if family.name in self.names)
+
+
+def family_names(metrics) -> set[str]:
+    return {family.name for metric in metrics for family in metric.describe()}
+
+
+def api_registry(metrics=API_METRICS, environ: Mapping[str, str] = os.environ):
+    """`metrics` summed over every gunicorn worker when PROMETHEUS_MULTIPROC_DIR is set,
+    else this process's own."""
     registry = CollectorRegistry()
-    MultiProcessCollector(registry, path=path)
+    path = environ.get(MULTIPROC_DIR_VARIABLE)
+    if path:
+        registry.register(_Only(MultiProcessCollector(None, path=path), family_names(metrics)))
+    else:
+        for metric in metrics:
+            registry.register(metric)
     return registry
 
 
-def metrics_blueprint() -> Blueprint:
-    """GET /metrics in the Prometheus text format."""
+def metrics_blueprint(metrics=API_METRICS) -> Blueprint:
+    """GET /metrics in the Prometheus text format: the request histogram and `metrics`."""
     bp = Blueprint("metrics", __name__)
+    served = tuple(dict.fromkeys((*API_METRICS, *metrics)))
 
     @bp.get("/metrics")
-    def metrics():
-        body = generate_latest(api_registry())
+    def metrics_endpoint():
+        body = generate_latest(api_registry(served))
         return Response(body, headers={"Content-Type": CONTENT_TYPE_PLAIN_0_0_4})
 
     return bp
 
 
 def serve_process_metrics(settings: Settings, *collectors: Collector) -> int | None:
-    """Register `collectors` and serve this process's registry on METRICS_PORT (bound to
-    METRICS_HOST); returns the port, or None when METRICS_PORT is unset (0)."""
+    """Serve `collectors` (this process's metrics and measuring collectors) with the
+    process's CPU, memory and Python runtime on METRICS_PORT (bound to METRICS_HOST);
+    returns the port, or None when METRICS_PORT is unset (0)."""
     if not settings.metrics_port:
         return None
     disable_created_metrics()  # no *_created series: Prometheus sees resets by itself
-    for collector in collectors:
-        REGISTRY.register(collector)
-    start_http_server(settings.metrics_port, addr=settings.metrics_host, registry=REGISTRY)
+    registry = CollectorRegistry()
+    for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR, *collectors):
+        registry.register(collector)
+    start_http_server(settings.metrics_port, addr=settings.metrics_host, registry=registry)
     log.info("metrics at http://%s:%d/metrics", settings.metrics_host, settings.metrics_port)
     return settings.metrics_port
 

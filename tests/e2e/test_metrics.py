@@ -259,7 +259,20 @@ def test_every_endpoint_is_scraped_and_its_numbers_move_when_work_flows(system):
             labels = ",".join(f'{k}="{val}"' for k, val in ls)
             print(f"  {name}: {n}{{{labels}}} {v:g}")
 
-    # 7. The dashboard uses only metrics some endpoint serves.
+    # 7. Each process serves the metrics of what it does, and no other process's.
+    own = {
+        "intake-api": {"kawal_http_request"},
+        "followup-api": {"kawal_http_request", "kawal_tracking_cache"},
+        "intake-relay": {"kawal_relay", "kawal_outbox"},
+        "followup-relay": {"kawal_relay", "kawal_outbox"},
+        "followup-consumer": {"kawal_consumer"},
+        "followup-worker": {"kawal_deadline"},
+    }
+    for name, samples in after.items():
+        kawal = {n for (n, _) in samples if n.startswith("kawal_")}
+        assert kawal and all(n.startswith(tuple(own[name])) for n in kawal), (name, kawal)
+
+    # 8. The dashboard uses only metrics some endpoint serves.
     served = {n for samples in after.values() for (n, _) in samples}
     needed = set().union(*map(promql_metric_names, dashboard_expressions()))
     assert needed - served == set()

@@ -3,7 +3,7 @@ serves, breach counting, and reading the dashboard's PromQL."""
 
 from datetime import UTC, datetime
 
-from prometheus_client import REGISTRY, CollectorRegistry
+from prometheus_client import REGISTRY
 
 from followup_service.domain.events import CaseEscalated, DeadlineMissed, ProgressNoted
 from followup_service.metrics import count_deadline_events
@@ -30,10 +30,21 @@ def test_lag_is_end_offset_minus_stored_offset_and_from_the_beginning_when_none_
     }
 
 
-def test_metrics_endpoint_sums_gunicorn_workers_only_in_multiprocess_mode(tmp_path):
-    assert api_registry({}) is REGISTRY
-    multi = api_registry({"PROMETHEUS_MULTIPROC_DIR": str(tmp_path)})
-    assert isinstance(multi, CollectorRegistry) and multi is not REGISTRY
+def test_an_api_serves_its_own_metrics_summed_over_workers_only_in_multiprocess_mode(
+    tmp_path,
+):
+    from prometheus_client import generate_latest
+
+    from followup_service.metrics import TRACKING_CACHE_HITS
+    from shared.metrics import HTTP_REQUEST_DURATION
+
+    served = (HTTP_REQUEST_DURATION, TRACKING_CACHE_HITS)
+    single = generate_latest(api_registry(served, environ={})).decode()
+    assert "kawal_tracking_cache_hits_total" in single
+    assert "kawal_relay_published_events_total" not in single
+    assert "process_cpu_seconds_total" not in single
+    multi = api_registry(served, environ={"PROMETHEUS_MULTIPROC_DIR": str(tmp_path)})
+    assert generate_latest(multi) == b""  # no worker has written a file there
 
 
 def _meta() -> dict:
