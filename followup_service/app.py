@@ -6,12 +6,14 @@ import logging
 
 from flask import Flask
 
+from followup_service import metrics as followup_metrics
 from followup_service.accounts import AccountService
 from followup_service.bootstrap import bootstrap
 from followup_service.config import load_settings
 from shared import logs
 from shared.config import Settings
 from shared.health import database_check, kafka_check, redis_check
+from shared.metrics import metrics_blueprint
 from shared.web import (
     health_blueprint,
     install_json_errors,
@@ -54,6 +56,7 @@ def create_app(settings: Settings | None = None) -> Flask:
             }
         )
     )
+    app.register_blueprint(metrics_blueprint(followup_metrics.API_METRICS))
     register_pages(app)
     return app
 

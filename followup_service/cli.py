@@ -206,8 +206,11 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "relay":
         run_relay(settings, followup.engine, metadata, settings.topic(CASE_EVENTS), stop)
     elif args.command == "worker":
+        from followup_service.metrics import WORKER_METRICS
         from followup_service.worker import run_worker
+        from shared.metrics import serve_process_metrics
 
+        serve_process_metrics(settings, *WORKER_METRICS)
         run_worker(followup, stop, args.interval, group_id=group)
 
 

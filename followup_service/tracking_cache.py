@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+from followup_service.metrics import TRACKING_CACHE_HITS, TRACKING_CACHE_MISSES
 from shared.config import Settings
 
 # KEYS[1] = entry; ARGV = version, body, ttl seconds
@@ -33,6 +34,7 @@ class TrackingCache:
 
     def get(self, tracking_code: str) -> dict | None:
         body = self.redis.hget(self.key(tracking_code), "body")
+        (TRACKING_CACHE_HITS if body else TRACKING_CACHE_MISSES).inc()
         return json.loads(body) if body else None
 
     def put(self, tracking_code: str, version: int, view: dict) -> None:

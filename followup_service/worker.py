@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from followup_service import handlers
 from followup_service.bootstrap import Followup
+from followup_service.metrics import count_deadline_events
 from followup_service.tables import cases, metadata
 from shared.events.topics import INTAKE_EVENTS
 from shared.eventstore.consumer import OffsetStore
@@ -47,10 +48,12 @@ def sweep(fu: Followup, limit: int = 1000) -> int:
                 if case_id is None:
                     return written
                 seen.add(case_id)
-                written += len(handlers.enforce_deadlines(fu, conn, case_id, touched))
+                events = handlers.enforce_deadlines(fu, conn, case_id, touched)
         except ConcurrencyError:
             log.info("case %s changed while its deadline was handled; next sweep retries", case_id)
             continue
+        written += len(events)
+        count_deadline_events(events)  # committed: counted once
         handlers.refresh_cache(fu, touched)  # committed: readers trust the cache
     return written
 

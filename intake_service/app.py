@@ -9,6 +9,7 @@ from intake_service.config import load_settings
 from shared import logs
 from shared.config import Settings
 from shared.health import database_check, kafka_check, redis_check
+from shared.metrics import metrics_blueprint
 from shared.web import (
     health_blueprint,
     install_json_errors,
@@ -48,5 +49,6 @@ def create_app(settings: Settings | None = None) -> Flask:
             }
         )
     )
+    app.register_blueprint(metrics_blueprint())
     register_pages(app)
     return app

@@ -8,7 +8,9 @@
 #   scripts/run.sh --fresh    start over with empty databases and topics
 #
 # Ports (env): INTAKE_PORT 8001, FOLLOWUP_PORT 8002, KAFKA_PORT 19092,
-# KAFKA_CONTROLLER_PORT (KAFKA_PORT+1), PG_PORT 15432, REDIS_PORT 16379.
+# KAFKA_CONTROLLER_PORT (KAFKA_PORT+1), PG_PORT 15432, REDIS_PORT 16379; metrics of the
+# processes that are not APIs: INTAKE_RELAY_METRICS_PORT 9101, FOLLOWUP_RELAY_METRICS_PORT
+# 9102, FOLLOWUP_CONSUMER_METRICS_PORT 9103, FOLLOWUP_WORKER_METRICS_PORT 9104.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -28,6 +30,10 @@ export LOG_FORMAT="${LOG_FORMAT:-console}"   # readable logs here; the services 
 export INTAKE_PORT="${INTAKE_PORT:-8001}" FOLLOWUP_PORT="${FOLLOWUP_PORT:-8002}"
 export KAFKA_PORT="${KAFKA_PORT:-19092}" REDIS_PORT="${REDIS_PORT:-16379}" PG_PORT="${PG_PORT:-15432}"
 export KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}"
+INTAKE_RELAY_METRICS_PORT="${INTAKE_RELAY_METRICS_PORT:-9101}"
+FOLLOWUP_RELAY_METRICS_PORT="${FOLLOWUP_RELAY_METRICS_PORT:-9102}"
+FOLLOWUP_CONSUMER_METRICS_PORT="${FOLLOWUP_CONSUMER_METRICS_PORT:-9103}"
+FOLLOWUP_WORKER_METRICS_PORT="${FOLLOWUP_WORKER_METRICS_PORT:-9104}"
 export KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:$KAFKA_PORT" REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
 export KAFKA_DATA_DIR="${KAFKA_DATA_DIR:-$ROOT/.local/kafka-data-$KAFKA_PORT}"
 export PG_DATA_DIR="${PG_DATA_DIR:-$ROOT/.local/pg-$PG_PORT}"
@@ -114,14 +120,19 @@ start() {  # start NAME COMMAND...: run in the background, log to .local/run-log
   names+=("$name")
 }
 say "starting both APIs, both relays, the consumer and the deadline worker"
-start intake-api "$VENV/gunicorn" -b "127.0.0.1:$INTAKE_PORT" -w 2 --threads 4 \
-  "intake_service.app:create_app()"
-start followup-api "$VENV/gunicorn" -b "127.0.0.1:$FOLLOWUP_PORT" -w 2 --threads 4 \
-  "followup_service.app:create_app()"
-start intake-relay "$VENV/python" -m intake_service.cli relay
-start followup-consumer "$VENV/python" -m followup_service.cli consumer
-start followup-relay "$VENV/python" -m followup_service.cli relay
-start followup-worker "$VENV/python" -m followup_service.cli worker
+# gunicorn_conf.py: each API's workers share a fresh Prometheus multiprocess directory
+start intake-api "$VENV/gunicorn" -c shared/gunicorn_conf.py -b "127.0.0.1:$INTAKE_PORT" \
+  -w 2 --threads 4 "intake_service.app:create_app()"
+start followup-api "$VENV/gunicorn" -c shared/gunicorn_conf.py -b "127.0.0.1:$FOLLOWUP_PORT" \
+  -w 2 --threads 4 "followup_service.app:create_app()"
+start intake-relay env METRICS_PORT="$INTAKE_RELAY_METRICS_PORT" \
+  "$VENV/python" -m intake_service.cli relay
+start followup-consumer env METRICS_PORT="$FOLLOWUP_CONSUMER_METRICS_PORT" \
+  "$VENV/python" -m followup_service.cli consumer
+start followup-relay env METRICS_PORT="$FOLLOWUP_RELAY_METRICS_PORT" \
+  "$VENV/python" -m followup_service.cli relay
+start followup-worker env METRICS_PORT="$FOLLOWUP_WORKER_METRICS_PORT" \
+  "$VENV/python" -m followup_service.cli worker
 
 INTAKE="http://127.0.0.1:$INTAKE_PORT" FOLLOWUP="http://127.0.0.1:$FOLLOWUP_PORT"
 say "loading the demo meetings (log: $LOGS/demo.log)"
@@ -149,6 +160,11 @@ Kawal Aspirasi is running.
     report-back           $FOLLOWUP/laporan
   APIs (OpenAPI)          $INTAKE/openapi.json   $FOLLOWUP/openapi.json
   Health                  $INTAKE/readyz   $FOLLOWUP/readyz
+  Metrics (Prometheus)    $INTAKE/metrics   $FOLLOWUP/metrics
+    intake relay          http://127.0.0.1:$INTAKE_RELAY_METRICS_PORT/metrics
+    follow-up relay       http://127.0.0.1:$FOLLOWUP_RELAY_METRICS_PORT/metrics
+    follow-up consumer    http://127.0.0.1:$FOLLOWUP_CONSUMER_METRICS_PORT/metrics
+    deadline worker       http://127.0.0.1:$FOLLOWUP_WORKER_METRICS_PORT/metrics
 
   Staff accounts    $FOLLOWUP/admin/akun   (admins; supervisors for their unit's officers)
   Sign in at /masuk on either service (demo accounts, also in $SIGNIN):

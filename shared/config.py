@@ -41,6 +41,10 @@ class Settings:
     session_cookie_domain: str = ""
     # follow-up: the intake service's base URL, where Open311 POSTs are passed on
     intake_url: str = ""
+    # relays, consumer, deadline worker: serve /metrics here (0: not at all); one port
+    # per process (README, Metrics)
+    metrics_port: int = 0
+    metrics_host: str = "127.0.0.1"
 
     @classmethod
     def from_env(cls, service_name: str, default_database_url: str, **overrides) -> Settings:

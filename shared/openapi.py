@@ -65,7 +65,7 @@ def path_param(name: str, fmt: str | None = None, description: str | None = None
 
 
 def operational_paths() -> dict[str, dict]:
-    """/openapi.json, /healthz and /readyz, served by both services."""
+    """/openapi.json, /healthz, /readyz and /metrics, served by both services."""
     return {
         "/openapi.json": {
             "get": {
@@ -86,6 +86,18 @@ def operational_paths() -> dict[str, dict]:
                 "summary": "Database, Kafka and Redis reachable",
                 "security": [],
                 "responses": {"200": {"description": "ready"}, "503": {"description": "not ready"}},
+            }
+        },
+        "/metrics": {
+            "get": {
+                "summary": "Prometheus metrics of every worker of this API (README, Metrics)",
+                "security": [],
+                "responses": {
+                    "200": {
+                        "description": "Prometheus text format 0.0.4",
+                        "content": {"text/plain": {"schema": {"type": "string"}}},
+                    }
+                },
             }
         },
     }

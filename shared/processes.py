@@ -43,7 +43,10 @@ def ensure_topics_when_reachable(bootstrap_servers: str, topics: list[str], stop
 def run_relay(settings: Settings, engine: Engine, metadata: MetaData, topic: str, stop) -> None:
     from shared.eventstore.kafka_io import make_producer
     from shared.eventstore.relay import OutboxRelay
+    from shared.metrics import RELAY_METRICS, OutboxCollector, serve_process_metrics
 
+    outbox = OutboxCollector(engine, metadata.tables["outbox"])
+    serve_process_metrics(settings, *RELAY_METRICS, outbox)
     if not ensure_topics_when_reachable(settings.kafka_bootstrap_servers, [topic], stop):
         return
     producer = make_producer(settings.kafka_bootstrap_servers)
@@ -73,8 +76,12 @@ def run_consumer(
     from shared.events import REGISTRY
     from shared.events.topics import dead_letter
     from shared.eventstore.consumer import ConsumerRunner
-    from shared.eventstore.kafka_io import make_producer
+    from shared.eventstore.kafka_io import PartitionBounds, make_producer
+    from shared.metrics import CONSUMER_METRICS, ConsumerLagCollector, serve_process_metrics
 
+    bounds = PartitionBounds(settings.kafka_bootstrap_servers, topics)
+    lag = ConsumerLagCollector(engine, metadata.tables["consumer_offsets"], group_id, bounds)
+    serve_process_metrics(settings, *CONSUMER_METRICS, lag)
     every_topic = topics + [dead_letter(t) for t in topics]
     if not ensure_topics_when_reachable(settings.kafka_bootstrap_servers, every_topic, stop):
         return

@@ -14,7 +14,7 @@ from flask import Blueprint, Flask, abort, g, jsonify, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from shared import logs
+from shared import logs, metrics
 from shared.fields import text_problem
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ class ApiError(Exception):
         self.status, self.message, self.details = status, message, details
 
 
-JSON_PATHS = ("/api/", "/healthz", "/readyz", "/openapi.json", "/open311/")
+JSON_PATHS = ("/api/", "/healthz", "/readyz", "/metrics", "/openapi.json", "/open311/")
 
 
 def wants_json() -> bool:
@@ -47,7 +47,8 @@ def install_request_ids(app: Flask) -> None:
     """Every request gets an id: the caller's X-Request-ID when it is a safe token (at most
     64 characters), else a new one. It is echoed on the response, bound to every log
     record of the request and stored as the correlation id of the events it appends
-    (shared.eventstore.store). One line per request is logged with route and status."""
+    (shared.eventstore.store). One line per request is logged with route and status, and
+    its duration observed in the request histogram (shared/metrics.py) by the same."""
 
     @app.before_request
     def _bind_request_id():
@@ -61,9 +62,11 @@ def install_request_ids(app: Flask) -> None:
         request_id = g.get("request_id")
         if request_id:
             response.headers[REQUEST_ID_HEADER] = request_id
-            took = (time.perf_counter() - g.request_started) * 1000
-            route = request.url_rule.rule if request.url_rule else "(no route)"
-            log.info("%s %s -> %s in %.1f ms", request.method, route, response.status_code, took)
+            took = time.perf_counter() - g.request_started
+            route = request.url_rule.rule if request.url_rule else metrics.NO_ROUTE
+            status = response.status_code
+            metrics.observe_request(request.method, route, status, took)
+            log.info("%s %s -> %s in %.1f ms", request.method, route, status, took * 1000)
         return response
 
     @app.teardown_request

@@ -39,6 +39,7 @@ from shared.events.envelope import EventEnvelope
 from shared.events.registry import EventRegistry, EventSchemaError
 from shared.events.topics import dead_letter
 from shared.eventstore.store import ConcurrencyError
+from shared.metrics import CONSUMER_DEAD_LETTERS, CONSUMER_HANDLED
 
 log = logging.getLogger(__name__)
 
@@ -191,7 +192,7 @@ class ConsumerRunner:
         next_offsets = {tp: records[-1].offset + 1 for tp, records in batches.items()}
         for attempt in range(1, self.max_attempts + 1):
             try:
-                self._handle_once(envelopes, next_offsets)
+                handled = self._handle_once(envelopes, next_offsets)
                 break
             except ConcurrencyError as exc:
                 self._call(self.after_rollback)
@@ -205,12 +206,14 @@ class ConsumerRunner:
                 self.seek_to_stored(list(batches))
                 raise
         self._call(self.after_commit)
+        CONSUMER_HANDLED.inc(handled)  # after the hook: a scrape that sees it sees the cache
         ids = sorted({e.correlation_id or e.event_id for e in envelopes})
         log.info("consumer: handled %d records", len(envelopes), extra={"correlation_ids": ids})
         return sum(len(records) for records in batches.values())
 
-    def _handle_once(self, envelopes: list[EventEnvelope], next_offsets) -> None:
-        """Claim the unseen ids, apply their effects, store the offsets: one transaction."""
+    def _handle_once(self, envelopes: list[EventEnvelope], next_offsets) -> int:
+        """Claim the unseen ids, apply their effects, store the offsets: one transaction.
+        Returns how many events took effect (repeats of processed ones do not)."""
         with self.engine.begin() as conn:
             unseen = self.offsets.claim_unseen(conn, [e.event_id for e in envelopes])
             fresh = []
@@ -221,6 +224,7 @@ class ConsumerRunner:
             if fresh:
                 self.handle_batch(conn, fresh)
             self.offsets.save(conn, next_offsets)
+        return len(fresh)
 
     def _handle_each(self, conn: Connection, envelopes: list[EventEnvelope]) -> None:
         for envelope in envelopes:
@@ -255,6 +259,7 @@ class ConsumerRunner:
         self.dead_letter_producer.send(
             dead_letter(record.topic), key=record.key, value=record.value, headers=headers
         ).get(timeout=30)
+        CONSUMER_DEAD_LETTERS.inc()
 
     def run(self, stop: threading.Event, error_backoff: float = 1.0) -> None:
         """Consume until stop is set; a failing batch is retried after a pause."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 from datetime import datetime, timedelta
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
@@ -93,3 +94,36 @@ def positions_at(
         return {tp: found[tp].offset if found.get(tp) else ends[tp] for tp in partitions}
     finally:
         consumer.close()
+
+
+class PartitionBounds:
+    """The first and next-to-be-written offset of every partition of some topics, asked of
+    the broker by an offset-only client (no group; read_committed, as the consumer
+    reads). Thread-safe: metric scrapes may overlap."""
+
+    def __init__(self, bootstrap_servers: str, topics: list[str]):
+        self.bootstrap_servers, self.topics = bootstrap_servers, topics
+        self._lock = threading.Lock()
+        self._client: KafkaConsumer | None = None
+
+    def read(self) -> tuple[dict, dict]:
+        """(end offsets, beginning offsets), each keyed by (topic, partition)."""
+        with self._lock:
+            if self._client is None:
+                self._client = KafkaConsumer(
+                    bootstrap_servers=self.bootstrap_servers,
+                    isolation_level="read_committed",
+                    enable_auto_commit=False,
+                    request_timeout_ms=5000,
+                )
+            partitions = [
+                TopicPartition(topic, partition)
+                for topic in self.topics
+                for partition in sorted(self._client.partitions_for_topic(topic) or ())
+            ]
+            ends = self._client.end_offsets(partitions)
+            beginnings = self._client.beginning_offsets(partitions)
+        return (
+            {(tp.topic, tp.partition): o for tp, o in ends.items()},
+            {(tp.topic, tp.partition): o for tp, o in beginnings.items()},
+        )

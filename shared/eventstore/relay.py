@@ -46,6 +46,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from shared.eventstore.store import OUTBOX_CHANNEL, envelope_from_row
+from shared.metrics import RELAY_FAILURES, RELAY_PUBLISHED
 
 log = logging.getLogger(__name__)
 
@@ -197,6 +198,7 @@ class OutboxRelay:
         self.producer.flush(timeout=send_timeout)
         for future in in_flight.values():
             future.get(timeout=send_timeout)
+        RELAY_PUBLISHED.inc(len(in_flight))
         ids = {self._correlations.pop(i, None) for i in in_flight} - {None}
         log.info(
             "relay: published %d events", len(in_flight), extra={"correlation_ids": sorted(ids)}
@@ -237,6 +239,7 @@ class OutboxRelay:
                         self._give_up_lead(leader)
                 backoff = 0.1
             except DBAPIError as exc:
+                RELAY_FAILURES.labels(reason="database").inc()
                 log.warning("relay: database unavailable (%s); retrying in %.1fs", exc, backoff)
                 stop.wait(backoff)
                 backoff = min(backoff * 2, max_backoff)
@@ -255,6 +258,7 @@ class OutboxRelay:
                     for _ in listening.notifies(timeout=idle_wait, stop_after=1):
                         pass
             except KafkaError as exc:
+                RELAY_FAILURES.labels(reason="kafka").inc()
                 log.warning("relay: Kafka unavailable (%s); retrying in %.1fs", exc, backoff)
                 stop.wait(backoff)
                 backoff = min(backoff * 2, max_backoff)

@@ -169,6 +169,8 @@ class RunningSystem:
 def run_sh(tmp_path_factory, stack_env):
     names = ("INTAKE_PORT", "FOLLOWUP_PORT", "KAFKA_PORT", "KAFKA_CONTROLLER_PORT")
     names += ("REDIS_PORT", "PG_PORT")
+    names += ("INTAKE_RELAY_METRICS_PORT", "FOLLOWUP_RELAY_METRICS_PORT")
+    names += ("FOLLOWUP_CONSUMER_METRICS_PORT", "FOLLOWUP_WORKER_METRICS_PORT")
     ports = dict(zip(names, _free_ports(len(names)), strict=True))
     data = tmp_path_factory.mktemp("run-sh")
     os.chmod(data, 0o755)  # the postgres user must reach its data folder
@@ -372,6 +374,18 @@ def test_a_newcomer_uses_every_page_and_api_of_run_sh_as_every_role(run_sh, worl
     assert tried >= 2 * 5 * 20
     assert escaped_seen, "the stored markup is shown (escaped) somewhere, so the check bites"
     print(f"run.sh sweep: {tried} requests, 0 server errors")
+
+
+def test_the_greeting_names_every_processs_metrics_and_each_answers(run_sh, world):
+    urls = re.findall(r"(http://127\.0\.0\.1:\d+/metrics)", "\n".join(run_sh.output))
+    ports = [run_sh.ports[name] for name in run_sh.ports if name.endswith("METRICS_PORT")]
+    expected = [f"{run_sh.intake}/metrics", f"{run_sh.followup}/metrics"]
+    expected += [f"http://127.0.0.1:{port}/metrics" for port in ports]
+    assert sorted(urls) == sorted(expected)
+    for url in urls:
+        response = http("GET", url)
+        assert response.status == 200, url
+        assert "# TYPE kawal_" in response.text, url
 
 
 def test_open311_and_tracking_give_every_demo_deadline_as_the_same_instant(run_sh, world):

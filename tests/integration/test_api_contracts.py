@@ -19,7 +19,7 @@ from intake_service.app import create_app as create_intake
 from tests.integration.followup.conftest import Service as FollowupService
 
 pytestmark = pytest.mark.integration
-DOCUMENTED_PREFIXES = ("/api/", "/open311/", "/openapi.json", "/healthz", "/readyz")
+DOCUMENTED_PREFIXES = ("/api/", "/open311/", "/openapi.json", "/healthz", "/readyz", "/metrics")
 # A bounded number of generated requests per operation, the same ones every run.
 EXAMPLES = settings(
     max_examples=25,

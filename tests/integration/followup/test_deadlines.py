@@ -72,3 +72,30 @@ def test_case_closes_resolved_verified_when_quiet_period_passes_without_dispute(
 
     tracked = followup.client.get(f"/api/v1/track/{case['tracking_code']}").json
     assert (tracked["status"], tracked["outcome"]) == ("closed", "resolved_verified")
+
+
+def _deadline_counts() -> dict:
+    from prometheus_client import REGISTRY
+
+    return {
+        (name, deadline): REGISTRY.get_sample_value(name, {"deadline": deadline})
+        for name in ("kawal_deadline_breaches_total", "kawal_deadline_escalations_total")
+        for deadline in ("acknowledge", "resolve")
+    }
+
+
+def test_breaches_and_escalations_are_counted_once_each_as_the_worker_commits_them(followup):
+    followup.open("tawuran")  # acknowledge within 1 working day, Polsek -> Polres
+    before = _deadline_counts()
+    followup.clock.advance(days=1, hours=1)
+    assert sweep(followup.fu) == 1  # escalated to Polres
+    followup.clock.advance(days=3)
+    assert sweep(followup.fu) == 1  # top of the ladder: the miss is a breach, no escalation
+    assert sweep(followup.fu) == 0  # nothing new: nothing counted
+    moved = {key: count - before[key] for key, count in _deadline_counts().items()}
+    assert moved == {
+        ("kawal_deadline_breaches_total", "acknowledge"): 2,
+        ("kawal_deadline_breaches_total", "resolve"): 0,
+        ("kawal_deadline_escalations_total", "acknowledge"): 1,
+        ("kawal_deadline_escalations_total", "resolve"): 0,
+    }

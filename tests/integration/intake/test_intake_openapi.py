@@ -20,7 +20,8 @@ def _routes(app) -> set[str]:
     """Every JSON API route as 'METHOD /path'; HTML pages and static files are not API."""
     routes = set()
     for rule in app.url_map.iter_rules():
-        if not rule.rule.startswith(("/api/", "/open311/", "/openapi.json", "/healthz", "/readyz")):
+        documented = ("/api/", "/open311/", "/openapi.json", "/healthz", "/readyz", "/metrics")
+        if not rule.rule.startswith(documented):
             continue
         path = re.sub(r"<(?:[^<>]*:)?([a-z_]+)>", r"{\1}", rule.rule)
         routes |= {f"{m} {path}" for m in rule.methods - {"HEAD", "OPTIONS"}}
