@@ -87,7 +87,7 @@ def record_meeting():
         kind=data["kind"],
         held_at=data["held_at"],
         unit=unit_id(data["unit"] or principal.unit) or "",
-        place=s.Place().dump(data["place"]),
+        place=s.PlaceData().dump(data["place"]),
         host_officer=data["host_officer"],
         partners=tuple(data["partners"]),
         attendee_count=data["attendee_count"],
@@ -180,6 +180,8 @@ def list_aspirations():
             query = query.where(aspirations.c[name] == q[name])
     if "meeting_id" in q:
         query = query.where(aspirations.c.meeting_id == str(q["meeting_id"]))
+    if "location_verified" in q:
+        query = query.where(aspirations.c.location_verified == q["location_verified"])
     query = _date_range(query, aspirations.c.raised_at, q)
     order = (aspirations.c.raised_at.desc(), aspirations.c.position)
     page = _page(query.order_by(*order), q)
@@ -269,7 +271,7 @@ def amend_aspiration(aspiration_id):
     changes = dict(data["changes"])
     reporter = changes.pop("raised_by", None)
     if "location" in changes:
-        changes["location"] = s.Place().dump(changes["location"])
+        changes["location"] = s.PlaceData().dump(changes["location"])
     command = AmendAspiration(
         aspiration_id=str(aspiration_id),
         changes=changes,
@@ -307,7 +309,7 @@ def _record_command(item: dict, unit: str | None = None) -> RecordAspiration:
         summary=item["summary"],
         description=item["description"],
         public_summary=item["public_summary"],
-        location=s.Place().dump(item["location"]) if item["location"] else None,
+        location=s.PlaceData().dump(item["location"]) if item["location"] else None,
         urgency=item["urgency"],
         confidential=item["confidential"],
         raised_by=Reporter(**reporter) if reporter else None,
@@ -386,6 +388,8 @@ def _aspiration_out(row) -> dict:
                 "attachments",
                 "channel",
                 "channel_client",
+                "region_code",
+                "location_verified",
                 "raised_at",
                 "recorded_at",
             )
