@@ -14,9 +14,9 @@ from marshmallow import (
 
 from shared.events.intake import (
     MEETING_KINDS,
+    REGION_CODE,
     URGENCIES,
     WITHDRAWAL_REASONS,
-    REGION_CODE,
     Attachment,
     LocatedPlace,
     Place,

@@ -273,7 +273,8 @@ def _aspiration_amended_v1_to_v2(payload: dict, directory) -> dict:
             return values
         return {**values, "location": upcast_place(directory, values["location"])}
 
-    return {**payload, "changes": located(payload["changes"]), "previous": located(payload["previous"])}
+    changes, previous = located(payload["changes"]), located(payload["previous"])
+    return {**payload, "changes": changes, "previous": previous}
 
 
 @REGISTRY.event("AspirationWithdrawn", version=1)
