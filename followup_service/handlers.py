@@ -503,9 +503,15 @@ def back_from_intake(work: Work, aspiration_id: str, backing: dict, cause: Event
 
 
 def amend_from_intake(
-    work: Work, aspiration_id: str, changes: dict, previous: dict, cause: EventEnvelope
+    work: Work,
+    aspiration_id: str,
+    changes: dict,
+    previous: dict,
+    cause: EventEnvelope,
+    area: Area | None = None,
 ) -> None:
-    """Apply an intake amendment: category, description, public summary."""
+    """Apply an intake amendment: category, description, public summary, and the area
+    when the location changed (the case re-routes to the place's agencies)."""
     case = _load_for_intake(work, aspiration_id)
     if case is None:
         return
@@ -520,6 +526,7 @@ def amend_from_intake(
             public_summary=public_summary,
             description=changes.get("description"),
             category=changes.get("category"),
+            area=area,
             now=work.fu.clock(),
             actor="system:intake-consumer",
         )

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
 )
 
 from shared.eventstore.tables import define_event_tables
@@ -37,6 +38,9 @@ cases = Table(
     Column("region", String(200), nullable=False),
     Column("kecamatan", String(200), nullable=False),
     Column("kelurahan", String(200), nullable=False, index=True),
+    # region is a kelurahan/desa code: false is "lokasi belum terverifikasi" (supervisors fix
+    # it by amending the aspiration's location)
+    Column("location_verified", Boolean, nullable=False, server_default=false(), index=True),
     Column("unit", String(200), nullable=False, index=True),
     Column("urgency", String(10), nullable=False),
     Column("sensitive", Boolean, nullable=False),

@@ -29,6 +29,7 @@ from followup_service.domain.events import (
     CaseEscalated,
     CaseEvent,
     CaseOpened,
+    CaseRelocated,
     CaseReopened,
     CaseResolved,
     CaseRouted,
@@ -374,10 +375,13 @@ class Case:
         public_summary: str | None = None,
         description: str | None = None,
         category: str | None = None,
+        area: Area | None = None,
         now: datetime,
         actor: str,
     ) -> list[CaseEvent]:
-        """Apply changed fields; a new category re-routes a case that is with an agency."""
+        """Apply changed fields; a new category or area re-routes a case that is with an
+        agency (a location fixed from "lokasi belum terverifikasi" goes to the place's own
+        agencies; one already acknowledged by the right agency stays with it)."""
         self._require("amend")
         changes = {
             name: value
@@ -388,17 +392,29 @@ class Case:
             )
             if value is not None and value != getattr(self, name)
         }
-        if not changes:
+        relocated = area is not None and area != self.area
+        if not changes and not relocated:
             return []
-        new_category = changes.get("category", self.category)
-        new = self._record(
-            CaseAmended(
-                **self._meta(now, actor),
-                **changes,
-                sensitive=self.sensitive or rules.is_sensitive(new_category),
+        new: list[CaseEvent] = []
+        if changes:
+            new_category = changes.get("category", self.category)
+            new += self._record(
+                CaseAmended(
+                    **self._meta(now, actor),
+                    **changes,
+                    sensitive=self.sensitive or rules.is_sensitive(new_category),
+                )
             )
-        )
-        if "category" in changes and self.status in WITH_AGENCY:
+        if relocated:
+            new += self._record(
+                CaseRelocated(
+                    **self._meta(now, actor),
+                    region=area.region,
+                    kecamatan=area.kecamatan,
+                    kelurahan=area.kelurahan,
+                )
+            )
+        if ("category" in changes or relocated) and self.status in WITH_AGENCY:
             decision = rules.route(
                 self.category,
                 self.area,
@@ -407,7 +423,8 @@ class Case:
                 excluding=self.declined_by,
             )
             if decision is not None and decision.agency != self.agency:
-                new += self._record(self._routed(decision, "category amended", True, now, actor))
+                reason = "category amended" if "category" in changes else "location amended"
+                new += self._record(self._routed(decision, reason, True, now, actor))
         return new
 
     def back(
@@ -586,6 +603,9 @@ class Case:
                 self.status, self.agency, self.ladder, self.level = "split", None, (), 0
                 self.sub_case_ids = tuple(sub.case_id for sub in event.sub_cases)
                 self.acknowledge_by = self.resolve_by = None
+            case CaseRelocated():
+                self.region, self.kecamatan = event.region, event.kecamatan
+                self.kelurahan = event.kelurahan
             case CaseAmended():
                 for name in ("public_summary", "description", "category"):
                     if getattr(event, name) is not None:

@@ -344,6 +344,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "dash.title": ("Dasbor pengawas", "Supervisor dashboard"),
     "dash.by_agency": ("Per instansi", "Per agency"),
     "dash.by_category": ("Per kategori", "Per category"),
+    "dash.unverified": ("Lokasi belum terverifikasi", "Location not verified"),
+    "dash.unverified_hint": (
+        "Kasus terbuka yang kelurahan/desanya tidak cocok dengan daftar wilayah resmi. "
+        "Perbaiki lokasinya lewat amandemen aspirasi (pilih kelurahan dari saran); kasus "
+        "lalu diteruskan ke instansi wilayah itu.",
+        "Open cases whose kelurahan/desa did not match the official region list. Fix the "
+        "location by amending the aspiration (choose the kelurahan from the suggestions); "
+        "the case is then routed to that region's agencies.",
+    ),
+    "dash.code": ("Kode", "Code"),
+    "case.unverified": ("lokasi belum terverifikasi", "location not verified"),
     "dash.open": ("Terbuka", "Open"),
     "dash.overdue": ("Terlambat", "Overdue"),
     "dash.tta": ("Median waktu tanggap", "Median time to acknowledge"),
