@@ -118,7 +118,12 @@ def test_a_poisoned_record_is_listed_shown_and_after_the_fix_replayed_exactly_on
     assert status == 0
     assert f"{topic}.dead-letter" in out
     (line,) = [row for row in out.splitlines() if row.startswith(position)]
-    for expected in (poisoned.stream_id, f"AspirationRecorded v{NEXT}", "EventSchemaError", "pending"):
+    for expected in (
+        poisoned.stream_id,
+        f"AspirationRecorded v{NEXT}",
+        "EventSchemaError",
+        "pending",
+    ):
         assert expected in line
 
     status, out = cli(capsys, "dead-letters", "list", "--json")
