@@ -31,6 +31,8 @@ from intake_service.tables import aspirations, meetings
 from shared import logs
 from shared.idempotency import idempotent
 from shared.regions import store as region_store
+from shared.regions.dataset import DATASET_NAME, DATASET_VERSION
+from shared.regions.unit_area import unit_regency
 from shared.units import unit_id, unit_name
 from shared.web import json_body
 from shared.web_auth import current_principal, require_role
@@ -216,6 +218,32 @@ def suggest_regions():
     with intake().engine.connect() as conn:
         items = region_store.suggest(conn, q["level"], q["q"], q.get("parent"), q["limit"])
     return jsonify(s.RegionsOut().dump({"items": items}))
+
+
+@bp.get("/regions/area")
+@require_role(*READERS)
+def unit_area():
+    """The unit's kabupaten/kota with all its kecamatan and kelurahan/desa (one answer, a few
+    dozen kB), which the officer page keeps for suggesting offline."""
+    q = s.AreaQuery().load(request.args)
+    unit = unit_id(q.get("unit") or current_principal().unit)
+    directory = intake().regions
+    code = unit_regency(directory, unit)
+    regency = directory.get(code) if code else None
+    districts = directory.children(code) if code else []
+    villages = [v for d in districts for v in directory.children(d.code)]
+    body = {
+        "unit": unit,
+        "dataset": f"{DATASET_NAME} {DATASET_VERSION}",
+        "regency": _region_out(regency) if regency else None,
+        "districts": [_region_out(r) for r in districts],
+        "villages": [_region_out(r) for r in villages],
+    }
+    return jsonify(s.AreaOut().dump(body))
+
+
+def _region_out(region) -> dict:
+    return {"code": region.code, "name": region.name, "parent_code": region.parent_code}
 
 
 @bp.get("/aspirations/<uuid:aspiration_id>")

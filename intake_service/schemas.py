@@ -284,6 +284,25 @@ class RegionsOut(Schema):
     items = fields.List(fields.Nested(RegionOut), required=True)
 
 
+class AreaQuery(Schema):
+    unit = CleanText(
+        validate=NAME,
+        allow_blank=False,
+        metadata={"description": "a police unit id; default: the caller's unit"},
+    )
+
+
+class AreaOut(Schema):
+    """Every kecamatan and kelurahan/desa of a unit's kabupaten/kota, for the officer page to
+    keep on the phone (suggestions with no signal)."""
+
+    unit = fields.String(allow_none=True, metadata={"example": "polsek-cikande"})
+    dataset = fields.String(metadata={"example": "idn-area-data 4.0.1"})
+    regency = fields.Nested(RegionOut, allow_none=True, metadata={"description": "None: unknown"})
+    districts = fields.List(fields.Nested(RegionOut), required=True)
+    villages = fields.List(fields.Nested(RegionOut), required=True)
+
+
 class WriteOut(Schema):
     id = fields.UUID(required=True)
     status = fields.String(

@@ -4,6 +4,8 @@ GET  /catat                                  the logging page (officer login)
 POST /catat/api/meetings                     forwarded to POST /api/v1/meetings
 POST /catat/api/meetings/<id>/aspirations    forwarded to the batch endpoint
 GET  /catat/api/regions                      forwarded to GET /api/v1/regions (suggestions)
+GET  /catat/api/regions/area                 forwarded to GET /api/v1/regions/area (the unit's
+                                             kabupaten/kota, kept on the phone for offline)
 The forwarders add the session's bearer token and pass the Idempotency-Key through,
 after checking the CSRF header; every rule stays in the API.
 """
@@ -68,6 +70,14 @@ def register_pages(app: Flask) -> None:
     @login_required(*LOGGERS)
     def forward_regions():
         result = call_api("GET", "/api/v1/regions", query=request.args.to_dict())
+        response = jsonify(result.data)
+        response.status_code = result.status
+        return response
+
+    @bp.get("/catat/api/regions/area")
+    @login_required(*LOGGERS)
+    def forward_unit_area():
+        result = call_api("GET", "/api/v1/regions/area", query=request.args.to_dict())
         response = jsonify(result.data)
         response.status_code = result.status
         return response
