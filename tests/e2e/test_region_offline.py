@@ -42,7 +42,8 @@ def test_place_fields_suggest_the_units_area_offline_and_the_code_is_recorded(li
         "Object.keys(localStorage).some(k => k.startsWith('ka-area-v1:'))", timeout=15000
     )
     area = page.evaluate(
-        "JSON.parse(localStorage.getItem(Object.keys(localStorage).find(k => k.startsWith('ka-area-v1:'))))"
+        "JSON.parse(localStorage.getItem("
+        "Object.keys(localStorage).find(k => k.startsWith('ka-area-v1:'))))"
     )
     assert area["regency"]["code"] == "36.04" and len(area["villages"]) > 300
 
