@@ -38,9 +38,6 @@ cases = Table(
     Column("region", String(200), nullable=False),
     Column("kecamatan", String(200), nullable=False),
     Column("kelurahan", String(200), nullable=False, index=True),
-    # region is a kelurahan/desa code: false is "lokasi belum terverifikasi" (supervisors fix
-    # it by amending the aspiration's location)
-    Column("location_verified", Boolean, nullable=False, server_default=false(), index=True),
     Column("unit", String(200), nullable=False, index=True),
     Column("urgency", String(10), nullable=False),
     Column("sensitive", Boolean, nullable=False),
@@ -60,6 +57,10 @@ cases = Table(
     Column("opened_at", DateTime(timezone=True), nullable=False, index=True),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("public_view", JSON, nullable=False),
+    # Last, as the migration added it (bulk writes map columns by position).
+    # region is a kelurahan/desa code: false is "lokasi belum terverifikasi" (supervisors fix
+    # it by amending the aspiration's location)
+    Column("location_verified", Boolean, nullable=False, server_default=false(), index=True),
 )
 
 # Every case event, for the case detail's full timeline.

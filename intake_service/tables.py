@@ -31,11 +31,11 @@ meetings = Table(
     Column("held_at", DateTime(timezone=True), nullable=False, index=True),
     Column("kecamatan", String(200)),
     Column("kelurahan", String(200), nullable=False, index=True),
-    Column("region_code", String(13), index=True),  # the place's Kemendagri code, if matched
     Column("data", JSON, nullable=False),
     Column("aspiration_count", Integer, nullable=False, server_default=text("0")),
     Column("version", Integer, nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("region_code", String(13), index=True),  # the place's Kemendagri code, if matched
 )
 
 aspirations = Table(
@@ -51,10 +51,6 @@ aspirations = Table(
     Column("description", Text, nullable=False, default=""),
     Column("kelurahan", String(200), nullable=False, index=True),
     Column("location", JSON),
-    # The location's Kemendagri code (kelurahan/desa, or the deepest level matched) and
-    # whether it reaches the kelurahan/desa: false is "lokasi belum terverifikasi".
-    Column("region_code", String(13), index=True),
-    Column("location_verified", Boolean, nullable=False, server_default=false(), index=True),
     Column("urgency", String(10), nullable=False, server_default="normal"),
     Column("confidential", Boolean, nullable=False, server_default=false()),
     Column("status", String(30), nullable=False, default="open"),
@@ -72,4 +68,8 @@ aspirations = Table(
     Column("version", Integer, nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
     Column("extra", JSON, nullable=False, default=dict),
+    # The location's Kemendagri code (kelurahan/desa, or the deepest level matched) and
+    # whether it reaches the kelurahan/desa: false is "lokasi belum terverifikasi".
+    Column("region_code", String(13), index=True),
+    Column("location_verified", Boolean, nullable=False, server_default=false(), index=True),
 )

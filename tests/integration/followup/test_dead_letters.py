@@ -129,7 +129,7 @@ def test_a_poisoned_record_is_listed_shown_and_after_the_fix_replayed_exactly_on
     status, out = cli(capsys, "dead-letters", "list", "--json")
     (listed,) = [json.loads(row) for row in out.splitlines()]
     assert listed["position"] == position and listed["event_id"] == poisoned.event_id
-    assert listed["event_type"] == "AspirationRecorded" and listed["schema_version"] == 5
+    assert listed["event_type"] == "AspirationRecorded" and listed["schema_version"] == NEXT
     assert listed["error"] == "EventSchemaError" and listed["status"] == "pending"
     assert "Unknown event type" in listed["reason"]
 
