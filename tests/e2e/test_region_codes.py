@@ -180,7 +180,7 @@ def test_unmatched_names_are_recorded_unverified_listed_and_fixed_by_an_amendmen
         "/api/v1/cases", query_string={"location_verified": "false"}, headers=supervisor
     ).json
     assert case["id"] not in [item["id"] for item in listed["items"]]
-    assert any(e["event_type"] == "CaseRelocated" for e in moved["timeline"])
+    assert "CaseRelocated" in [entry["event"] for entry in moved["timeline"]]
 
 
 def test_the_unit_area_lists_every_kecamatan_and_kelurahan_of_its_kabupaten(stack):

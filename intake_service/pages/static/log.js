@@ -246,7 +246,7 @@
     }
     var local = localSuggestions(level, q, parent);
     var cached = localStorage.getItem(cacheKey);
-    if (local.length) { fill(local); } else if (cached) { fill(JSON.parse(cached)); }
+    if (local.length) { fill(local); } else if (cached) { fill(JSON.parse(cached)); } else if (!navigator.onLine) { fill([]); }
     if (!navigator.onLine || (!q && !parent)) { return; }
     fetch("/catat/api/regions?" + query, { credentials: "same-origin" }).then(function (res) {
       return res.ok ? res.json() : null;
