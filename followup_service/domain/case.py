@@ -375,13 +375,10 @@ class Case:
         public_summary: str | None = None,
         description: str | None = None,
         category: str | None = None,
-        area: Area | None = None,
         now: datetime,
         actor: str,
     ) -> list[CaseEvent]:
-        """Apply changed fields; a new category or area re-routes a case that is with an
-        agency (a location fixed from "lokasi belum terverifikasi" goes to the place's own
-        agencies; one already acknowledged by the right agency stays with it)."""
+        """Apply changed fields; a new category re-routes a case that is with an agency."""
         self._require("amend")
         changes = {
             name: value
@@ -392,40 +389,48 @@ class Case:
             )
             if value is not None and value != getattr(self, name)
         }
-        relocated = area is not None and area != self.area
-        if not changes and not relocated:
+        if not changes:
             return []
-        new: list[CaseEvent] = []
-        if changes:
-            new_category = changes.get("category", self.category)
-            new += self._record(
-                CaseAmended(
-                    **self._meta(now, actor),
-                    **changes,
-                    sensitive=self.sensitive or rules.is_sensitive(new_category),
-                )
+        new_category = changes.get("category", self.category)
+        new = self._record(
+            CaseAmended(
+                **self._meta(now, actor),
+                **changes,
+                sensitive=self.sensitive or rules.is_sensitive(new_category),
             )
-        if relocated:
-            new += self._record(
-                CaseRelocated(
-                    **self._meta(now, actor),
-                    region=area.region,
-                    kecamatan=area.kecamatan,
-                    kelurahan=area.kelurahan,
-                )
-            )
-        if ("category" in changes or relocated) and self.status in WITH_AGENCY:
-            decision = rules.route(
-                self.category,
-                self.area,
-                start=now,
-                urgency=self.urgency,
-                excluding=self.declined_by,
-            )
-            if decision is not None and decision.agency != self.agency:
-                reason = "category amended" if "category" in changes else "location amended"
-                new += self._record(self._routed(decision, reason, True, now, actor))
+        )
+        if "category" in changes and self.status in WITH_AGENCY:
+            new += self._reroute(rules, "category amended", now, actor)
         return new
+
+    def relocate(self, rules: RoutingRules, area: Area, *, now: datetime, actor: str):
+        """The aspiration's location was amended (e.g. "lokasi belum terverifikasi" fixed):
+        recorded in any status once opened; a case with an agency goes to the new place's
+        ladder (unless that is the same agency); one resolved or closed keeps its history,
+        and a reopen routes by the new area."""
+        if self.status == "new":
+            raise IllegalTransitionError(self.status, "relocate", self.allowed_actions())
+        if area == self.area:
+            return []
+        new = self._record(
+            CaseRelocated(
+                **self._meta(now, actor),
+                region=area.region,
+                kecamatan=area.kecamatan,
+                kelurahan=area.kelurahan,
+            )
+        )
+        if self.status in WITH_AGENCY:
+            new += self._reroute(rules, "location amended", now, actor)
+        return new
+
+    def _reroute(self, rules: RoutingRules, reason: str, now: datetime, actor: str):
+        decision = rules.route(
+            self.category, self.area, start=now, urgency=self.urgency, excluding=self.declined_by
+        )
+        if decision is None or decision.agency == self.agency:
+            return []
+        return self._record(self._routed(decision, reason, True, now, actor))
 
     def back(
         self,

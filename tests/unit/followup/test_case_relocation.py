@@ -47,7 +47,7 @@ def test_amending_the_location_relocates_and_reroutes_to_the_regions_agency(rule
             }
         }
     )
-    events = case.amend(rules, area=fixed, now=T0 + timedelta(hours=2), actor="system")
+    events = case.relocate(rules, fixed, now=T0 + timedelta(hours=2), actor="system")
     assert [type(e) for e in events] == [CaseRelocated, CaseRouted]
     assert events[1].reason == "location amended"
     assert case.agency.id == "dishub-3604"  # Dinas Perhubungan Kabupaten Serang
@@ -58,4 +58,17 @@ def test_amending_the_location_relocates_and_reroutes_to_the_regions_agency(rule
 
 def test_amending_to_the_same_area_records_nothing(rules):
     case = _opened(rules, Area("36.04.15.2001", "Cikande", "Cikande"))
-    assert case.amend(rules, area=case.area, now=T0, actor="system") == []
+    assert case.relocate(rules, case.area, now=T0, actor="system") == []
+
+
+def test_a_closed_case_records_the_verified_location_without_rerouting(rules):
+    case = _opened(rules, UNMATCHED)
+    case.close(outcome="no_further_action", reason="selesai", now=T0, actor="system")
+    fixed = Area("36.04.15.2001", "Cikande", "Cikande")
+    events = case.relocate(rules, fixed, now=T0, actor="system")
+    assert [type(e) for e in events] == [CaseRelocated]
+    assert (case.status, case.agency.id, case.area.verified) == (
+        "closed",
+        "verifikasi-lokasi",
+        True,
+    )
