@@ -75,8 +75,12 @@ class PlaceIn(Place):
 
     @validates_schema
     def _kelurahan_or_code(self, data, **_):
-        if not data.get("kelurahan") and not data.get("region_code"):
-            raise ValidationError("Name the kelurahan/desa or give its region_code.", "kelurahan")
+        code = data.get("region_code") or ""
+        if not data.get("kelurahan") and code.count(".") != 3:
+            raise ValidationError(
+                "Name the kelurahan/desa, or give its region_code (a kelurahan/desa code).",
+                "kelurahan",
+            )
 
 
 class PlaceData(Place):

@@ -200,3 +200,12 @@ def test_the_unit_area_lists_every_kecamatan_and_kelurahan_of_its_kabupaten(stac
         headers=_officer(stack),
     ).json
     assert other["regency"]["name"] == "Kota Bekasi"
+
+
+def test_a_code_above_the_kelurahan_needs_the_kelurahan_named(stack):
+    answer = _record(stack, {"region_code": "36.04.15"})
+    assert answer.status_code == 422
+    assert list(answer.json["fields"]["location"]) == ["kelurahan"], answer.json
+    named = _record(stack, {"region_code": "36.04.15", "kelurahan": "Kamurang"})
+    assert named.status_code == 201, named.json
+    assert _aspiration(stack, named.json["id"])["region_code"] == "36.04.15.2010"
