@@ -10,6 +10,7 @@ from shared.events import REGISTRY, EventEnvelope
 from shared.regions.dataset import load_directory
 from shared.regions.directory import Region, RegionDirectory
 from shared.regions.places import UnknownRegionCodeError, locate_place, upcast_place
+from shared.regions.unit_area import unit_regency
 
 
 @pytest.fixture(scope="module")
@@ -165,3 +166,22 @@ def test_upcasters_use_the_directory_provided_to_the_registry(monkeypatch):
 def test_upcast_place_matches_names_even_when_a_code_slot_is_empty(directory):
     assert upcast_place(directory, None) is None
     assert upcast_place(directory, {"kelurahan": "Krangkeng"})["region_code"] == "32.12.09.2010"
+
+
+@pytest.mark.parametrize(
+    ("unit", "regency"),
+    [
+        ("polsek-cikande", "36.04"),  # a Polsek: its kecamatan's kabupaten
+        ("Polres Serang", "36.04"),  # "Polres Serang" is the kabupaten's, not the kota's
+        ("polres-metro-bekasi-kota", "32.75"),
+        ("polsek-bekasi-selatan", "32.75"),
+        ("polsek-krangkeng", "32.12"),
+        ("polres-metro-jakarta-barat", "31.73"),
+        ("polsek-menteng", "31.71"),
+        ("polsek-tambora", None),  # two kecamatan Tambora: no guess
+        ("polda-banten", None),
+        (None, None),
+    ],
+)
+def test_a_units_area_is_its_kabupaten_or_kota(directory, unit, regency):
+    assert unit_regency(directory, unit) == regency
