@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import re
+import secrets
 import signal
 import socket
 import statistics
@@ -145,6 +146,9 @@ class Bench:
         self.out_dir = out_dir
         self.profile = profile
         self.run_id = uuid.uuid4().hex[:6]
+        # A secret of this run, as production would have: the services refuse the built-in
+        # development secret outside KAWAL_ENV=development, and the bench must not need it.
+        self.jwt_secret = secrets.token_urlsafe(48)
         self.rows: list[Row] = []
         self.errors: dict[str, str] = {}
         self.timings: dict[str, float] = {}
@@ -183,6 +187,7 @@ class Bench:
             "redis_url": self.env["REDIS_URL"],
             "topic_prefix": prefix,
             "redis_key_prefix": prefix,
+            "jwt_secret": self.jwt_secret,
         }
         return Settings(**{**values, **overrides})
 

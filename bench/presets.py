@@ -18,6 +18,7 @@ class Preset:
     http_batch_seconds: float  # batches of 50 are slow: longer runs, fewer connections
     e2e_rate: int  # aspirations per second, steady
     e2e_low_rate: int  # a second, unsaturated rate: the pipeline's own latency
+    e2e_high_rate: int  # aspirations/s sent as meeting batches of E2E_HIGH_BATCH (fig4.py)
     e2e_seconds: float
     e2e_sample_every: int  # poll tracking for every n-th aspiration
     rebuild_sizes: tuple[int, ...]
@@ -42,6 +43,7 @@ PRESETS = {
         http_batch_seconds=2.0,
         e2e_rate=20,
         e2e_low_rate=10,
+        e2e_high_rate=50,
         e2e_seconds=1.0,
         e2e_sample_every=1,
         rebuild_sizes=(100, 1000),
@@ -64,6 +66,7 @@ PRESETS = {
         http_batch_seconds=8.0,
         e2e_rate=100,
         e2e_low_rate=20,
+        e2e_high_rate=500,
         e2e_seconds=15.0,
         e2e_sample_every=5,
         rebuild_sizes=(1_000, 10_000, 100_000),
@@ -85,6 +88,7 @@ PRESETS = {
         http_batch_seconds=20.0,
         e2e_rate=100,
         e2e_low_rate=20,
+        e2e_high_rate=500,
         e2e_seconds=60.0,
         e2e_sample_every=5,
         rebuild_sizes=(10_000, 100_000, 1_000_000),

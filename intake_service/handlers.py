@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from sqlalchemy import Connection, select
+from sqlalchemy.exc import IntegrityError
 
 from intake_service import projections
 from intake_service.bootstrap import Intake
@@ -63,15 +64,35 @@ def stream_id(aspiration_id: str) -> str:
     return f"aspiration-{aspiration_id}"
 
 
+# PostgreSQL's name for the unique index on aspirations.tracking_code (migrations made it).
+TRACKING_CODE_CONSTRAINT = "aspirations_tracking_code_key"
+
+
 def _retrying(intake: Intake, work: Callable[[Connection], object]):
-    """Run work in one transaction; on a lost optimistic race, once more on fresh state."""
-    for attempt in (1, 2):
+    """Run work in one transaction; on a lost optimistic race, once more on fresh state.
+
+    A tracking code another request drew at the same moment (the unused-code check sees
+    committed rows only) fails the unique index: the work is rolled back and runs again
+    with fresh codes, a few times, since that clash has nothing to do with the request.
+    """
+    races = clashes = 0
+    while True:
         try:
             with intake.engine.begin() as conn:
                 return work(conn)
         except ConcurrencyError:
-            if attempt == 2:
+            races += 1
+            if races == 2:
                 raise ConflictError("a concurrent change won; retry the request") from None
+        except IntegrityError as exc:
+            clashes += 1
+            if not _is_tracking_code_clash(exc) or clashes == 5:
+                raise
+
+
+def _is_tracking_code_clash(exc: IntegrityError) -> bool:
+    diag = getattr(exc.orig, "diag", None)
+    return getattr(diag, "constraint_name", None) == TRACKING_CODE_CONSTRAINT
 
 
 def _append(intake: Intake, conn, stream: str, version: int, events, **options):
@@ -361,7 +382,8 @@ def _must_load(intake: Intake, conn, aspiration_id: str) -> Aspiration:
 
 def _unused_tracking_codes(conn, count: int) -> list[str]:
     """`count` distinct codes no aspiration holds: drawn at random, checked in one query
-    (a clash among 32^7 codes is rare, so the loop almost never runs twice)."""
+    (a clash among 24^5 codes is rare, so the loop almost never runs twice). Codes drawn
+    by a concurrent transaction are not seen here: `_retrying` handles that clash."""
     codes: set[str] = set()
     while len(codes) < count:
         drawn = {new_tracking_code() for _ in range(count - len(codes))} - codes

@@ -175,9 +175,16 @@ class SingleAspirationIn(AspirationIn):
         return data
 
 
+# A meeting's batch: officers send a few dozen, but a unit catching up after days offline
+# or an agency importing a backlog sends hundreds; 500 items fit the 1 MiB body limit.
+MAX_BATCH_ITEMS = 500
+
+
 class BatchIn(Schema):
     aspirations = fields.List(
-        fields.Nested(AspirationIn), required=True, validate=validate.Length(min=1, max=200)
+        fields.Nested(AspirationIn),
+        required=True,
+        validate=validate.Length(min=1, max=MAX_BATCH_ITEMS),
     )
 
 

@@ -27,7 +27,7 @@ class Settings:
     # keys that still verify during a rotation (comma-separated; README, Operations)
     jwt_previous_secrets: str = ""
     jwt_issuer: str = "kawal-aspirasi"
-    max_body_bytes: int = 256 * 1024
+    max_body_bytes: int = 1024 * 1024
     routing_rules_path: str = os.path.join(REPO_ROOT, "deploy", "routing", "rules.yaml")
     relay_batch_size: int = 500
     consumer_group: str = ""

@@ -14,14 +14,22 @@ from kafka import KafkaConsumer
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def wait_for(predicate, timeout: float = 30.0, interval: float = 0.05, what: str = "condition"):
+def wait_for(
+    predicate,
+    timeout: float = 30.0,
+    interval: float = 0.05,
+    what: str = "condition",
+    diagnose=None,
+):
+    """Poll `predicate` until truthy; on timeout fail, with `diagnose()`'s account if given."""
     deadline = time.monotonic() + timeout
     while True:
         result = predicate()
         if result:
             return result
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+            detail = f" ({diagnose()})" if diagnose else ""
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}{detail}")
         time.sleep(interval)
 
 
@@ -82,6 +90,38 @@ def _register_probe_event() -> None:
 _register_probe_event()
 
 
+class Pipeline:
+    """The relay and consumer threads of `pipeline_running`, able to say where records are."""
+
+    def __init__(self, intake, followup):
+        self.intake, self.followup = intake, followup
+        self.threads: list[threading.Thread] = []
+        self.errors: list[str] = []
+
+    def watched(self, target):
+        def run(*args):
+            try:
+                target(*args)
+            except BaseException as error:  # kept for describe(): a dead thread says why
+                self.errors.append(f"{threading.current_thread().name}: {error!r}")
+                raise
+
+        return run
+
+    def describe(self) -> str:
+        """Thread liveness, the intake outbox's depth and follow-up's stored offsets."""
+        from sqlalchemy import text
+
+        alive = ", ".join(f"{t.name} alive={t.is_alive()}" for t in self.threads)
+        with self.intake.engine.connect() as conn:
+            outbox = conn.execute(text("SELECT count(*) FROM outbox")).scalar()
+        with self.followup.engine.connect() as conn:
+            offsets = conn.execute(
+                text("SELECT topic, partition, next_offset FROM consumer_offsets")
+            ).all()
+        return f"{alive}; intake outbox rows={outbox}; offsets={offsets}; errors={self.errors}"
+
+
 @contextmanager
 def pipeline_running(intake_app, followup_app):
     """The intake relay and the follow-up consumer in threads, wired as run.sh wires them."""
@@ -95,12 +135,16 @@ def pipeline_running(intake_app, followup_app):
     intake, followup = intake_app.extensions["intake"], followup_app.extensions["followup"]
     topic = intake.settings.topic(INTAKE_EVENTS)
     stop = threading.Event()
+    pipeline = Pipeline(intake, followup)
     threads = [
         threading.Thread(
-            target=run_relay, args=(intake.settings, intake.engine, intake_metadata, topic, stop)
+            name="relay",
+            target=pipeline.watched(run_relay),
+            args=(intake.settings, intake.engine, intake_metadata, topic, stop),
         ),
         threading.Thread(
-            target=run_consumer,
+            name="consumer",
+            target=pipeline.watched(run_consumer),
             args=(
                 followup.settings,
                 followup.engine,
@@ -112,10 +156,11 @@ def pipeline_running(intake_app, followup_app):
             ),
         ),
     ]
+    pipeline.threads = threads
     for thread in threads:
         thread.start()
     try:
-        yield
+        yield pipeline
     finally:
         stop.set()
         for thread in threads:

@@ -93,6 +93,22 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
+# Areas remembered per RoutingRules (their ladders and locations are pure functions of the
+# rules and the area): a consumer routes many cases in few places, and naming agencies from
+# templates and region names costs more than the rest of opening a case.
+AREA_CACHE_SIZE = 20_000
+
+
+def _remember(cache: dict, key, compute):
+    if key in cache:
+        return cache[key]
+    value = compute()
+    if len(cache) >= AREA_CACHE_SIZE:
+        cache.clear()  # bounded; a full cache is simply started again
+    cache[key] = value
+    return value
+
+
 class RoutingRules:
     def __init__(
         self,
@@ -115,6 +131,8 @@ class RoutingRules:
         self._regions = {key: dict(value) for key, value in regions.items()}
         self._defaults = dict(defaults)
         self._rule_cache: dict[tuple[str, tuple[str, ...]], CategoryRule] = {}
+        self._ladder_cache: dict[tuple[str, Area], tuple[tuple[Agency, ...], ...]] = {}
+        self._location_cache: dict[Area, Location | None] = {}
         self.verification_working_days = int(defaults.get("verification_working_days", 5))
         if FALLBACK_CATEGORY not in self._categories:
             raise RoutingRulesError(f"rules need the fallback category {FALLBACK_CATEGORY!r}")
@@ -240,6 +258,10 @@ class RoutingRules:
         A rung the area cannot name (a Polsek when the kecamatan was not recognised) is left
         out; when no ladder keeps a rung, the `unlocated` ladder is the only candidate.
         """
+        key = (category, area)
+        return list(_remember(self._ladder_cache, key, lambda: self._ladders(category, area)))
+
+    def _ladders(self, category: str, area: Area) -> tuple[tuple[Agency, ...], ...]:
         fields = self._fields(area)
         rule = self.category_rule(category, self._region_key(area))
         found = []
@@ -249,10 +271,12 @@ class RoutingRules:
                 found.append(rungs)
         if not found and self.unlocated:
             found.append(tuple(Agency(t, self._agencies[t]) for t in self.unlocated))
-        return found
+        return tuple(found)
 
     def location(self, area: Area) -> Location | None:
-        return self.locator.locate(area) if self.locator is not None else None
+        if self.locator is None:
+            return None
+        return _remember(self._location_cache, area, lambda: self.locator.locate(area))
 
     def is_generic(self, agency: Agency) -> bool:
         """Whether an agency is named for no region: the unlocated ladder, or a fixed agency

@@ -108,6 +108,9 @@ class Resolution:
     ambiguous: str | None = None
 
 
+RESOLVED_CACHE_SIZE = 20_000  # typed name triples remembered (bounded)
+
+
 class RegionDirectory:
     def __init__(self, regions: Iterable[Region]):
         self._by_code: dict[str, Region] = {}
@@ -119,6 +122,7 @@ class RegionDirectory:
         self._children: dict[str | None, list[str]] = defaultdict(list)
         for code in self._by_code:
             self._children[parent_of(code)].append(code)
+        self._resolved: dict[tuple, Resolution] = {}  # typed names repeat: a case per name
 
     def __len__(self) -> int:
         return len(self._by_code)
@@ -163,6 +167,17 @@ class RegionDirectory:
         kecamatan "Cikande" it is Kabupaten Serang. A name that matches nothing stops the
         descent there (the levels above still count).
         """
+        key = (kabupaten, kecamatan, kelurahan)
+        found = self._resolved.get(key)
+        if found is None:
+            if len(self._resolved) >= RESOLVED_CACHE_SIZE:
+                self._resolved.clear()
+            found = self._resolved[key] = self._resolve(kabupaten, kecamatan, kelurahan)
+        return found
+
+    def _resolve(
+        self, kabupaten: str | None, kecamatan: str | None, kelurahan: str | None
+    ) -> Resolution:
         regencies = {r.code for r in self.regencies(kabupaten)} if kabupaten else None
         if regencies is not None and not regencies:
             return Resolution(None)

@@ -36,6 +36,7 @@ class LiveStack:
     intake_app: object
     followup_app: object
     tokens: Tokens
+    pipeline: object = None  # tests.support.Pipeline: describe() says where records are
 
     @property
     def intake(self):
@@ -82,13 +83,14 @@ def live_stack(create_database, stack_env, migrated_template):
     followup_app.config["SETTINGS"] = replace(followup_settings, trusted_origins=servers[0].url)
     for server in servers:
         server.start()
-    with pipeline_running(intake_app, followup_app):
+    with pipeline_running(intake_app, followup_app) as pipeline:
         yield LiveStack(
             intake_url=servers[0].url,
             followup_url=servers[1].url,
             intake_app=intake_app,
             followup_app=followup_app,
             tokens=Tokens(intake_settings.jwt_secret, intake_settings.jwt_issuer),
+            pipeline=pipeline,
         )
     for server in servers:
         server.stop()

@@ -135,6 +135,7 @@ def log_three_aspirations(stack, phone) -> list[str]:
     wait_for(
         lambda: _count(stack.followup.engine, cases, cases.c.tracking_code.in_(codes)) == 3,
         what="three cases at follow-up",
+        diagnose=stack.pipeline.describe,
     )
     page.close()
     return codes
@@ -219,7 +220,11 @@ def test_resident_sees_the_case_move_when_the_liaison_resolves_it(live_stack, lo
 
 
 def test_supervisor_opens_the_dashboard_and_downloads_the_csv(live_stack, logged, browser):
-    wait_for(lambda: all(_case(live_stack, c) for c in logged.values()), what="cases")
+    wait_for(
+        lambda: all(_case(live_stack, c) for c in logged.values()),
+        what="cases",
+        diagnose=live_stack.pipeline.describe,
+    )
     context = browser.new_context(**PHONE, locale="id-ID", accept_downloads=True)
     page = context.new_page()
     login(page, live_stack.followup_url, staff(live_stack, "sari", "supervisor"), "/dasbor")
@@ -264,7 +269,11 @@ def fetch(url: str, token: str | None = None) -> tuple[int, str, str]:
 def test_no_page_shows_a_reporter_or_raw_description_to_roles_that_may_not_see_it(
     live_stack, logged
 ):
-    wait_for(lambda: all(_case(live_stack, c) for c in logged.values()), what="cases")
+    wait_for(
+        lambda: all(_case(live_stack, c) for c in logged.values()),
+        what="cases",
+        diagnose=live_stack.pipeline.describe,
+    )
     secrets = []
     for item in ASPIRATIONS:
         secrets += [item["by"], item["contact"], item["description"]]
@@ -344,7 +353,11 @@ def _w3c(value):
 
 
 def test_open311_answers_carry_the_georeport_v2_fields_and_no_sensitive_case(live_stack, logged):
-    wait_for(lambda: all(_case(live_stack, c) for c in logged.values()), what="cases")
+    wait_for(
+        lambda: all(_case(live_stack, c) for c in logged.values()),
+        what="cases",
+        diagnose=live_stack.pipeline.describe,
+    )
     base = f"{live_stack.followup_url}/open311/v2"
     status, services = _json(f"{base}/services.json")
     assert status == 200 and services

@@ -1,9 +1,11 @@
 """A meeting's aspirations as one batch: ordered on Kafka, idempotent, all or nothing."""
 
+import threading
 import uuid
+from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, insert, select, text
 
 from intake_service import projections
 from intake_service.tables import aspirations, meetings
@@ -118,6 +120,71 @@ def test_404_and_nothing_stored_when_the_meeting_does_not_exist(intake):
     response = intake.post(f"/api/v1/meetings/{uuid.uuid4()}/aspirations", _batch(2))
     assert response.status_code == 404
     assert intake.count() == 0
+
+
+def test_a_batch_takes_up_to_500_items_and_refuses_501_with_a_field_message(intake):
+    """The cap is MAX_BATCH_ITEMS; a full batch of realistic items fits the body limit."""
+    from intake_service.schemas import MAX_BATCH_ITEMS
+
+    assert MAX_BATCH_ITEMS == 500
+    meeting_id = intake.meeting()
+    path = f"/api/v1/meetings/{meeting_id}/aspirations"
+    too_many = intake.post(path, _batch(501))
+    assert too_many.status_code == 422
+    assert "aspirations" in too_many.json["fields"]
+    assert intake.count("aspirations") == 0
+    full = intake.post(path, _batch(500))
+    assert full.status_code == 201, full.json
+    assert len(full.json["items"]) == 500
+    assert intake.count("aspirations") == 500
+
+
+def test_a_tracking_code_a_concurrent_request_holds_is_drawn_again_not_a_500(intake, monkeypatch):
+    """Two requests may draw the same code at once (each checks committed rows only): the
+    later one meets the unique index, and its whole unit of work runs again on new codes."""
+    from intake_service import handlers
+    from shared.tracking_code import new_tracking_code
+
+    clash = new_tracking_code()
+    drawn = iter([clash, *(new_tracking_code() for _ in range(20))])
+    monkeypatch.setattr(handlers, "new_tracking_code", lambda: next(drawn))
+    meeting_id = intake.meeting()
+    events_before = intake.count()
+    path, answers = f"/api/v1/meetings/{meeting_id}/aspirations", []
+    with intake.engine.connect() as other:
+        holding = other.begin()  # the concurrent request, not yet committed
+        other.execute(
+            insert(aspirations).values(
+                aspiration_id=str(uuid.uuid4()),
+                tracking_code=clash,
+                category="street_lighting",
+                summary="held by another request",
+                kelurahan="Pekayon Jaya",
+                version=1,
+                recorded_at=datetime.now(UTC),
+            )
+        )
+        poster = threading.Thread(target=lambda: answers.append(intake.post(path, _batch(1))))
+        poster.start()
+        wait_for(lambda: _waiting_on_a_lock(intake), what="the POST waiting on the held code")
+        holding.commit()
+        poster.join(30)
+    assert answers and answers[0].status_code == 201, answers and answers[0].json
+    assert answers[0].json["items"][0]["tracking_code"] != clash
+    assert intake.count("aspirations") == 2
+    assert intake.count() == events_before + 1  # the first attempt left nothing behind
+
+
+def _waiting_on_a_lock(intake) -> bool:
+    with intake.engine.connect() as conn:
+        return bool(
+            conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            ).scalar()
+        )
 
 
 def test_duplicate_ids_inside_one_batch_are_rejected(intake):

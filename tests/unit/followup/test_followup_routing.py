@@ -166,3 +166,19 @@ def test_rules_refused_when_a_ladder_names_an_unknown_agency():
 def test_rules_refused_when_fallback_category_missing():
     with pytest.raises(RoutingRulesError):
         RoutingRules.from_dict({"version": "x", "agencies": {}, "categories": {}})
+
+
+def test_remembered_ladders_equal_fresh_ones_and_the_memory_stays_bounded(rules, monkeypatch):
+    import followup_service.domain.routing as routing
+
+    first = rules.route("street_lighting", CIKANDE, start=T0)
+    again = rules.route("street_lighting", CIKANDE, start=T0)
+    assert again == first
+    assert rules.ladders("street_lighting", CIKANDE) == list(
+        rules._ladders("street_lighting", CIKANDE)
+    )
+    monkeypatch.setattr(routing, "AREA_CACHE_SIZE", 3)
+    for n in range(10):
+        area = Area(region="kab-serang", kecamatan="Cikande", kelurahan=f"Desa {n}")
+        rules.ladders("street_lighting", area)
+        assert len(rules._ladder_cache) <= 3
