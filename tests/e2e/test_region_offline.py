@@ -70,6 +70,16 @@ def test_place_fields_suggest_the_units_area_offline_and_the_code_is_recorded(li
     page.wait_for_function(
         "document.getElementById('m-kel').getAttribute('data-code') === '36.04.15.2005'"
     )
+    page.fill("#m-kec", "Kibin")  # another kecamatan: the kelurahan chosen is stale
+    assert page.get_attribute("#m-kel", "data-code") is None
+    page.fill("#m-kec", "CIKANDE")
+    page.wait_for_function(
+        "document.getElementById('m-kec').getAttribute('data-code') === '36.04.15'"
+    )
+    page.fill("#m-kel", "koper")
+    page.wait_for_function(
+        "document.getElementById('m-kel').getAttribute('data-code') === '36.04.15.2005'"
+    )
     screenshot(page, "11-officer-offline-region-suggestions")
     assert not [url for url in requests if "/catat/api/regions" in url]  # all from the phone
 

@@ -267,6 +267,12 @@
   Array.prototype.forEach.call(document.querySelectorAll("input[data-level]"), function (input) {
     var timer = null;
     input.addEventListener("input", function () {
+      // a changed kabupaten or kecamatan makes the places chosen below it stale
+      var below = document.querySelector("input[data-parent='" + input.id + "']");
+      while (below) {
+        below.removeAttribute("data-code");
+        below = document.querySelector("input[data-parent='" + below.id + "']");
+      }
       clearTimeout(timer);
       timer = setTimeout(function () { suggestRegions(input); }, 200);
     });
