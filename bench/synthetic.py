@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import UTC, datetime
+from functools import cache
 
 from shared.events import REGISTRY, EventEnvelope
 from shared.tracking_code import ALPHABET, check_char
@@ -47,7 +48,7 @@ def aspiration_payload(n: int, aspiration_id: str) -> dict:
         "public_summary": "",
         "description": "Lampu jalan mati sejak dua minggu, rawan begal.",
         "kelurahan": kelurahan,
-        "location": {"kabupaten": "Kab. Serang", "kecamatan": "Cikande", "kelurahan": kelurahan},
+        "location": dict(_location(kelurahan)),
         "urgency": "normal",
         "confidential": False,
         "unit": "polsek-cikande",  # a unit id (shared/units.py)
@@ -56,6 +57,16 @@ def aspiration_payload(n: int, aspiration_id: str) -> dict:
         "backing_groups": [],
         "attachments": [],
     }
+
+
+@cache
+def _location(kelurahan: str) -> dict:
+    """The place as intake records it: with its region code (matched once per name)."""
+    from shared.regions.dataset import load_directory
+    from shared.regions.places import locate_place
+
+    typed = {"kabupaten": "Kab. Serang", "kecamatan": "Cikande", "kelurahan": kelurahan}
+    return locate_place(load_directory(), typed)
 
 
 def envelopes(kind: str, start: int, count: int) -> Iterator[EventEnvelope]:

@@ -89,6 +89,8 @@ class CaseQuery(Schema):
     overdue = fields.Boolean()
     category = CleanText(validate=validate.Length(max=120))
     kelurahan = CleanText(validate=validate.Length(max=200))
+    # false: the cases whose location is not known to a kelurahan ("lokasi belum terverifikasi")
+    location_verified = fields.Boolean()
     opened_from = fields.Date()
     opened_to = fields.Date()
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
@@ -103,6 +105,8 @@ def list_item(row, now: datetime) -> dict:
         "category": row.category,
         "kecamatan": row.kecamatan,
         "kelurahan": row.kelurahan,
+        "region": row.region,
+        "location_verified": row.location_verified,
         "status": row.status,
         "outcome": row.outcome,
         "agency": {"id": row.agency_id, "name": row.agency_name} if row.agency_id else None,
@@ -151,6 +155,8 @@ def list_cases():
     for name in ("category", "kelurahan"):
         if name in q:
             conditions.append(cases.c[name] == q[name])
+    if "location_verified" in q:
+        conditions.append(cases.c.location_verified == q["location_verified"])
     if "opened_from" in q:
         conditions.append(cases.c.opened_at >= datetime.combine(q["opened_from"], time(), JAKARTA))
     if "opened_to" in q:
@@ -211,6 +217,7 @@ def case_detail(case: Case, conn) -> dict:
     return {
         **public,
         "region": case.region,
+        "location_verified": case.area.verified,
         "unit": case.unit,
         "urgency": case.urgency,
         "sensitive": case.sensitive,

@@ -123,8 +123,10 @@ class IntakeEventHandler:
         if event.event_type == "AspirationRecorded":
             handlers.open_case(work, open_case_command(p), event)
         elif event.event_type == "AspirationAmended":
+            location = p["changes"].get("location")
+            area = area_of({"location": location, "kelurahan": ""}) if location else None
             handlers.amend_from_intake(
-                work, str(p["aspiration_id"]), p["changes"], p.get("previous", {}), event
+                work, str(p["aspiration_id"]), p["changes"], p.get("previous", {}), event, area
             )
         elif event.event_type == "AspirationBacked":
             handlers.back_from_intake(work, str(p["aspiration_id"]), p, event)

@@ -503,9 +503,15 @@ def back_from_intake(work: Work, aspiration_id: str, backing: dict, cause: Event
 
 
 def amend_from_intake(
-    work: Work, aspiration_id: str, changes: dict, previous: dict, cause: EventEnvelope
+    work: Work,
+    aspiration_id: str,
+    changes: dict,
+    previous: dict,
+    cause: EventEnvelope,
+    area: Area | None = None,
 ) -> None:
-    """Apply an intake amendment: category, description, public summary."""
+    """Apply an intake amendment: category, description, public summary; and the area when
+    the location changed (recorded in any status; a case with an agency re-routes)."""
     case = _load_for_intake(work, aspiration_id)
     if case is None:
         return
@@ -513,19 +519,20 @@ def amend_from_intake(
     if public_summary is None and "summary" in changes:
         derived = case.public_summary == previous.get("summary")  # v1: summary was public
         public_summary = changes["summary"] if derived else None
-    version = case.version
-    try:
-        events = case.amend(
-            work.fu.rules,
-            public_summary=public_summary,
-            description=changes.get("description"),
-            category=changes.get("category"),
-            now=work.fu.clock(),
-            actor="system:intake-consumer",
-        )
-    except IllegalTransitionError as error:
-        log.info("amendment of %s ignored: %s", case.case_id, error)
-        return
+    version, now, actor = case.version, work.fu.clock(), "system:intake-consumer"
+    events = []
+    fields = {"public_summary": public_summary, "description": changes.get("description")}
+    fields["category"] = changes.get("category")
+    if any(value is not None for value in fields.values()):
+        try:
+            events += case.amend(work.fu.rules, **fields, now=now, actor=actor)
+        except IllegalTransitionError as error:
+            log.info("amendment of %s ignored: %s", case.case_id, error)
+    if area is not None:
+        try:
+            events += case.relocate(work.fu.rules, area, now=now, actor=actor)
+        except IllegalTransitionError as error:
+            log.info("relocation of %s ignored: %s", case.case_id, error)
     work.save(case, version, events, cause)
 
 

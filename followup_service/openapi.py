@@ -97,6 +97,7 @@ class CaseOut(_PublicFields):
 
     agency = fields.Nested(AgencyRef, allow_none=True, required=True)
     region = fields.String(allow_none=True, required=True)
+    location_verified = fields.Boolean(required=True)
     unit = fields.String(allow_none=True, required=True)
     urgency = fields.String(allow_none=True, required=True)
     sensitive = fields.Boolean(required=True)
@@ -129,6 +130,12 @@ class CaseListItem(Schema):
     category = fields.String(required=True)
     kecamatan = fields.String(allow_none=True, required=True)
     kelurahan = fields.String(allow_none=True, required=True)
+    region = fields.String(
+        required=True, metadata={"description": "Kemendagri code (or the typed names' path)"}
+    )
+    location_verified = fields.Boolean(
+        required=True, metadata={"description": "false: lokasi belum terverifikasi"}
+    )
     status = fields.String(required=True)
     outcome = fields.String(allow_none=True, required=True)
     agency = fields.Nested(AgencyRef, allow_none=True, required=True)

@@ -53,6 +53,7 @@ def case_row(case: Case, rules: RoutingRules, updated_at) -> dict:
         "region": case.region,
         "kecamatan": case.kecamatan,
         "kelurahan": case.kelurahan,
+        "location_verified": case.area.verified,
         "unit": case.unit,
         "urgency": case.urgency,
         "sensitive": case.sensitive,

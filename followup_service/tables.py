@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
 )
 
 from shared.eventstore.tables import define_event_tables
@@ -56,6 +57,10 @@ cases = Table(
     Column("opened_at", DateTime(timezone=True), nullable=False, index=True),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("public_view", JSON, nullable=False),
+    # Last, as the migration added it (bulk writes map columns by position).
+    # region is a kelurahan/desa code: false is "lokasi belum terverifikasi" (supervisors fix
+    # it by amending the aspiration's location)
+    Column("location_verified", Boolean, nullable=False, server_default=false(), index=True),
 )
 
 # Every case event, for the case detail's full timeline.

@@ -31,6 +31,8 @@ from intake_service.tables import aspirations, meetings
 from shared import logs
 from shared.idempotency import idempotent
 from shared.regions import store as region_store
+from shared.regions.dataset import DATASET_NAME, DATASET_VERSION
+from shared.regions.unit_area import unit_regency
 from shared.units import unit_id, unit_name
 from shared.web import json_body
 from shared.web_auth import current_principal, require_role
@@ -87,7 +89,7 @@ def record_meeting():
         kind=data["kind"],
         held_at=data["held_at"],
         unit=unit_id(data["unit"] or principal.unit) or "",
-        place=s.Place().dump(data["place"]),
+        place=s.PlaceData().dump(data["place"]),
         host_officer=data["host_officer"],
         partners=tuple(data["partners"]),
         attendee_count=data["attendee_count"],
@@ -180,6 +182,8 @@ def list_aspirations():
             query = query.where(aspirations.c[name] == q[name])
     if "meeting_id" in q:
         query = query.where(aspirations.c.meeting_id == str(q["meeting_id"]))
+    if "location_verified" in q:
+        query = query.where(aspirations.c.location_verified == q["location_verified"])
     query = _date_range(query, aspirations.c.raised_at, q)
     order = (aspirations.c.raised_at.desc(), aspirations.c.position)
     page = _page(query.order_by(*order), q)
@@ -214,6 +218,32 @@ def suggest_regions():
     with intake().engine.connect() as conn:
         items = region_store.suggest(conn, q["level"], q["q"], q.get("parent"), q["limit"])
     return jsonify(s.RegionsOut().dump({"items": items}))
+
+
+@bp.get("/regions/area")
+@require_role(*READERS)
+def unit_area():
+    """The unit's kabupaten/kota with all its kecamatan and kelurahan/desa (one answer, a few
+    dozen kB), which the officer page keeps for suggesting offline."""
+    q = s.AreaQuery().load(request.args)
+    unit = unit_id(q.get("unit") or current_principal().unit)
+    directory = intake().regions
+    code = unit_regency(directory, unit)
+    regency = directory.get(code) if code else None
+    districts = directory.children(code) if code else []
+    villages = [v for d in districts for v in directory.children(d.code)]
+    body = {
+        "unit": unit,
+        "dataset": f"{DATASET_NAME} {DATASET_VERSION}",
+        "regency": _region_out(regency) if regency else None,
+        "districts": [_region_out(r) for r in districts],
+        "villages": [_region_out(r) for r in villages],
+    }
+    return jsonify(s.AreaOut().dump(body))
+
+
+def _region_out(region) -> dict:
+    return {"code": region.code, "name": region.name, "parent_code": region.parent_code}
 
 
 @bp.get("/aspirations/<uuid:aspiration_id>")
@@ -269,7 +299,7 @@ def amend_aspiration(aspiration_id):
     changes = dict(data["changes"])
     reporter = changes.pop("raised_by", None)
     if "location" in changes:
-        changes["location"] = s.Place().dump(changes["location"])
+        changes["location"] = s.PlaceData().dump(changes["location"])
     command = AmendAspiration(
         aspiration_id=str(aspiration_id),
         changes=changes,
@@ -307,7 +337,7 @@ def _record_command(item: dict, unit: str | None = None) -> RecordAspiration:
         summary=item["summary"],
         description=item["description"],
         public_summary=item["public_summary"],
-        location=s.Place().dump(item["location"]) if item["location"] else None,
+        location=s.PlaceData().dump(item["location"]) if item["location"] else None,
         urgency=item["urgency"],
         confidential=item["confidential"],
         raised_by=Reporter(**reporter) if reporter else None,
@@ -386,6 +416,8 @@ def _aspiration_out(row) -> dict:
                 "attachments",
                 "channel",
                 "channel_client",
+                "region_code",
+                "location_verified",
                 "raised_at",
                 "recorded_at",
             )

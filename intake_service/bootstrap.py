@@ -16,6 +16,8 @@ from shared.events import REGISTRY
 from shared.events.topics import INTAKE_EVENTS
 from shared.eventstore.store import EventStore
 from shared.idempotency import IdempotencyStore
+from shared.regions.dataset import load_directory
+from shared.regions.directory import RegionDirectory
 
 
 @dataclass
@@ -25,6 +27,11 @@ class Intake:
     store: EventStore
     redis: redis_lib.Redis
     idempotency: IdempotencyStore
+
+    @property
+    def regions(self) -> RegionDirectory:
+        """The official region directory (read once per process, on first use)."""
+        return load_directory()
 
 
 def bootstrap(settings: Settings) -> Intake:

@@ -7,7 +7,7 @@ identities are appended as private events (publish=False) and never reach the ou
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
@@ -35,6 +35,7 @@ from intake_service.tables import aspirations, metadata
 from shared.auth import ForbiddenError, Principal
 from shared.events.envelope import NewEvent
 from shared.eventstore.store import ConcurrencyError, StreamAppend
+from shared.regions.places import UnknownRegionCodeError, locate_place
 from shared.tracking_code import new_tracking_code
 from shared.units import unit_id
 
@@ -106,6 +107,15 @@ def _check_unit(principal: Principal, unit: str | None) -> None:
         raise ForbiddenError(f"{principal.actor} may not write for unit {unit!r}")
 
 
+def _located(intake: Intake, place: dict | None, field_name: str) -> dict | None:
+    """The place with its region code and `verified` flag (see shared.regions.places):
+    an unknown code is refused, names that match nothing are kept, unverified."""
+    try:
+        return locate_place(intake.regions, place)
+    except UnknownRegionCodeError as exc:
+        raise InvalidError(field_name, f"Unknown region code {exc}.") from None
+
+
 def load_meeting(intake: Intake, conn, meeting_id: str) -> Meeting | None:
     stream = intake.store.read_stream(conn, meeting_stream(meeting_id))
     return Meeting.from_events([(e.event_type, e.payload) for e in stream])
@@ -125,6 +135,7 @@ def _event_stream(conn, event_id: str) -> str | None:
 def record_meeting(intake: Intake, command: RecordMeeting, principal: Principal) -> Outcome:
     """Record a meeting; replaying the same client id returns the first result."""
     _check_unit(principal, command.unit)
+    command = replace(command, place=_located(intake, command.place, "place"))
 
     def work(conn):
         existing = load_meeting(intake, conn, command.meeting_id)
@@ -146,6 +157,10 @@ def record_aspirations(
     principal: Principal,
 ) -> list[Outcome]:
     """Record a batch for one meeting (or one aspiration without a meeting): all or nothing."""
+    commands = [
+        replace(c, location=_located(intake, c.location, "location")) if c.location else c
+        for c in commands
+    ]
 
     def work(conn):
         meeting = None
@@ -202,6 +217,7 @@ def file_open311_request(
     private reporter identity, one transaction). A resent id answers what was stored."""
     if principal.role not in OPEN311_FILERS or command.channel != "open311":
         raise ForbiddenError(f"{principal.actor} may not file Open311 requests")
+    command = replace(command, location=_located(intake, command.location, "location"))
 
     def work(conn):
         stored = _stored_aspirations(conn, [command.aspiration_id])
@@ -310,7 +326,12 @@ def back_aspiration(intake: Intake, command: BackAspiration, principal: Principa
 
 
 def amend_aspiration(intake: Intake, command: AmendAspiration, principal: Principal) -> Outcome:
-    """Correct an aspiration: public changes are published, a new reporter stays private."""
+    """Correct an aspiration: public changes are published, a new reporter stays private.
+    A new location is located like a recorded one (a supervisor fixes an unverified
+    location by amending it with the kelurahan's code)."""
+    if command.changes.get("location"):
+        location = _located(intake, command.changes["location"], "changes.location")
+        command = replace(command, changes={**command.changes, "location": location})
 
     def work(conn):
         target = _must_load(intake, conn, command.aspiration_id)

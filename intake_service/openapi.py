@@ -154,6 +154,14 @@ def _paths() -> dict[str, dict]:
                 query=s.RegionQuery,
             ),
         },
+        "/api/v1/regions/area": {
+            "get": _read(
+                "Every kecamatan and kelurahan/desa of a unit's kabupaten/kota (the officer "
+                "page keeps it on the phone to suggest places offline)",
+                "AreaOut",
+                query=s.AreaQuery,
+            ),
+        },
         "/api/v1/aspirations/{aspiration_id}": {
             "get": _read("One aspiration", "AspirationOut", [aspiration]),
         },
@@ -201,7 +209,7 @@ def _paths() -> dict[str, dict]:
 SCHEMAS = (
     "MeetingIn", "SingleAspirationIn", "BatchIn", "BackingIn", "AmendmentIn", "WithdrawalIn",
     "WriteOut", "BatchOut", "MeetingOut", "AspirationOut", "MeetingPage", "AspirationPage",
-    "CandidatesOut", "HistoryOut", "RegionsOut",
+    "CandidatesOut", "HistoryOut", "RegionsOut", "AreaOut",
 )  # fmt: skip
 
 

@@ -30,6 +30,7 @@ def _meeting_recorded(conn, event, p):
             held_at=_when(p["held_at"]),
             kecamatan=p["place"].get("kecamatan"),
             kelurahan=p["place"]["kelurahan"],
+            region_code=p["place"].get("region_code"),
             data=p,
             aspiration_count=0,
             version=event.stream_version,
@@ -58,6 +59,7 @@ def aspiration_row(recorded: EventEnvelope, identified: EventEnvelope | None = N
         "description": p["description"],
         "kelurahan": p["kelurahan"],
         "location": p["location"],
+        **located(p["location"]),
         "urgency": p["urgency"],
         "confidential": p["confidential"],
         "status": "open",
@@ -78,6 +80,14 @@ def aspiration_row(recorded: EventEnvelope, identified: EventEnvelope | None = N
         row["private"]["raised_by"] = _person(identified.payload)
         row["version"] = identified.stream_version
     return row
+
+
+def located(location: dict) -> dict:
+    """The read model's columns for a location's code and verification."""
+    return {
+        "region_code": location.get("region_code"),
+        "location_verified": bool(location.get("verified")),
+    }
 
 
 def record_new_aspirations(
@@ -148,6 +158,7 @@ def _aspiration_amended(conn, event, p):
     values = dict(p["changes"])
     if "location" in values:
         values["kelurahan"] = values["location"]["kelurahan"]
+        values.update(located(values["location"]))
     extra = {**row.extra, "amendments": row.extra.get("amendments", 0) + 1}
     _set(conn, event, p["aspiration_id"], extra=extra, **values)
 

@@ -14,12 +14,15 @@ from marshmallow import (
 
 from shared.events.intake import (
     MEETING_KINDS,
+    REGION_CODE,
     URGENCIES,
     WITHDRAWAL_REASONS,
     Attachment,
+    LocatedPlace,
     Place,
 )
 from shared.fields import CleanText, Instant
+from shared.regions.dataset import load_directory
 from shared.taxonomy import load_categories
 from shared.timeutil import JAKARTA, UtcDateTime
 
@@ -37,16 +40,54 @@ class Category(CleanText):
         return value
 
 
+def _known_region_code(code: str | None) -> None:
+    if code is not None and code not in load_directory():
+        raise ValidationError(
+            "Unknown region code: not in the official directory (idn-area-data 4.0.1); "
+            "choose the place from the suggestions (GET /api/v1/regions) or give its names."
+        )
+
+
 class PlaceIn(Place):
-    """A place as people type it: every name is human text (see shared.fields.CleanText)."""
+    """A place as people type it: every name is human text (see shared.fields.CleanText).
+
+    Either the kelurahan/desa's code (`region_code`, e.g. chosen from the suggestions) or
+    its names, or both: a code must exist (422 otherwise); names the directory cannot
+    match are accepted and recorded unverified ("lokasi belum terverifikasi")."""
 
     polsek = CleanText(load_default=None, allow_none=True, validate=NAME)
     kabupaten = CleanText(load_default=None, allow_none=True, validate=NAME)
     kecamatan = CleanText(load_default=None, allow_none=True, validate=NAME)
-    kelurahan = CleanText(required=True, validate=NAME)
+    kelurahan = CleanText(load_default=None, allow_none=True, validate=NAME)
+    region_code = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.And(REGION_CODE, _known_region_code),
+        metadata={
+            "description": "Kemendagri code of the kelurahan/desa (or of the kecamatan or "
+            "kabupaten/kota when the kelurahan is typed free)",
+            "example": "32.75.04.1001",
+        },
+    )
     rw = CleanText(load_default=None, allow_none=True, validate=validate.Length(max=10))
     rt = CleanText(load_default=None, allow_none=True, validate=validate.Length(max=10))
     address = CleanText(load_default=None, allow_none=True, validate=validate.Length(max=300))
+
+    @validates_schema
+    def _kelurahan_or_code(self, data, **_):
+        code = data.get("region_code") or ""
+        if not data.get("kelurahan") and code.count(".") != 3:
+            raise ValidationError(
+                "Name the kelurahan/desa, or give its region_code (a kelurahan/desa code).",
+                "kelurahan",
+            )
+
+
+class PlaceData(Place):
+    """A place as commands carry it to the handlers (names and the code given, if any)."""
+
+    kelurahan = fields.String(allow_none=True)
+    region_code = fields.String(allow_none=True)
 
 
 class Reporter(Schema):
@@ -205,6 +246,9 @@ class AspirationQuery(PageQuery):
     category = CleanText(validate=NAME, allow_blank=False)
     meeting_id = fields.UUID()
     status = fields.String(validate=validate.OneOf(("open", "withdrawn")))
+    location_verified = fields.Boolean(
+        metadata={"description": "false: only those not matched to a kelurahan/desa"}
+    )
 
 
 class CandidateQuery(Schema):
@@ -251,6 +295,25 @@ class RegionsOut(Schema):
     items = fields.List(fields.Nested(RegionOut), required=True)
 
 
+class AreaQuery(Schema):
+    unit = CleanText(
+        validate=NAME,
+        allow_blank=False,
+        metadata={"description": "a police unit id; default: the caller's unit"},
+    )
+
+
+class AreaOut(Schema):
+    """Every kecamatan and kelurahan/desa of a unit's kabupaten/kota, for the officer page to
+    keep on the phone (suggestions with no signal)."""
+
+    unit = fields.String(allow_none=True, metadata={"example": "polsek-cikande"})
+    dataset = fields.String(metadata={"example": "idn-area-data 4.0.1"})
+    regency = fields.Nested(RegionOut, allow_none=True, metadata={"description": "None: unknown"})
+    districts = fields.List(fields.Nested(RegionOut), required=True)
+    villages = fields.List(fields.Nested(RegionOut), required=True)
+
+
 class WriteOut(Schema):
     id = fields.UUID(required=True)
     status = fields.String(
@@ -276,7 +339,13 @@ class AspirationOut(Schema):
     public_summary = fields.String()
     description = fields.String()
     kelurahan = fields.String(required=True)
-    location = fields.Nested(Place, allow_none=True)
+    location = fields.Nested(LocatedPlace, allow_none=True)
+    region_code = fields.String(
+        allow_none=True, metadata={"description": "Kemendagri code of the location"}
+    )
+    location_verified = fields.Boolean(
+        metadata={"description": "false: lokasi belum terverifikasi (not matched to a kelurahan)"}
+    )
     urgency = fields.String()
     confidential = fields.Boolean()
     status = fields.String(metadata={"description": "open | withdrawn"})
@@ -306,7 +375,7 @@ class MeetingOut(Schema):
     held_at = UtcDateTime(required=True)
     unit = fields.String(required=True, metadata={"description": "unit id"})
     unit_name = fields.String(required=True)
-    place = fields.Nested(Place)
+    place = fields.Nested(LocatedPlace)
     host_officer = fields.String()
     partners = fields.List(fields.String())
     attendee_count = fields.Integer(allow_none=True)

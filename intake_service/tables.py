@@ -35,6 +35,7 @@ meetings = Table(
     Column("aspiration_count", Integer, nullable=False, server_default=text("0")),
     Column("version", Integer, nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("region_code", String(13), index=True),  # the place's Kemendagri code, if matched
 )
 
 aspirations = Table(
@@ -67,4 +68,8 @@ aspirations = Table(
     Column("version", Integer, nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
     Column("extra", JSON, nullable=False, default=dict),
+    # The location's Kemendagri code (kelurahan/desa, or the deepest level matched) and
+    # whether it reaches the kelurahan/desa: false is "lokasi belum terverifikasi".
+    Column("region_code", String(13), index=True),
+    Column("location_verified", Boolean, nullable=False, server_default=false(), index=True),
 )

@@ -29,6 +29,7 @@ from followup_service.domain.events import (
     CaseEscalated,
     CaseEvent,
     CaseOpened,
+    CaseRelocated,
     CaseReopened,
     CaseResolved,
     CaseRouted,
@@ -399,16 +400,37 @@ class Case:
             )
         )
         if "category" in changes and self.status in WITH_AGENCY:
-            decision = rules.route(
-                self.category,
-                self.area,
-                start=now,
-                urgency=self.urgency,
-                excluding=self.declined_by,
-            )
-            if decision is not None and decision.agency != self.agency:
-                new += self._record(self._routed(decision, "category amended", True, now, actor))
+            new += self._reroute(rules, "category amended", now, actor)
         return new
+
+    def relocate(self, rules: RoutingRules, area: Area, *, now: datetime, actor: str):
+        """The aspiration's location was amended (e.g. "lokasi belum terverifikasi" fixed):
+        recorded in any status once opened; a case with an agency goes to the new place's
+        ladder (unless that is the same agency); one resolved or closed keeps its history,
+        and a reopen routes by the new area."""
+        if self.status == "new":
+            raise IllegalTransitionError(self.status, "relocate", self.allowed_actions())
+        if area == self.area:
+            return []
+        new = self._record(
+            CaseRelocated(
+                **self._meta(now, actor),
+                region=area.region,
+                kecamatan=area.kecamatan,
+                kelurahan=area.kelurahan,
+            )
+        )
+        if self.status in WITH_AGENCY:
+            new += self._reroute(rules, "location amended", now, actor)
+        return new
+
+    def _reroute(self, rules: RoutingRules, reason: str, now: datetime, actor: str):
+        decision = rules.route(
+            self.category, self.area, start=now, urgency=self.urgency, excluding=self.declined_by
+        )
+        if decision is None or decision.agency == self.agency:
+            return []
+        return self._record(self._routed(decision, reason, True, now, actor))
 
     def back(
         self,
@@ -586,6 +608,9 @@ class Case:
                 self.status, self.agency, self.ladder, self.level = "split", None, (), 0
                 self.sub_case_ids = tuple(sub.case_id for sub in event.sub_cases)
                 self.acknowledge_by = self.resolve_by = None
+            case CaseRelocated():
+                self.region, self.kecamatan = event.region, event.kecamatan
+                self.kelurahan = event.kelurahan
             case CaseAmended():
                 for name in ("public_summary", "description", "category"):
                     if getattr(event, name) is not None:

@@ -153,6 +153,16 @@ class CaseAmended(CaseEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class CaseRelocated(CaseEvent):
+    """The aspiration's location was amended (e.g. a supervisor verified an unmatched one):
+    the case's area as routing reads it (see Area)."""
+
+    region: str
+    kecamatan: str = ""
+    kelurahan: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class CaseWithdrawn(CaseEvent):
     reason: str
 

@@ -39,6 +39,11 @@ class Area:
     kecamatan: str = ""
     kelurahan: str = ""
 
+    @property
+    def verified(self) -> bool:
+        """Known down to its kelurahan/desa; otherwise "lokasi belum terverifikasi"."""
+        return _is_code(self.region) and self.region.count(".") == 3
+
 
 class Locator(Protocol):
     """The region directory, as routing sees it (an adapter over shared.regions)."""

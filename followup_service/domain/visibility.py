@@ -16,6 +16,7 @@ from followup_service.domain.events import (
     CaseEscalated,
     CaseEvent,
     CaseOpened,
+    CaseRelocated,
     CaseReopened,
     CaseResolved,
     CaseRouted,
@@ -193,6 +194,8 @@ def _label(event: CaseEvent, agency: str) -> tuple[str, str] | None:
             return f"Dipecah menjadi {count} sub-kasus", f"Split into {count} sub-cases"
         case CaseAmended():
             return "Aspirasi diperbarui", "Aspiration amended"
+        case CaseRelocated():
+            return "Lokasi diperbarui", "Location amended"
         case CaseBacked():
             return (
                 f"Didukung {event.count} warga (total {event.total_count})",

@@ -21,9 +21,13 @@ def row_is_overdue(row, now: datetime) -> bool:
     return is_overdue(row.status, row.next_deadline_at, now)
 
 
+UNVERIFIED_LISTED = 100
+
+
 def dashboard(engine, now: datetime, weeks: int = 12) -> dict:
     """Open/overdue per agency and per category, median hours to acknowledge and to
-    resolve, and per-week opened/resolved counts for the last `weeks` weeks."""
+    resolve, per-week opened/resolved counts for the last `weeks` weeks, and the oldest
+    open cases whose location is not verified (for a supervisor to amend)."""
     with engine.connect() as conn:
         rows = conn.execute(
             select(
@@ -35,6 +39,19 @@ def dashboard(engine, now: datetime, weeks: int = 12) -> dict:
                 cases.c.next_deadline_at,
                 cases.c.opened_at,
             )
+        ).all()
+        unverified = conn.execute(
+            select(
+                cases.c.tracking_code,
+                cases.c.category,
+                cases.c.kecamatan,
+                cases.c.kelurahan,
+                cases.c.agency_name,
+                cases.c.opened_at,
+            )
+            .where(~cases.c.location_verified, cases.c.status.in_(OPEN_STATUSES))
+            .order_by(cases.c.opened_at)
+            .limit(UNVERIFIED_LISTED)
         ).all()
         marks = conn.execute(
             select(case_timeline.c.case_id, case_timeline.c.event_type, case_timeline.c.occurred_at)
@@ -77,6 +94,7 @@ def dashboard(engine, now: datetime, weeks: int = 12) -> dict:
         "median_tta_hours": round(statistics.median(tta), 1) if tta else None,
         "median_ttr_hours": round(statistics.median(ttr), 1) if ttr else None,
         "weekly": series,
+        "unverified": unverified,
         "total_open": sum(v["open"] for v in by_agency.values()),
         "total_overdue": sum(v["overdue"] for v in by_agency.values()),
     }

@@ -60,6 +60,8 @@ def build_blueprint():
         query = {"status": VERIFY_STATUSES if officer else QUEUE_STATUSES, "per_page": 100}
         if request.args.get("agency"):
             query["agency"] = request.args["agency"]
+        if request.args.get("lokasi") == "belum":  # lokasi belum terverifikasi only
+            query["location_verified"] = "false"
         result = call_api("GET", "/api/v1/cases", query=query)
         if not result.ok:
             return _api_failure(result)

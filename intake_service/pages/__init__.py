@@ -1,9 +1,13 @@
 """Intake pages: the officer's meeting log, made for a phone with a patchy connection.
 
 GET  /catat                                  the logging page (officer login)
+GET  /lokasi                                 aspirations whose location is not verified
+POST /lokasi/<id>                            amend one's location (a code or names)
 POST /catat/api/meetings                     forwarded to POST /api/v1/meetings
 POST /catat/api/meetings/<id>/aspirations    forwarded to the batch endpoint
 GET  /catat/api/regions                      forwarded to GET /api/v1/regions (suggestions)
+GET  /catat/api/regions/area                 forwarded to GET /api/v1/regions/area (the unit's
+                                             kabupaten/kota, kept on the phone for offline)
 The forwarders add the session's bearer token and pass the Idempotency-Key through,
 after checking the CSRF header; every rule stays in the API.
 """
@@ -20,6 +24,7 @@ from shared.pages.session import login_required, page_principal
 from shared.taxonomy import load_categories
 
 LOGGERS = ("officer", "supervisor", "admin")
+PLACE_FIELDS = ("region_code", "kabupaten", "kecamatan", "kelurahan", "rw", "rt", "address")
 MEETING_KINDS = (
     "ngopi_kamtibmas",
     "ngariung",
@@ -32,7 +37,7 @@ MEETING_KINDS = (
 
 def register_pages(app: Flask) -> None:
     """Add the officer logging page to `app`."""
-    install_pages(app, nav=[("nav.log", "/catat", LOGGERS)])
+    install_pages(app, nav=[("nav.log", "/catat", LOGGERS), ("nav.locations", "/lokasi", LOGGERS)])
     app.config.setdefault("TRACKING_BASE_URL", "")
     bp = page_blueprint("intake_pages", __name__)
     bp.static_folder = "static"
@@ -54,6 +59,46 @@ def register_pages(app: Flask) -> None:
             tracking_base=current_app.config["TRACKING_BASE_URL"].rstrip("/"),
         )
 
+    @bp.get("/lokasi")
+    @login_required(*LOGGERS)
+    def unverified_locations():
+        """Open aspirations whose place did not match the official list ("lokasi belum
+        terverifikasi"): each can be fixed here with an amendment (the API's rules)."""
+        query = {"location_verified": "false", "status": "open", "per_page": 100}
+        principal = page_principal()
+        if principal.role == "officer":
+            query["unit"] = principal.unit
+        result = call_api("GET", "/api/v1/aspirations", query=query)
+        items = result.data.get("items", []) if result.ok else []
+        directory = current_app.extensions["intake"].regions
+        for item in items:  # under a recognised kecamatan: its kelurahan/desa to choose from
+            code = item.get("region_code")
+            item["choices"] = directory.children(code) if code and code.count(".") == 2 else []
+        return render_template(
+            "intake/locations.html",
+            items=items,
+            total=result.data.get("total", 0) if result.ok else 0,
+            ok=request.args.get("ok"),
+            err=request.args.get("err"),
+        )
+
+    @bp.post("/lokasi/<uuid:aspiration_id>")
+    @login_required(*LOGGERS)
+    def amend_location(aspiration_id: uuid.UUID):
+        form = {k: request.form.get(k, "").strip() or None for k in PLACE_FIELDS}
+        location = {k: v for k, v in form.items() if v}
+        reason = request.form.get("reason", "").strip() or "Lokasi diverifikasi"
+        result = call_api(
+            "POST",
+            f"/api/v1/aspirations/{aspiration_id}/amendments",
+            json={"changes": {"location": location}, "reason": reason},
+        )
+        code = request.form.get("code", "")
+        if result.ok:
+            return redirect(url_for(".unverified_locations", ok=code))
+        problem = result.data.get("fields") or result.data.get("message") or result.status
+        return redirect(url_for(".unverified_locations", err=f"{code}: {problem}"))
+
     @bp.post("/catat/api/meetings")
     @login_required(*LOGGERS)
     def forward_meeting():
@@ -68,6 +113,14 @@ def register_pages(app: Flask) -> None:
     @login_required(*LOGGERS)
     def forward_regions():
         result = call_api("GET", "/api/v1/regions", query=request.args.to_dict())
+        response = jsonify(result.data)
+        response.status_code = result.status
+        return response
+
+    @bp.get("/catat/api/regions/area")
+    @login_required(*LOGGERS)
+    def forward_unit_area():
+        result = call_api("GET", "/api/v1/regions/area", query=request.args.to_dict())
         response = jsonify(result.data)
         response.status_code = result.status
         return response

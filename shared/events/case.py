@@ -155,6 +155,15 @@ class CaseAmendedV1(CaseEventSchema):
     sensitive = fields.Boolean(required=True)
 
 
+@REGISTRY.event("CaseRelocated", version=1)
+class CaseRelocatedV1(CaseEventSchema):
+    """The aspiration's location was amended: the case's new area (region code, names)."""
+
+    region = fields.String(required=True)
+    kecamatan = fields.String(load_default="")
+    kelurahan = fields.String(required=True)
+
+
 @REGISTRY.event("CaseWithdrawn", version=1)
 class CaseWithdrawnV1(CaseEventSchema):
     reason = fields.String(required=True)

@@ -8,6 +8,7 @@ Aspiration events are keyed by meeting on Kafka, so one meeting's events stay in
 from marshmallow import Schema, fields, validate
 
 from shared.events.registry import REGISTRY
+from shared.regions.places import upcast_place
 from shared.timeutil import UtcDateTime
 from shared.units import UNIT_ID_PATTERN, unit_id
 
@@ -49,6 +50,34 @@ class Place(Schema):
     lon = fields.Float(load_default=None, allow_none=True, validate=validate.Range(-180, 180))
 
 
+REGION_CODE = validate.Regexp(
+    r"^[0-9]{2}(\.[0-9]{2}){0,2}(\.[0-9]{4})?$", error="Not a Kemendagri region code."
+)
+
+
+class LocatedPlace(Place):
+    """A place with its code (since MeetingRecorded v3, AspirationRecorded v5, AspirationAmended
+    v2): `region_code` is the kelurahan/desa code, or the most specific region the names
+    determine; `verified` is True when the place is known down to its kelurahan/desa.
+    Unmatched places keep their names with region_code None ("lokasi belum terverifikasi").
+    See shared/regions/places.py."""
+
+    region_code = fields.String(required=True, allow_none=True, validate=REGION_CODE)
+    verified = fields.Boolean(required=True)
+
+
+def _vendored_directory():
+    from shared.regions.dataset import load_directory  # read once per process, when needed
+
+    return load_directory()
+
+
+# Upcasters of places recorded before codes match the names in the official directory.
+# The default is the vendored dataset; a process or test may provide another
+# (REGISTRY.provide("regions", factory)) before events are read.
+REGISTRY.provide("regions", _vendored_directory)
+
+
 class Attachment(Schema):
     url = fields.Url(required=True, schemes={"http", "https"})
     sha256 = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
@@ -77,6 +106,18 @@ class MeetingRecordedV2(MeetingRecordedV1):
 @REGISTRY.upcaster("MeetingRecorded", from_version=1)
 def _meeting_recorded_v1_to_v2(payload: dict) -> dict:
     return {**payload, "unit": unit_id(payload["unit"])}
+
+
+@REGISTRY.event("MeetingRecorded", version=3)
+class MeetingRecordedV3(MeetingRecordedV2):
+    """v3: the place carries its region code and whether it is verified."""
+
+    place = fields.Nested(LocatedPlace, required=True)
+
+
+@REGISTRY.upcaster("MeetingRecorded", from_version=2, needs="regions")
+def _meeting_recorded_v2_to_v3(payload: dict, directory) -> dict:
+    return {**payload, "place": upcast_place(directory, payload["place"])}
 
 
 @REGISTRY.event("AspirationRecorded", version=1)
@@ -163,6 +204,18 @@ def _aspiration_recorded_v3_to_v4(payload: dict) -> dict:
     return {**payload, "channel": "officer", "channel_client": None, "attributes": {}}
 
 
+@REGISTRY.event("AspirationRecorded", version=5)
+class AspirationRecordedV5(AspirationRecordedV4):
+    """v5: the location carries its region code and whether it is verified (names kept)."""
+
+    location = fields.Nested(LocatedPlace, required=True)
+
+
+@REGISTRY.upcaster("AspirationRecorded", from_version=4, needs="regions")
+def _aspiration_recorded_v4_to_v5(payload: dict, directory) -> dict:
+    return {**payload, "location": upcast_place(directory, payload["location"])}
+
+
 @REGISTRY.event("AspirationBacked", version=1)
 class AspirationBackedV1(Schema):
     """More residents back an aspiration, possibly raised again at a later meeting."""
@@ -198,6 +251,30 @@ class AspirationAmendedV1(Schema):
     previous = fields.Nested(AspirationChanges, required=True)
     reason = fields.String(required=True, validate=validate.Length(min=3, max=1000))
     amended_by = fields.String(required=True, validate=NAME)
+
+
+class AspirationChangesV2(AspirationChanges):
+    location = fields.Nested(LocatedPlace)
+
+
+@REGISTRY.event("AspirationAmended", version=2)
+class AspirationAmendedV2(AspirationAmendedV1):
+    """v2: a changed location carries its region code (a supervisor fixing an unverified
+    location amends it with the code chosen from the directory)."""
+
+    changes = fields.Nested(AspirationChangesV2, required=True)
+    previous = fields.Nested(AspirationChangesV2, required=True)
+
+
+@REGISTRY.upcaster("AspirationAmended", from_version=1, needs="regions")
+def _aspiration_amended_v1_to_v2(payload: dict, directory) -> dict:
+    def located(values: dict) -> dict:
+        if values.get("location") is None:
+            return values
+        return {**values, "location": upcast_place(directory, values["location"])}
+
+    changes, previous = located(payload["changes"]), located(payload["previous"])
+    return {**payload, "changes": changes, "previous": previous}
 
 
 @REGISTRY.event("AspirationWithdrawn", version=1)

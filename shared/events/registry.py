@@ -28,6 +28,7 @@ class EventRegistry:
         self._schemas: dict[tuple[str, int], Schema] = {}
         self._upcasters: dict[tuple[str, int], Upcaster] = {}
         self._latest: dict[str, int] = {}
+        self._resources: dict[str, Callable[[], object]] = {}
 
     def event(self, event_type: str, version: int = 1):
         """Class decorator registering a marshmallow schema for one event version."""
@@ -39,14 +40,31 @@ class EventRegistry:
 
         return register
 
-    def upcaster(self, event_type: str, from_version: int):
-        """Decorator for a function turning a payload of from_version into from_version+1."""
+    def upcaster(self, event_type: str, from_version: int, needs: str | None = None):
+        """Decorator for a function turning a payload of from_version into from_version+1.
 
-        def register(fn: Upcaster) -> Upcaster:
-            self._upcasters[(event_type, from_version)] = fn
+        With `needs`, the function takes the named resource as its second argument (e.g.
+        "regions": the region directory, to match old place names): see provide().
+        """
+
+        def register(fn):
+            step = fn if needs is None else (lambda payload: fn(payload, self.resource(needs)))
+            self._upcasters[(event_type, from_version)] = step
             return fn
 
         return register
+
+    def provide(self, name: str, factory: Callable[[], object]) -> None:
+        """Make a resource available to upcasters that need it. `factory` is called when an
+        old event first needs it (so a process that never meets one never pays for it) and
+        must return the same deterministic data every time (an upcast is pure)."""
+        self._resources[name] = factory
+
+    def resource(self, name: str) -> object:
+        factory = self._resources.get(name)
+        if factory is None:
+            raise LookupError(f"no {name!r} provided to the event registry (REGISTRY.provide)")
+        return factory()
 
     def latest_version(self, event_type: str) -> int:
         if event_type not in self._latest:

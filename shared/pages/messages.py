@@ -9,6 +9,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "lang.switch": ("English", "Bahasa Indonesia"),
     "nav.track": ("Lacak aspirasi", "Track an aspiration"),
     "nav.log": ("Catat pertemuan", "Log a meeting"),
+    "nav.locations": ("Verifikasi lokasi", "Verify locations"),
     "nav.worklist": ("Daftar kerja", "Worklist"),
     "nav.dashboard": ("Dasbor", "Dashboard"),
     "nav.report": ("Laporan balik", "Report back"),
@@ -344,6 +345,35 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "dash.title": ("Dasbor pengawas", "Supervisor dashboard"),
     "dash.by_agency": ("Per instansi", "Per agency"),
     "dash.by_category": ("Per kategori", "Per category"),
+    "dash.unverified": ("Lokasi belum terverifikasi", "Location not verified"),
+    "dash.unverified_hint": (
+        "Kasus terbuka yang kelurahan/desanya tidak cocok dengan daftar wilayah resmi. "
+        "Perbaiki lokasinya di halaman Verifikasi lokasi (/lokasi) layanan pencatatan; kasus "
+        "lalu diteruskan ke instansi wilayah itu.",
+        "Open cases whose kelurahan/desa did not match the official region list. Fix the "
+        "location on the intake service's Verify locations page (/lokasi); the case is then "
+        "routed to that region's agencies.",
+    ),
+    "dash.code": ("Kode", "Code"),
+    "case.unverified": ("lokasi belum terverifikasi", "location not verified"),
+    "loc.title": ("Lokasi belum terverifikasi", "Locations not verified"),
+    "loc.hint": (
+        "Aspirasi yang kelurahan/desanya tidak cocok dengan daftar wilayah resmi. Pilih "
+        "kelurahan/desa yang benar (atau isi kodenya, atau perbaiki namanya); kasusnya lalu "
+        "diteruskan ke instansi wilayah itu.",
+        "Aspirations whose kelurahan/desa did not match the official region list. Choose the "
+        "right kelurahan/desa (or give its code, or correct its name); the case is then "
+        "routed to that region's agencies.",
+    ),
+    "loc.empty": ("Semua lokasi sudah terverifikasi.", "Every location is verified."),
+    "loc.typed": ("Dicatat", "Recorded"),
+    "loc.choose": ("Kelurahan/desa di kecamatan ini", "Kelurahan/desa in this kecamatan"),
+    "loc.code": ("Kode wilayah (Kemendagri)", "Region code (Kemendagri)"),
+    "loc.reason": ("Alasan", "Reason"),
+    "loc.reason_default": ("Lokasi diverifikasi", "Location verified"),
+    "loc.fix": ("Perbaiki lokasi", "Fix the location"),
+    "loc.done": ("Lokasi diperbarui:", "Location amended:"),
+    "loc.refused": ("Ditolak: {message}", "Refused: {message}"),
     "dash.open": ("Terbuka", "Open"),
     "dash.overdue": ("Terlambat", "Overdue"),
     "dash.tta": ("Median waktu tanggap", "Median time to acknowledge"),

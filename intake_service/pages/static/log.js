@@ -26,7 +26,7 @@
   function startMeeting(ev) {
     ev.preventDefault();
     var id = uuid();
-    var place = { polsek: cfg.unit || null, kabupaten: val("m-kab"), kelurahan: val("m-kel"), kecamatan: val("m-kec"), rw: val("m-rw"), rt: val("m-rt"), address: val("m-addr") };
+    var place = { polsek: cfg.unit || null, kabupaten: val("m-kab"), kelurahan: val("m-kel"), kecamatan: val("m-kec"), rw: val("m-rw"), rt: val("m-rt"), address: val("m-addr"), region_code: chosenCode() };
     var partners = (val("m-partners") || "").split(",").map(function (s) { return s.trim(); }).filter(Boolean);
     var count = val("m-att");
     state.meetings[id] = {
@@ -167,8 +167,66 @@
   }
 
   // Place fields suggest official names as the officer types (kabupaten -> kecamatan ->
-  // kelurahan; the chosen region's code narrows the next field). Lists already fetched
-  // stay in localStorage, so they still suggest with no signal.
+  // kelurahan; the chosen region's code narrows the next field, and the deepest chosen
+  // code goes with the meeting). The unit's own kabupaten/kota (every kecamatan and
+  // kelurahan/desa in it) is fetched once and kept in localStorage, so those suggest with
+  // no signal; other lists already fetched are kept too. Names are compared as the server
+  // does (shared/regions/names.py): case, diacritics, punctuation, spaces and kind words
+  // ("Kab.", "Kabupaten", "Kota", "Kec.", "Desa") ignored.
+  var AREA_KEY = "ka-area-v1:" + (cfg.unit || "");
+  var AREA_MAX_AGE = 7 * 24 * 3600 * 1000;
+  var KIND_WORDS = {
+    kabupaten: [["kabupaten", "administrasi"], ["kab", "administrasi"], ["kab", "adm"], ["kota", "administrasi"],
+                ["kota", "adm"], ["kabupaten"], ["kab"], ["kotamadya"], ["kodya"], ["kota"], ["kot"]],
+    kecamatan: [["kecamatan"], ["kec"]],
+    kelurahan: [["kelurahan"], ["kel"], ["desa"], ["ds"]]
+  };
+  function words(text) {
+    var plain = (text || "").normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase().replace(/['\u2019`\u02bc]/g, "");
+    return plain.match(/[a-z0-9]+/g) || [];
+  }
+  function split(level, text) {  // [kind word or null, key]
+    var w = words(text), prefixes = KIND_WORDS[level] || [];
+    for (var i = 0; i < prefixes.length; i++) {
+      var p = prefixes[i];
+      if (w.length > p.length && p.every(function (x, j) { return w[j] === x; })) {
+        return [p[0].indexOf("kab") === 0 ? "kabupaten" : p[0].indexOf("ko") === 0 ? "kota" : null, w.slice(p.length).join("")];
+      }
+    }
+    return [null, w.join("")];
+  }
+  function loadArea() {
+    try { return JSON.parse(localStorage.getItem(AREA_KEY)); } catch (e) { return null; }
+  }
+  function prefetchArea() {
+    var area = loadArea();
+    if (!navigator.onLine || (area && Date.now() - area.fetchedAt < AREA_MAX_AGE)) { return; }
+    fetch("/catat/api/regions/area", { credentials: "same-origin" }).then(function (res) {
+      return res.ok ? res.json() : null;
+    }).then(function (data) {
+      if (!data || !data.regency) { return; }
+      data.fetchedAt = Date.now();
+      try { localStorage.setItem(AREA_KEY, JSON.stringify(data)); } catch (e) { /* full */ }
+    }).catch(function () { /* offline: tried again next time the page opens */ });
+  }
+  function localSuggestions(level, typed, parent) {
+    var area = loadArea();
+    if (!area || !area.regency) { return []; }
+    var pool = level === "kabupaten" ? [area.regency] : level === "kecamatan" ? area.districts : level === "kelurahan" ? area.villages : [];
+    if (parent) { pool = pool.filter(function (r) { return r.parent_code === parent; }); }
+    var t = split(level, typed), kind = t[0], prefix = t[1];
+    var last = words(typed).slice(-1)[0] || "";
+    var found = pool.filter(function (r) {
+      if (kind && split("kabupaten", r.name)[0] !== kind) { return false; }
+      var key = split(level, r.name)[1];
+      return !prefix || key.indexOf(prefix) === 0 || words(r.name).some(function (w) { return w.indexOf(last) === 0; });
+    });
+    found.sort(function (a, b) {
+      var pa = split(level, a.name)[1].indexOf(prefix) === 0 ? 0 : 1, pb = split(level, b.name)[1].indexOf(prefix) === 0 ? 0 : 1;
+      return pa - pb || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+    });
+    return found.slice(0, 10);
+  }
   function suggestRegions(input) {
     var level = input.getAttribute("data-level");
     var parentInput = input.getAttribute("data-parent") ? $(input.getAttribute("data-parent")) : null;
@@ -183,33 +241,49 @@
         var o = document.createElement("option"); o.value = r.name; o.setAttribute("data-code", r.code);
         list.appendChild(o);
       });
-      var exact = items.filter(function (r) { return r.name.toLowerCase() === q.toLowerCase(); })[0];
+      var exact = items.filter(function (r) { return split(level, r.name)[1] === split(level, q)[1] && q; })[0];
       if (exact) { input.setAttribute("data-code", exact.code); } else { input.removeAttribute("data-code"); }
     }
+    var local = localSuggestions(level, q, parent);
     var cached = localStorage.getItem(cacheKey);
-    if (cached) { fill(JSON.parse(cached)); }
+    if (local.length) { fill(local); } else if (cached) { fill(JSON.parse(cached)); } else if (!navigator.onLine) { fill([]); }
     if (!navigator.onLine || (!q && !parent)) { return; }
     fetch("/catat/api/regions?" + query, { credentials: "same-origin" }).then(function (res) {
       return res.ok ? res.json() : null;
     }).then(function (data) {
       if (!data) { return; }
       try { localStorage.setItem(cacheKey, JSON.stringify(data.items)); } catch (e) { /* full */ }
-      fill(data.items);
-    }).catch(function () { /* offline: the cached list stays */ });
+      fill(data.items.length || !local.length ? data.items : local);
+    }).catch(function () { /* offline: the kept lists stay */ });
+  }
+  function chosenCode() {  // the deepest place chosen from the suggestions, if any
+    var ids = ["m-kel", "m-kec", "m-kab"];
+    for (var i = 0; i < ids.length; i++) {
+      var code = $(ids[i]).getAttribute("data-code");
+      if (code) { return code; }
+    }
+    return null;
   }
   Array.prototype.forEach.call(document.querySelectorAll("input[data-level]"), function (input) {
     var timer = null;
     input.addEventListener("input", function () {
+      // a changed kabupaten or kecamatan makes the places chosen below it stale
+      var below = document.querySelector("input[data-parent='" + input.id + "']");
+      while (below) {
+        below.removeAttribute("data-code");
+        below = document.querySelector("input[data-parent='" + below.id + "']");
+      }
       clearTimeout(timer);
       timer = setTimeout(function () { suggestRegions(input); }, 200);
     });
   });
+  prefetchArea();
 
   $("meeting-form").addEventListener("submit", startMeeting);
   $("asp-form").addEventListener("submit", addAspiration);
   $("send-now").addEventListener("click", function () { flush(); });
   $("new-meeting").addEventListener("click", function () { state.current = null; save(); });
-  window.addEventListener("online", function () { render(); flush(); });
+  window.addEventListener("online", function () { render(); flush(); prefetchArea(); });
   window.addEventListener("offline", render);
   setInterval(flush, 15000);
   if (!$("m-held").value) {

@@ -1,9 +1,9 @@
 """Dead letters of the intake topic: listed, shown and, once the cause is fixed, replayed once.
 
 The poison is what happens when intake is deployed ahead of follow-up: an
-AspirationRecorded v5 that this follow-up build has no schema for. The fix is the
-follow-up build that knows v5 (a schema and the upcaster from v4), as a deploy would
-bring it.
+AspirationRecorded one version past this build's (NEXT) that it has no schema for. The
+fix is the follow-up build that knows NEXT (a schema and the upcaster to it), as a
+deploy would bring it.
 """
 
 import json
@@ -17,7 +17,6 @@ from sqlalchemy import func, select
 from followup_service.cli import main as cli_main
 from followup_service.tables import cases, metadata
 from shared.events import REGISTRY
-from shared.events.intake import AspirationRecordedV4
 from shared.events.topics import INTAKE_EVENTS
 from shared.eventstore.dead_letters import read_dead_letters
 from tests.integration.followup.conftest import aspiration_recorded
@@ -26,24 +25,30 @@ from tests.support import wait_for
 pytestmark = pytest.mark.integration
 
 
-def recorded_v5():
-    """An AspirationRecorded as a newer intake writes it: v5 adds `reported_via`."""
-    v2 = aspiration_recorded("road_damage", summary="Jalan berlubang di depan SDN Cikande 2")
-    payload = {**v2.payload, "unit": "polsek-cikande", "reported_via": "whatsapp"}
-    return replace(v2, schema_version=5, payload=payload)
+NEXT = REGISTRY.latest_version("AspirationRecorded") + 1
 
 
-def deploy_follow_up_that_knows_v5(monkeypatch) -> None:
-    """The fix: register AspirationRecorded v5 (undone at the end of the test)."""
+def recorded_v_next():
+    """An AspirationRecorded as a newer intake writes it: NEXT adds `reported_via`."""
+    current = REGISTRY.upcast(
+        aspiration_recorded("road_damage", summary="Jalan berlubang di depan SDN Cikande 2")
+    )
+    payload = {**current.payload, "unit": "polsek-cikande", "reported_via": "whatsapp"}
+    return replace(current, schema_version=NEXT, payload=payload)
+
+
+def deploy_follow_up_that_knows_v_next(monkeypatch) -> None:
+    """The fix: register AspirationRecorded NEXT (undone at the end of the test)."""
     for name in ("_schemas", "_upcasters", "_latest"):
         monkeypatch.setattr(REGISTRY, name, dict(getattr(REGISTRY, name)))
+    latest = type(REGISTRY.schema("AspirationRecorded", NEXT - 1))
 
-    @REGISTRY.event("AspirationRecorded", version=5)
-    class AspirationRecordedV5(AspirationRecordedV4):
+    @REGISTRY.event("AspirationRecorded", version=NEXT)
+    class AspirationRecordedNext(latest):
         reported_via = fields.String(load_default="meeting")
 
-    @REGISTRY.upcaster("AspirationRecorded", from_version=4)
-    def _v4_to_v5(payload: dict) -> dict:
+    @REGISTRY.upcaster("AspirationRecorded", from_version=NEXT - 1)
+    def _to_next(payload: dict) -> dict:
         return {**payload, "reported_via": "meeting"}
 
 
@@ -95,7 +100,7 @@ def test_a_poisoned_record_is_listed_shown_and_after_the_fix_replayed_exactly_on
 ):
     settings, engine = followup.settings, followup.fu.engine
     topic = settings.topic(INTAKE_EVENTS)
-    poisoned, good = recorded_v5(), aspiration_recorded()
+    poisoned, good = recorded_v_next(), aspiration_recorded()
     poisoned_id = poisoned.payload["aspiration_id"]
     pipeline(poisoned)
     pipeline(good)
@@ -113,13 +118,18 @@ def test_a_poisoned_record_is_listed_shown_and_after_the_fix_replayed_exactly_on
     assert status == 0
     assert f"{topic}.dead-letter" in out
     (line,) = [row for row in out.splitlines() if row.startswith(position)]
-    for expected in (poisoned.stream_id, "AspirationRecorded v5", "EventSchemaError", "pending"):
+    for expected in (
+        poisoned.stream_id,
+        f"AspirationRecorded v{NEXT}",
+        "EventSchemaError",
+        "pending",
+    ):
         assert expected in line
 
     status, out = cli(capsys, "dead-letters", "list", "--json")
     (listed,) = [json.loads(row) for row in out.splitlines()]
     assert listed["position"] == position and listed["event_id"] == poisoned.event_id
-    assert listed["event_type"] == "AspirationRecorded" and listed["schema_version"] == 5
+    assert listed["event_type"] == "AspirationRecorded" and listed["schema_version"] == NEXT
     assert listed["error"] == "EventSchemaError" and listed["status"] == "pending"
     assert "Unknown event type" in listed["reason"]
 
@@ -139,7 +149,7 @@ def test_a_poisoned_record_is_listed_shown_and_after_the_fix_replayed_exactly_on
     assert snapshot(engine, poisoned_id) == before
     assert json.loads(cli(capsys, "dead-letters", "list", "--json")[1])["status"] == "pending"
 
-    deploy_follow_up_that_knows_v5(monkeypatch)
+    deploy_follow_up_that_knows_v_next(monkeypatch)
     status, out = cli(capsys, "dead-letters", "replay", "--all")
     assert status == 0 and f"{position}  replayed  AspirationRecorded {poisoned.event_id}" in out
     after = snapshot(engine, poisoned_id)

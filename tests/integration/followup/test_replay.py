@@ -83,10 +83,33 @@ def test_rebuilt_read_models_are_byte_identical_when_replayed_from_the_event_sto
             },
         )
     )
+    unverified = followup.open("public_order", kecamatan="Berantah", kelurahan="Entah")
+    assert (unverified["location_verified"], unverified["region"]) == (False, "36.04")
+    located = {"kabupaten": "Kab. Serang", "kecamatan": "Cikande", "kelurahan": "Koper"}
+    followup.record(  # an amendment written before codes: upcast by its names on receipt
+        intake_event(
+            "AspirationAmended",
+            1,
+            unverified["aspiration_id"],
+            {
+                "aspiration_id": unverified["aspiration_id"],
+                "meeting_id": None,
+                "changes": {"location": located},
+                "previous": {"location": {"kabupaten": "Kab. Serang", "kelurahan": "Entah"}},
+                "reason": "lokasi dicek",
+                "amended_by": "supervisor:sri",
+            },
+        )
+    )
+    relocated = followup.client.get(
+        f"/api/v1/cases/{unverified['id']}", headers=followup.supervisor
+    ).json
+    assert (relocated["region"], relocated["location_verified"]) == ("36.04.15.2005", True)
+    assert relocated["agency"]["id"] == "satpolpp-3604"
     followup.clock.advance(days=9)
     sweep(followup.fu)
     live = _dump(followup.fu.engine)
-    assert len(live["cases"]) == 6 and len(live["case_timeline"]) > 15
+    assert len(live["cases"]) == 7 and len(live["case_timeline"]) > 15
     assert '"backing_count": 16' in "".join(live["cases"])
 
     monkeypatch.setenv("FOLLOWUP_DATABASE_URL", followup.settings.database_url)

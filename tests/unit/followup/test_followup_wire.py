@@ -12,6 +12,7 @@ from followup_service.domain.events import (
     from_payload,
     to_payload,
 )
+from followup_service.domain.routing import Area
 from shared.events import REGISTRY
 
 T0 = datetime(2026, 2, 5, 9, 0, tzinfo=JAKARTA)
@@ -28,6 +29,9 @@ def _every_event(rules, open_case) -> list:
     events += case.dispute_resolution(rules, by="community", reason="no", now=T1, actor="p")
     events += case.decline(rules, reason="not ours", now=T1, actor="l")
     events += case.amend(rules, category="road_damage", description="d", now=T1, actor="s")
+    events += case.relocate(
+        rules, Area("32.75.04.1001", "Bekasi Selatan", "Pekayonjaya"), now=T1, actor="s"
+    )
     events += case.close(outcome="duplicate", duplicate_of="case-2", now=T1, actor="s")
     events += case.reopen(rules, reason="again", now=T1, actor="o")
     events += case.withdraw(reason="mistake", now=T1, actor="s")

@@ -26,9 +26,11 @@ def _envelope(event_type: str, version: int, payload: dict) -> EventEnvelope:
 
 def test_v1_aspiration_recorded_is_upcast_to_the_latest_when_read():
     upcast = REGISTRY.upcast(_envelope("AspirationRecorded", 1, V1))
-    assert upcast.schema_version == 4
+    assert upcast.schema_version == 5
     p = upcast.payload
     assert p["location"]["kelurahan"] == p["kelurahan"] == "Cikande"
+    # "Cikande" alone names kelurahan in several kecamatan: kept, not verified
+    assert (p["location"]["region_code"], p["location"]["verified"]) == (None, False)
     assert (p["meeting_id"], p["unit"], p["urgency"], p["confidential"]) == (
         None,
         None,
@@ -40,8 +42,8 @@ def test_v1_aspiration_recorded_is_upcast_to_the_latest_when_read():
 
 
 def test_new_aspirations_and_meetings_carry_unit_ids():
-    assert REGISTRY.latest_version("AspirationRecorded") == 4
-    assert REGISTRY.latest_version("MeetingRecorded") == 2
+    assert REGISTRY.latest_version("AspirationRecorded") == 5
+    assert REGISTRY.latest_version("MeetingRecorded") == 3
 
 
 @pytest.mark.parametrize("spelling", ["Polsek Krangkeng", "polsek krangkeng", "POLSEK-Krangkeng"])
@@ -65,7 +67,7 @@ def test_stored_events_naming_a_unit_are_upcast_to_its_id(spelling):
         "host_officer": "Iptu Dedi",
     }
     upcast = REGISTRY.upcast(_envelope("MeetingRecorded", 1, meeting))
-    assert (upcast.schema_version, upcast.payload["unit"]) == (2, "polsek-krangkeng")
+    assert (upcast.schema_version, upcast.payload["unit"]) == (3, "polsek-krangkeng")
 
 
 @pytest.mark.parametrize(

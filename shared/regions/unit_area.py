@@ -1,0 +1,33 @@
+"""The area a police unit works in, from its id: what the officer page keeps offline.
+
+A Polsek is named after its kecamatan ("polsek-cikande"), a Polres after its kabupaten/kota
+("polres-serang" is Kabupaten Serang; the city is "Polres Serang Kota", and "polres-metro-
+bekasi-kota" Kota Bekasi). The unit's area is its kabupaten/kota: a Polsek's officers log
+meetings in neighbouring kecamatan too. Names the directory cannot place unambiguously
+give None (the page then suggests online only). Pure.
+"""
+
+from __future__ import annotations
+
+from shared.regions.directory import DISTRICT, REGENCY, RegionDirectory, level_of
+from shared.units import unit_id
+
+_POLSEK = {"polsek"}
+_POLRES = {"polres", "polresta", "polrestabes"}
+
+
+def unit_regency(directory: RegionDirectory, unit: str | None) -> str | None:
+    """The code of the kabupaten/kota the unit works in, or None."""
+    words = (unit_id(unit) or "").split("-")
+    kind, rest = words[0], [w for w in words[1:] if w != "metro"]
+    if not rest or kind not in _POLSEK | _POLRES:
+        return None
+    if kind in _POLSEK:
+        code = directory.resolve(None, " ".join(rest)).code
+        return code.rsplit(".", 1)[0] if code and level_of(code) == DISTRICT else None
+    city = rest[-1] == "kota" and len(rest) > 1
+    name = " ".join(rest[:-1] if city else rest)
+    found = directory.regencies(("Kota " if city else "") + name)
+    if len(found) > 1 and not city:  # "Polres Serang" is the kabupaten's
+        found = [r for r in found if r.kind == REGENCY]
+    return found[0].code if len(found) == 1 else None
