@@ -139,6 +139,7 @@ say "loading the demo meetings (log: $LOGS/demo.log)"
 quietly demo "$VENV/python" -m intake_service.cli demo --intake-url "$INTAKE" --followup-url "$FOLLOWUP"
 # -m1, not "| head": with pipefail a grep cut off by head (SIGPIPE) would stop run.sh
 code=$(grep -m1 -oE "KA-[A-Z0-9]{4}-[A-Z0-9]{2}" "$LOGS/demo.log")
+code=${code%%$'\n'*}  # -o prints every match of that line (the code appears twice)
 SIGNIN="$ROOT/.local/run/sign-in.txt"
 mkdir -p "$(dirname "$SIGNIN")"
 quietly demo "$VENV/python" -m followup_service.cli demo-accounts

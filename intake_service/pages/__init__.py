@@ -21,6 +21,7 @@ from flask import Flask, current_app, jsonify, redirect, render_template, reques
 from shared.pages import install_pages, page_blueprint
 from shared.pages.api_client import call_api
 from shared.pages.session import login_required, page_principal
+from shared.regions.unit_area import unit_place
 from shared.taxonomy import load_categories
 
 LOGGERS = ("officer", "supervisor", "admin")
@@ -51,11 +52,13 @@ def register_pages(app: Flask) -> None:
             load_categories(settings.routing_rules_path).values(),
             key=lambda c: (c.id == "other", c.label_id),
         )
+        officer = page_principal()
         return render_template(
             "intake/log.html",
             kinds=MEETING_KINDS,
             categories=categories,
-            officer=page_principal(),
+            officer=officer,
+            place=unit_place(current_app.extensions["intake"].regions, officer.unit),
             tracking_base=current_app.config["TRACKING_BASE_URL"].rstrip("/"),
         )
 

@@ -31,3 +31,19 @@ def unit_regency(directory: RegionDirectory, unit: str | None) -> str | None:
     if len(found) > 1 and not city:  # "Polres Serang" is the kabupaten's
         found = [r for r in found if r.kind == REGENCY]
     return found[0].code if len(found) == 1 else None
+
+
+def unit_place(directory: RegionDirectory, unit: str | None) -> dict[str, str]:
+    """The place fields an officer of `unit` starts from on the logging page: the
+    kabupaten/kota, and for a Polsek its kecamatan, by their official names ({} when the
+    unit cannot be placed unambiguously)."""
+    regency = unit_regency(directory, unit)
+    if regency is None:
+        return {}
+    place = {"kabupaten": directory.get(regency).name}
+    words = (unit_id(unit) or "").split("-")
+    if words[0] in _POLSEK:
+        district = directory.resolve(None, " ".join(words[1:])).code
+        if district and level_of(district) == DISTRICT:
+            place["kecamatan"] = directory.get(district).name
+    return place

@@ -38,6 +38,10 @@ def test_place_fields_suggest_the_units_area_offline_and_the_code_is_recorded(li
         staff(live_stack, "rina", "officer", unit="Polsek Cikande"),
         "/catat",
     )
+    # the page starts from the unit's own place, by its official names
+    assert page.input_value("#m-kab") == "Kabupaten Serang"
+    assert page.input_value("#m-kec") == "Cikande"
+    assert page.input_value("#m-host") == "Rina"  # the display name, not the username
     page.wait_for_function(
         "Object.keys(localStorage).some(k => k.startsWith('ka-area-v1:'))", timeout=15000
     )
@@ -111,6 +115,10 @@ def test_a_kabupaten_typed_as_kota_is_not_the_units_kabupaten_offline(live_stack
         staff(live_stack, "rina", "officer", unit="Polsek Cikande"),
         "/catat",
     )
+    # the page starts from the unit's own place, by its official names
+    assert page.input_value("#m-kab") == "Kabupaten Serang"
+    assert page.input_value("#m-kec") == "Cikande"
+    assert page.input_value("#m-host") == "Rina"  # the display name, not the username
     page.wait_for_function(
         "Object.keys(localStorage).some(k => k.startsWith('ka-area-v1:'))", timeout=15000
     )

@@ -344,7 +344,10 @@ def _fill(rule: str, values: dict) -> str:
 
 
 def test_a_newcomer_uses_every_page_and_api_of_run_sh_as_every_role(run_sh, world):
-    assert any("/lacak/KA-" in line for line in run_sh.output), "greeting shows a demo code"
+    greeting = next(line for line in run_sh.output if "/lacak/KA-" in line)
+    link = re.search(r"(http://\S+/lacak/KA-\S+)\s+\(any code", greeting)
+    assert link, f"greeting shows one demo code on its line: {greeting!r}"
+    assert http("GET", link.group(1)).status == 200, "the greeting's demo code is tracked"
     assert any("/masuk" in line for line in run_sh.output), "greeting says how to sign in"
     server_errors, tried, escaped_seen = [], 0, 0
     for service, base in (("intake", run_sh.intake), ("followup", run_sh.followup)):

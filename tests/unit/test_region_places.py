@@ -10,7 +10,7 @@ from shared.events import REGISTRY, EventEnvelope
 from shared.regions.dataset import load_directory
 from shared.regions.directory import Region, RegionDirectory
 from shared.regions.places import UnknownRegionCodeError, locate_place, upcast_place
-from shared.regions.unit_area import unit_regency
+from shared.regions.unit_area import unit_place, unit_regency
 
 
 @pytest.fixture(scope="module")
@@ -185,3 +185,17 @@ def test_upcast_place_matches_names_even_when_a_code_slot_is_empty(directory):
 )
 def test_a_units_area_is_its_kabupaten_or_kota(directory, unit, regency):
     assert unit_regency(directory, unit) == regency
+
+
+@pytest.mark.parametrize(
+    ("unit", "place"),
+    [
+        ("polsek-cikande", {"kabupaten": "Kabupaten Serang", "kecamatan": "Cikande"}),
+        ("Polsek Krangkeng", {"kabupaten": "Kabupaten Indramayu", "kecamatan": "Krangkeng"}),
+        ("polres-metro-bekasi-kota", {"kabupaten": "Kota Bekasi"}),
+        ("polsek-tambora", {}),  # two kecamatan bear the name: nothing is guessed
+        (None, {}),
+    ],
+)
+def test_the_logging_page_starts_from_the_units_own_place(directory, unit, place):
+    assert unit_place(directory, unit) == place
