@@ -44,6 +44,9 @@ def intake():
     return current_app.extensions["intake"]
 
 
+PLACE_DATA = s.PlaceData()  # one instance: building a schema costs more than its dump
+
+
 def idempotent_post(view):
     return idempotent(lambda: intake().idempotency, lambda: current_principal().subject)(view)
 
@@ -89,7 +92,7 @@ def record_meeting():
         kind=data["kind"],
         held_at=data["held_at"],
         unit=unit_id(data["unit"] or principal.unit) or "",
-        place=s.PlaceData().dump(data["place"]),
+        place=PLACE_DATA.dump(data["place"]),
         host_officer=data["host_officer"],
         partners=tuple(data["partners"]),
         attendee_count=data["attendee_count"],
@@ -299,7 +302,7 @@ def amend_aspiration(aspiration_id):
     changes = dict(data["changes"])
     reporter = changes.pop("raised_by", None)
     if "location" in changes:
-        changes["location"] = s.PlaceData().dump(changes["location"])
+        changes["location"] = PLACE_DATA.dump(changes["location"])
     command = AmendAspiration(
         aspiration_id=str(aspiration_id),
         changes=changes,
@@ -337,7 +340,7 @@ def _record_command(item: dict, unit: str | None = None) -> RecordAspiration:
         summary=item["summary"],
         description=item["description"],
         public_summary=item["public_summary"],
-        location=s.PlaceData().dump(item["location"]) if item["location"] else None,
+        location=PLACE_DATA.dump(item["location"]) if item["location"] else None,
         urgency=item["urgency"],
         confidential=item["confidential"],
         raised_by=Reporter(**reporter) if reporter else None,
