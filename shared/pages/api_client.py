@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from flask import current_app, request
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
+from shared import logs
 from shared.pages.session import session_token
 
 
@@ -44,6 +45,9 @@ def call_api(
 ) -> ApiResult:
     """Run one API request through the app's WSGI stack and return its parsed JSON."""
     sent = dict(headers or {})
+    request_id = logs.current("request_id")
+    if request_id:  # one id for the page's request and the API call it makes
+        sent.setdefault("X-Request-ID", request_id)
     token = session_token() if as_user else None
     if token:
         sent["Authorization"] = f"Bearer {token}"

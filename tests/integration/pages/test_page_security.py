@@ -104,6 +104,34 @@ def test_offline_queue_forwarder_needs_the_csrf_header_and_a_session(intake_app)
     assert redirected.status_code == 302 and "/masuk" in redirected.headers["Location"]
 
 
+def test_a_page_request_and_the_api_call_it_makes_share_one_request_id(intake_app):
+    """The officer page's forwarder calls the API in-process: the events it records carry
+    the page request's id as their correlation id, so one id follows the aspiration."""
+    from sqlalchemy import select
+
+    from intake_service.tables import metadata
+
+    client = intake_app.test_client()
+    client.set_cookie(
+        SESSION_COOKIE, _tokens(intake_app).issue("budi", "officer", unit="Polsek Cikande")
+    )
+    headers = {"X-CSRF-Token": _page_csrf(client), "X-Request-ID": "page-request-4711"}
+    meeting = {
+        "kind": "ngopi_kamtibmas",
+        "held_at": "2026-12-01T10:00:00+07:00",
+        "place": {"kelurahan": "Cikande", "kecamatan": "Cikande", "kabupaten": "Kab. Serang"},
+        "host_officer": "Aiptu Budi",
+    }
+    answer = client.post("/catat/api/meetings", json=meeting, headers=headers)
+    assert answer.status_code == 201, answer.json
+    assert answer.headers["X-Request-ID"] == "page-request-4711"
+    events = metadata.tables["events"]
+    engine = intake_app.extensions["intake"].engine
+    with engine.connect() as conn:
+        ids = conn.execute(select(events.c.correlation_id)).scalars().all()
+    assert ids == ["page-request-4711"]
+
+
 def test_staff_pages_redirect_to_login_and_refuse_other_roles(followup_app):
     client = followup_app.test_client()
     assert client.get("/dasbor").status_code == 302
