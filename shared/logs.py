@@ -91,11 +91,22 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False, default=str)
 
 
+def _console_value(value) -> str:
+    """A batch's ids as a,b,c (the relay's and consumer's lines name every chain they carry)."""
+    return ",".join(map(str, value)) if isinstance(value, list | tuple | set) else str(value)
+
+
 class ConsoleFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         ids = " ".join(
-            f"{name}={getattr(record, name)}"
-            for name in ("request_id", "correlation_id", "aspiration_id", "case_id")
+            f"{name}={_console_value(getattr(record, name))}"
+            for name in (
+                "request_id",
+                "correlation_id",
+                "correlation_ids",
+                "aspiration_id",
+                "case_id",
+            )
             if getattr(record, name, None)
         )
         when = datetime.fromtimestamp(record.created).strftime("%H:%M:%S")
