@@ -14,6 +14,19 @@ from kafka import KafkaConsumer
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+def process_env(intake, followup) -> dict[str, str]:
+    """The environment of real service processes for these two services' settings."""
+    return {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": intake.kafka_bootstrap_servers,
+        "REDIS_URL": intake.redis_url,
+        "TOPIC_PREFIX": intake.topic_prefix,
+        "REDIS_KEY_PREFIX": intake.redis_key_prefix,
+        "INTAKE_DATABASE_URL": intake.database_url,
+        "FOLLOWUP_DATABASE_URL": followup.database_url,
+    }
+
+
 def wait_for(
     predicate,
     timeout: float = 30.0,

@@ -63,6 +63,21 @@ class _Server(threading.Thread):
         self.server.shutdown()
 
 
+def paired_apps(create_database, stack_env, migrated_template, **followup_overrides):
+    """Intake and follow-up apps on databases of their own, follow-up reading intake's
+    topics (one topic prefix, as run.sh)."""
+    intake_settings = _service_settings("intake", create_database, stack_env, migrated_template)
+    followup_settings = _service_settings(
+        "followup",
+        create_database,
+        stack_env,
+        migrated_template,
+        topic_prefix=intake_settings.topic_prefix,
+        **followup_overrides,
+    )
+    return create_intake(intake_settings), create_followup(followup_settings)
+
+
 @pytest.fixture(scope="module")
 def live_stack(create_database, stack_env, migrated_template):
     intake_settings = _service_settings("intake", create_database, stack_env, migrated_template)

@@ -20,7 +20,7 @@ from shared.eventstore.kafka_io import make_producer
 from shared.eventstore.relay import RELAY_LEADER_LOCK
 from tests.dashboard import dashboard_expressions, promql_metric_names
 from tests.e2e.test_processes import _call, _free_port
-from tests.support import REPO_ROOT, wait_for
+from tests.support import REPO_ROOT, process_env, wait_for
 
 pytestmark = pytest.mark.e2e
 VENV_BIN = os.path.dirname(sys.executable)
@@ -58,15 +58,7 @@ def system(make_settings, tmp_path):
     lock) so the outbox can be seen filling."""
     intake = make_settings("intake")
     followup = make_settings("followup", topic_prefix=intake.topic_prefix)
-    common = {
-        **os.environ,
-        "KAFKA_BOOTSTRAP_SERVERS": intake.kafka_bootstrap_servers,
-        "REDIS_URL": intake.redis_url,
-        "TOPIC_PREFIX": intake.topic_prefix,
-        "REDIS_KEY_PREFIX": intake.redis_key_prefix,
-        "INTAKE_DATABASE_URL": intake.database_url,
-        "FOLLOWUP_DATABASE_URL": followup.database_url,
-    }
+    common = process_env(intake, followup)
     common.pop("PROMETHEUS_MULTIPROC_DIR", None)  # gunicorn_conf.py makes one per API
     ports = {name: _free_port() for name in ("intake-api", "followup-api", *WORKERS)}
     api = [f"{VENV_BIN}/gunicorn", "-c", GUNICORN_CONF, "-w", "2", "-b"]

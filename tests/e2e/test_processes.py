@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, func, select, text
 
 from followup_service.tables import cases, metadata
 from shared.auth import Tokens
-from tests.support import REPO_ROOT, KafkaBroker, wait_for
+from tests.support import REPO_ROOT, KafkaBroker, process_env, wait_for
 
 pytestmark = pytest.mark.e2e
 events = metadata.tables["events"]
@@ -52,15 +52,7 @@ def _call(method, url, body=None, token=None):
 def system(make_settings, tmp_path):
     intake = make_settings("intake")
     followup = make_settings("followup", topic_prefix=intake.topic_prefix)
-    common = {
-        **os.environ,
-        "KAFKA_BOOTSTRAP_SERVERS": intake.kafka_bootstrap_servers,
-        "REDIS_URL": intake.redis_url,
-        "TOPIC_PREFIX": intake.topic_prefix,
-        "REDIS_KEY_PREFIX": intake.redis_key_prefix,
-        "INTAKE_DATABASE_URL": intake.database_url,
-        "FOLLOWUP_DATABASE_URL": followup.database_url,
-    }
+    common = process_env(intake, followup)
     ports = {"intake": _free_port(), "followup": _free_port()}
     commands = {
         "intake-api": [

@@ -13,8 +13,7 @@ import uuid
 
 import pytest
 
-from followup_service.app import create_app as create_followup
-from intake_service.app import create_app as create_intake
+from tests.e2e.conftest import paired_apps
 from tests.e2e.test_seed_stories import Stack
 from tests.support import pipeline_running, wait_for
 
@@ -23,17 +22,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
 @pytest.fixture(scope="module")
 def stack(create_database, stack_env, migrated_template):
-    from tests.conftest import _service_settings
-
-    intake_settings = _service_settings("intake", create_database, stack_env, migrated_template)
-    followup_settings = _service_settings(
-        "followup",
-        create_database,
-        stack_env,
-        migrated_template,
-        topic_prefix=intake_settings.topic_prefix,
-    )
-    intake_app, followup_app = create_intake(intake_settings), create_followup(followup_settings)
+    intake_app, followup_app = paired_apps(create_database, stack_env, migrated_template)
     with pipeline_running(intake_app, followup_app):
         yield Stack(intake_app, followup_app, clock=None)
 

@@ -12,9 +12,8 @@ import uuid
 
 import pytest
 
-from followup_service.app import create_app as create_followup
-from intake_service.app import create_app as create_intake
 from shared.regions.names import bare_regency_name
+from tests.e2e.conftest import paired_apps
 from tests.e2e.test_seed_stories import SEEDS, Stack
 from tests.support import pipeline_running
 
@@ -36,17 +35,7 @@ MENTENG_MONEY_POLITICS = "5d1f7c3e-0000-4000-8000-000000000041"
 @pytest.fixture(scope="module")
 def seeded(create_database, stack_env, migrated_template):
     """Every seed meeting recorded through intake and routed by follow-up, once."""
-    from tests.conftest import _service_settings
-
-    intake_settings = _service_settings("intake", create_database, stack_env, migrated_template)
-    followup_settings = _service_settings(
-        "followup",
-        create_database,
-        stack_env,
-        migrated_template,
-        topic_prefix=intake_settings.topic_prefix,
-    )
-    intake_app, followup_app = create_intake(intake_settings), create_followup(followup_settings)
+    intake_app, followup_app = paired_apps(create_database, stack_env, migrated_template)
     with pipeline_running(intake_app, followup_app):
         stack = Stack(intake_app, followup_app, clock=None)
         codes = {}
