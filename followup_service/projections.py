@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from itertools import islice
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from followup_service.domain.case import Case
 from followup_service.domain.deadlines import next_deadline
@@ -17,6 +17,7 @@ from followup_service.domain.events import CaseEscalated, CaseEvent, from_payloa
 from followup_service.domain.routing import RoutingRules
 from followup_service.domain.visibility import public_timeline, public_view
 from followup_service.tables import case_timeline, cases
+from shared import table_swap
 from shared.bulk import copy_rows, insert_rows, rows_parameter, upsert_rows
 from shared.events.envelope import EventEnvelope
 from shared.eventstore.store import EventStore
@@ -125,12 +126,17 @@ _UPSERT_CASES = upsert_rows(cases, _CASE_COLUMNS)
 def rebuild(conn: Connection, store: EventStore, rules: RoutingRules, batch: int = 10_000) -> int:
     """Replace the read models by a replay of every case event; returns the events replayed.
 
-    One pass over the log (server-side cursor), cases folded in memory, both tables
-    written with COPY in the caller's transaction: TRUNCATE's lock makes readers wait
-    for the commit, so none sees half a rebuild.
+    One pass over the log (server-side cursor), cases folded in memory, written with
+    COPY into fresh tables that are swapped in at the end of the caller's transaction
+    (shared/table_swap.py): readers keep the old rows until the commit, writers wait
+    for it, and a failed rebuild leaves the live tables as they were.
     """
-    for table in READ_MODELS:
-        conn.execute(text(f'TRUNCATE "{table.name}"'))
+    with table_swap.replacing(conn, READ_MODELS) as fresh:
+        count = _replay(conn, store, rules, fresh, batch)
+    return count
+
+
+def _replay(conn, store: EventStore, rules: RoutingRules, into: dict[str, str], batch: int) -> int:
     streams: dict[str, list[CaseEvent]] = {}
     updated_at: dict[str, object] = {}
     count = 0
@@ -143,7 +149,7 @@ def rebuild(conn: Connection, store: EventStore, rules: RoutingRules, batch: int
             streams.setdefault(envelope.stream_id, []).append(event)
             updated_at[envelope.stream_id] = envelope.recorded_at
             rows.append(timeline_row(envelope, event))
-        count += copy_rows(conn, case_timeline, rows)
+        count += copy_rows(conn, case_timeline, rows, into=into[case_timeline.name])
     copy_rows(
         conn,
         cases,
@@ -151,5 +157,6 @@ def rebuild(conn: Connection, store: EventStore, rules: RoutingRules, batch: int
             case_row(Case.from_events(events), rules, updated_at[stream_id])
             for stream_id, events in streams.items()
         ),
+        into=into[cases.name],
     )
     return count

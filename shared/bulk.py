@@ -10,10 +10,9 @@ same short statement for any batch, converted once by psycopg, prepared by the s
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
 
+import orjson
 from sqlalchemy import JSON, Connection, Table, Text, bindparam, cast, func, literal_column, select
 from sqlalchemy.dialects.postgresql import Insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -52,31 +51,26 @@ def upsert_rows(table: Table, columns: Sequence[str]) -> Insert:
 
 def rows_parameter(rows: Sequence[dict]) -> dict[str, str]:
     """The parameters of an insert_rows statement: the rows as one JSON document."""
-    return {"rows": json.dumps(rows, default=_iso, separators=(",", ":"))}
+    return {"rows": orjson.dumps(rows).decode()}
 
 
-def _iso(value):
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-
-def copy_rows(conn: Connection, table: Table, rows: Iterable[dict]) -> int:
-    """COPY rows (dicts keyed by column name; missing keys are NULL) into table, through
-    the caller's connection and transaction: the fastest way in for a replay's millions
-    of rows. Returns how many were written."""
+def copy_rows(conn: Connection, table: Table, rows: Iterable[dict], into: str | None = None) -> int:
+    """COPY rows (dicts keyed by column name; missing keys are NULL) into table (or into
+    the table named `into` with the same columns, e.g. a fresh copy being rebuilt),
+    through the caller's connection and transaction: the fastest way in for a replay's
+    millions of rows. Returns how many were written."""
     columns = list(table.columns)
     as_json = [isinstance(c.type, JSON) for c in columns]
     names = [c.name for c in columns]
     count = 0
     cursor = conn.connection.driver_connection.cursor()
     quoted = ", ".join(f'"{name}"' for name in names)
-    statement = f'COPY "{table.name}" ({quoted}) FROM STDIN'
+    statement = f'COPY "{into or table.name}" ({quoted}) FROM STDIN'
     with cursor.copy(statement) as copy:
         for row in rows:
             copy.write_row(
                 [
-                    json.dumps(row.get(name))
+                    orjson.dumps(row.get(name)).decode()
                     if is_json and row.get(name) is not None
                     else row.get(name)
                     for name, is_json in zip(names, as_json, strict=True)

@@ -29,7 +29,7 @@ class Settings:
     jwt_issuer: str = "kawal-aspirasi"
     max_body_bytes: int = 1024 * 1024
     routing_rules_path: str = os.path.join(REPO_ROOT, "deploy", "routing", "rules.yaml")
-    relay_batch_size: int = 500
+    relay_batch_size: int = 2000
     consumer_group: str = ""
     # intake: where staff sign in (the follow-up service's /masuk, which owns accounts)
     sign_in_url: str = ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import orjson
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 
@@ -21,4 +22,12 @@ def make_engine(url: str, **kwargs) -> Engine:
     kwargs.setdefault("max_overflow", 10)
     # Sessions in UTC: timestamps come back as aware UTC whatever the server's zone.
     connect_args = {"options": "-c timezone=UTC", **kwargs.pop("connect_args", {})}
+    # JSON columns (event payloads, read models) through orjson: several times faster
+    # than the standard library both ways, on every append, read and replay.
+    kwargs.setdefault("json_serializer", _json_text)
+    kwargs.setdefault("json_deserializer", orjson.loads)
     return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
+
+
+def _json_text(value) -> str:
+    return orjson.dumps(value).decode()

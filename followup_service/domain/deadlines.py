@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -23,6 +24,7 @@ _DEADLINE_STATUSES = {
 }
 
 
+@functools.lru_cache(maxsize=8192)  # every routing counts days forward through the calendar
 def is_working_day(day: date) -> bool:
     return day.weekday() < 5 and day not in _ID_HOLIDAYS
 

@@ -234,6 +234,6 @@ def _encode(value: Any) -> Any:
         return value.astimezone(UTC).isoformat()  # events carry UTC
     if isinstance(value, tuple):
         return [_encode(item) for item in value]
-    if dataclasses.is_dataclass(value):
-        return dataclasses.asdict(value)
+    if dataclasses.is_dataclass(value):  # field by field: asdict() deep-copies, 10x slower
+        return {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
     return value

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import orjson
 from marshmallow import Schema, fields
 
 
@@ -44,12 +44,12 @@ class EventEnvelope:
     global_position: int | None = None
 
     def to_wire(self) -> bytes:
-        return json.dumps(_SCHEMA.dump(self.__dict__), separators=(",", ":")).encode()
+        return orjson.dumps(_SCHEMA.dump(self.__dict__))
 
     @classmethod
     def from_wire(cls, raw: bytes) -> EventEnvelope:
         """Decode bytes from Kafka; raises ValueError or marshmallow ValidationError."""
-        return cls(**_SCHEMA.load(json.loads(raw)))
+        return cls(**_SCHEMA.load(orjson.loads(raw)))
 
 
 class EnvelopeSchema(Schema):
