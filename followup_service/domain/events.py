@@ -223,10 +223,30 @@ def _decoder(hint: Any) -> Callable[[Any], Any] | None:
         item = _decoder(typing.get_args(hint)[0])
         if item is None:
             return tuple
-        return lambda values: tuple(None if v is None else item(v) for v in values)
+        return lambda values: tuple([None if v is None else item(v) for v in values])
     if dataclasses.is_dataclass(hint):
-        return lambda value: hint(**value)
+        return _interning(hint)
     return None
+
+
+def _interning(cls: type, limit: int = 50_000) -> Callable[[dict], Any]:
+    """Decode dicts into frozen `cls` values, reusing equal ones: a replay decodes the same
+    few agencies in every routed case's ladder, and a frozen dataclass is slow to build."""
+    known: dict[tuple, Any] = {}
+
+    def decode(value: dict) -> Any:
+        key = tuple(value.items())
+        try:
+            return known[key]
+        except KeyError:
+            if len(known) >= limit:
+                known.clear()
+            made = known[key] = cls(**value)
+            return made
+        except TypeError:  # an unhashable field value: nothing to share
+            return cls(**value)
+
+    return decode
 
 
 def _encode(value: Any) -> Any:

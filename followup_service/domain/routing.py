@@ -131,6 +131,7 @@ class RoutingRules:
         self._regions = {key: dict(value) for key, value in regions.items()}
         self._defaults = dict(defaults)
         self._rule_cache: dict[tuple[str, tuple[str, ...]], CategoryRule] = {}
+        self._rule_by_region: dict[tuple[str, str | None], CategoryRule] = {}
         self._ladder_cache: dict[tuple[str, Area], tuple[tuple[Agency, ...], ...]] = {}
         self._location_cache: dict[Area, Location | None] = {}
         self.verification_working_days = int(defaults.get("verification_working_days", 5))
@@ -174,6 +175,11 @@ class RoutingRules:
 
     def category_rule(self, category: str, region: str | None = None) -> CategoryRule:
         """The rule for `category`, with the most specific region override applied."""
+        return _remember(
+            self._rule_by_region, (category, region), lambda: self._category_rule(category, region)
+        )
+
+    def _category_rule(self, category: str, region: str | None) -> CategoryRule:
         overrides = tuple(p for p in self._region_prefixes(region) if p in self._regions)
         key = (category, overrides)  # bounded: one entry per override path, not per region
         rule = self._rule_cache.get(key)

@@ -7,7 +7,7 @@ projection update commit or roll back together.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC
 
 from sqlalchemy import Connection, MetaData, func, select, text
@@ -54,6 +54,9 @@ OUTBOX_COLUMNS = (
     "value",
     "correlation_id",
 )
+
+
+ENVELOPE_FIELDS = tuple(f.name for f in fields(EventEnvelope))  # all columns of `events`
 
 
 @dataclass(frozen=True)
@@ -231,7 +234,11 @@ class EventStore:
         batch_size rows (for projection rebuilds and replays); stream_prefix keeps one
         kind of stream (e.g. "case-")."""
         t = self.events
-        query = select(t).where(t.c.global_position > after_position)
+        # the envelope's fields in order: rows become envelopes positionally, the
+        # cheapest way through a replay's millions of rows
+        query = select(*[t.c[name] for name in ENVELOPE_FIELDS]).where(
+            t.c.global_position > after_position
+        )
         if stream_prefix:
             query = query.where(t.c.stream_id.startswith(stream_prefix, autoescape=True))
         result = conn.execute(
@@ -240,7 +247,7 @@ class EventStore:
         )
         upcast = self.registry.upcast_stored
         for row in result:
-            yield upcast(envelope_from_row(row._mapping))
+            yield upcast(EventEnvelope(*row))
 
     def load_by_positions(self, conn: Connection, positions: Sequence[int]) -> list[EventEnvelope]:
         t = self.events
