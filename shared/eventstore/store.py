@@ -10,8 +10,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC
 
-from sqlalchemy import Connection, MetaData, func, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, MetaData, bindparam, delete, exists, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.types import Text
 
 from shared import logs
 from shared.bulk import insert_rows, rows_parameter
@@ -76,10 +77,21 @@ class EventStore:
         self.outbox = metadata.tables["outbox"]
         self.registry = registry
         self.topic = topic
-        self._insert_events = insert_rows(self.events, EVENT_COLUMNS).returning(
-            self.events.c.event_id, self.events.c.global_position
+        # A row whose stream version is taken is skipped, not an error: the append sees the
+        # missing row, undoes its own and raises ConcurrencyError, so no savepoint (two
+        # more round trips on every write) is needed to keep the transaction usable.
+        self._insert_events = (
+            insert_rows(self.events, EVENT_COLUMNS)
+            .on_conflict_do_nothing(index_elements=["stream_id", "stream_version"])
+            .returning(self.events.c.event_id, self.events.c.global_position)
         )
-        self._insert_outbox = insert_rows(self.outbox, OUTBOX_COLUMNS)
+        # The outbox rows and the relay's wake-up call (delivered at commit) in one statement.
+        outbox = (
+            insert_rows(self.outbox, OUTBOX_COLUMNS).returning(self.outbox.c.id).cte("published")
+        )
+        self._insert_outbox = select(func.pg_notify(OUTBOX_CHANNEL, "")).where(
+            exists(select(outbox.c.id))
+        )
 
     def stream_version(self, conn: Connection, stream_id: str) -> int:
         return self.stream_versions(conn, [stream_id]).get(stream_id, 0)
@@ -127,8 +139,9 @@ class EventStore:
         Each append's expected version is what the caller read in this transaction, and
         is not queried again: the unique (stream_id, stream_version) constraint turns a
         stream that moved meanwhile into ConcurrencyError (naming the first stream that
-        moved), and a savepoint keeps the caller's transaction usable. Returns the stored
-        envelopes per stream. A stream may appear once.
+        moved), after undoing this append's rows, so the caller's transaction stays
+        usable. Returns the stored envelopes per stream. A stream may appear once.
+        Round trips: one INSERT for the events, one for the outbox and its NOTIFY.
         """
         appends = [a for a in appends if a.events]
         if not appends:
@@ -141,17 +154,9 @@ class EventStore:
             for a in appends
             for offset, event in enumerate(a.events, start=1)
         ]
-        try:
-            with conn.begin_nested():
-                positions = dict(conn.execute(self._insert_events, rows_parameter(rows)).all())
-        except IntegrityError as exc:
-            actual = self.stream_versions(conn, [a.stream_id for a in appends])
-            for a in appends:
-                if actual.get(a.stream_id, 0) != a.expected_version:
-                    raise ConcurrencyError(
-                        a.stream_id, a.expected_version, actual.get(a.stream_id, 0)
-                    ) from exc
-            raise  # not a version race (e.g. an event id stored before)
+        positions = dict(conn.execute(self._insert_events, rows_parameter(rows)).all())
+        if len(positions) != len(rows):
+            self._undo_and_raise(conn, appends, rows, positions)
         stored = [
             envelope_from_row({**row, "global_position": positions[row["event_id"]]})
             for row in rows
@@ -174,11 +179,27 @@ class EventStore:
                 if e.stream_id in keys
             ]
             conn.execute(self._insert_outbox, rows_parameter(outbox))
-            conn.execute(text(f"NOTIFY {OUTBOX_CHANNEL}"))
         by_stream: dict[str, list[EventEnvelope]] = {a.stream_id: [] for a in appends}
         for envelope in stored:
             by_stream[envelope.stream_id].append(envelope)
         return by_stream
+
+    def _undo_and_raise(self, conn: Connection, appends, rows: list[dict], inserted) -> None:
+        """Another writer holds a version this append wanted: delete the rows this append
+        did insert (the caller's transaction is as it was) and raise ConcurrencyError
+        for the first stream that moved."""
+        if inserted:
+            e = self.events
+            conn.execute(delete(e).where(e.c.event_id == func.any(_texts(list(inserted)))))
+        taken = [row for row in rows if row["event_id"] not in inserted]
+        actual = self.stream_versions(conn, [a.stream_id for a in appends])
+        moved = [a for a in appends if actual.get(a.stream_id, 0) != a.expected_version]
+        first = (
+            moved[0] if moved else next(a for a in appends if a.stream_id == taken[0]["stream_id"])
+        )
+        raise ConcurrencyError(
+            first.stream_id, first.expected_version, actual.get(first.stream_id, 0)
+        )
 
     def _row(self, stream_id: str, stream_version: int, event: NewEvent, now) -> dict:
         version = event.schema_version or self.registry.latest_version(event.event_type)
@@ -255,6 +276,11 @@ class EventStore:
             select(t).where(t.c.global_position.in_(positions)).order_by(t.c.global_position)
         )
         return [envelope_from_row(row._mapping) for row in rows]
+
+
+def _texts(values: list[str]):
+    """Strings as one PostgreSQL array parameter."""
+    return bindparam(None, values, type_=ARRAY(Text))
 
 
 def _aware(value):
