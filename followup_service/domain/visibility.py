@@ -144,6 +144,11 @@ def public_timeline(events: list[CaseEvent]) -> list[dict]:
     return entries
 
 
+def is_public(event: CaseEvent) -> bool:
+    """Whether the event has an entry in the public timeline."""
+    return _label(event, "") is not None
+
+
 def _label(event: CaseEvent, agency: str) -> tuple[str, str] | None:
     match event:
         case CaseOpened():

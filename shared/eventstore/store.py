@@ -250,10 +250,12 @@ class EventStore:
         after_position: int = 0,
         batch_size: int = 10_000,
         stream_prefix: str | None = None,
+        upcast: bool = True,
     ) -> Iterator[EventEnvelope]:
         """All events in global order, streamed through a server-side cursor in pages of
         batch_size rows (for projection rebuilds and replays); stream_prefix keeps one
-        kind of stream (e.g. "case-")."""
+        kind of stream (e.g. "case-"). upcast=False gives them as stored (the caller
+        upcasts, e.g. to tell which were written at an older version)."""
         t = self.events
         # the envelope's fields in order: rows become envelopes positionally, the
         # cheapest way through a replay's millions of rows
@@ -266,9 +268,13 @@ class EventStore:
             query.order_by(t.c.global_position),
             execution_options={"yield_per": batch_size},  # this statement only
         )
-        upcast = self.registry.upcast_stored
+        if not upcast:
+            for row in result:
+                yield EventEnvelope(*row)
+            return
+        upcast_stored = self.registry.upcast_stored
         for row in result:
-            yield upcast(EventEnvelope(*row))
+            yield upcast_stored(EventEnvelope(*row))
 
     def load_by_positions(self, conn: Connection, positions: Sequence[int]) -> list[EventEnvelope]:
         t = self.events

@@ -9,6 +9,7 @@ from sqlalchemy import text
 
 from followup_service import projections
 from followup_service.projections import READ_MODELS, rebuild
+from shared.events import REGISTRY
 from tests.integration.followup.test_replay import _dump
 
 pytestmark = pytest.mark.integration
@@ -175,3 +176,39 @@ def test_a_failed_rebuild_leaves_the_live_tables_as_they_were_and_no_fresh_table
     assert _schema(followup.fu.engine) == before
     assert _dump(followup.fu.engine) == live
     assert {t.name for t in READ_MODELS} == {"cases", "case_timeline"}
+
+
+def test_events_stored_at_an_older_version_are_rebuilt_in_their_upcast_form(followup, monkeypatch):
+    """Rows of latest-version events are copied by the server; older ones go through the
+    upcaster, so the rebuilt timeline and case rows hold what a newer build reads."""
+    older = followup.open("street_lighting")
+    newer_version = REGISTRY.latest_version("CaseOpened") + 1
+    for name in ("_schemas", "_upcasters", "_latest"):
+        monkeypatch.setattr(REGISTRY, name, dict(getattr(REGISTRY, name)))
+    REGISTRY.event("CaseOpened", version=newer_version)(
+        type(REGISTRY.schema("CaseOpened", newer_version - 1))
+    )
+
+    @REGISTRY.upcaster("CaseOpened", from_version=newer_version - 1)
+    def _summary_in_capitals(payload: dict) -> dict:
+        return {**payload, "public_summary": payload["public_summary"].upper()}
+
+    newer = followup.open("road_damage")  # appended at the newer version: no upcast
+
+    with followup.fu.engine.begin() as conn:
+        rebuild(conn, followup.fu.store, followup.fu.rules)
+
+    with followup.fu.engine.connect() as conn:
+        opened = dict(
+            conn.execute(
+                text("SELECT case_id, payload FROM case_timeline WHERE event_type = 'CaseOpened'")
+            ).all()
+        )
+        summaries = dict(conn.execute(text("SELECT case_id, public_summary FROM cases")).all())
+        counts = conn.execute(
+            text("SELECT (SELECT count(*) FROM case_timeline), (SELECT count(*) FROM events)")
+        ).one()
+    assert opened[older["id"]]["public_summary"] == older["public_summary"].upper()
+    assert summaries[older["id"]] == older["public_summary"].upper()
+    assert opened[newer["id"]]["public_summary"] == newer["public_summary"]  # as stored
+    assert counts[0] == counts[1]  # every case event once, whichever way it was written
