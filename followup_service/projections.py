@@ -114,15 +114,19 @@ def project(
             rows.append(case_row(case, rules, new[-1].recorded_at))
     if not rows:
         return {}
-    conn.execute(_INSERT_TIMELINE, rows_parameter(timeline))
-    conn.execute(_UPSERT_CASES, rows_parameter(rows))
+    conn.execute(
+        _PROJECT, {**rows_parameter(timeline, "timeline"), **rows_parameter(rows, "cases")}
+    )
     return {row["case_id"]: row["public_view"] for row in rows}
 
 
 _TIMELINE_COLUMNS = [c.name for c in case_timeline.c]
 _CASE_COLUMNS = [c.name for c in cases.c]
-_INSERT_TIMELINE = insert_rows(case_timeline, _TIMELINE_COLUMNS)
-_UPSERT_CASES = upsert_rows(cases, _CASE_COLUMNS)
+# Both read models in one statement (one round trip): the timeline insert rides along as
+# a data-modifying CTE of the case upsert.
+_PROJECT = upsert_rows(cases, _CASE_COLUMNS, "cases").add_cte(
+    insert_rows(case_timeline, _TIMELINE_COLUMNS, "timeline").cte("timeline_rows")
+)
 
 
 def rebuild(conn: Connection, store: EventStore, rules: RoutingRules, batch: int = 10_000) -> int:

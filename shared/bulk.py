@@ -18,8 +18,11 @@ from sqlalchemy.dialects.postgresql import Insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 
-def insert_rows(table: Table, columns: Sequence[str]) -> Insert:
+def insert_rows(table: Table, columns: Sequence[str], param: str = "rows") -> Insert:
     """INSERT INTO table (columns) SELECT them FROM the rows of rows_parameter(), in order.
+
+    `param` names the bound document; statements combined into one (e.g. one as a CTE
+    of the other: one round trip) need different names.
 
     Rows go in in the order given (ORDER BY their position in the document), so serial
     columns follow that order, as SQLAlchemy's own insertmanyvalues relies on. It is
@@ -27,7 +30,7 @@ def insert_rows(table: Table, columns: Sequence[str]) -> Insert:
     .on_conflict_do_update() as needed (see upsert_rows).
     """
     record_type = literal_column(f"NULL::{table.name}")  # the table's row type
-    document = cast(bindparam("rows", type_=Text), JSON)
+    document = cast(bindparam(param, type_=Text), JSON)
     batch = (
         func.json_populate_recordset(record_type, document)
         .table_valued(*[c.name for c in table.c], with_ordinality="position")
@@ -37,21 +40,21 @@ def insert_rows(table: Table, columns: Sequence[str]) -> Insert:
     return pg_insert(table).from_select([table.c[name] for name in columns], rows)
 
 
-def upsert_rows(table: Table, columns: Sequence[str]) -> Insert:
+def upsert_rows(table: Table, columns: Sequence[str], param: str = "rows") -> Insert:
     """insert_rows that overwrites the other columns of a row whose primary key exists.
 
     A batch may hold each key once (PostgreSQL refuses to update a row twice).
     """
-    statement = insert_rows(table, columns)
+    statement = insert_rows(table, columns, param)
     changed = {name: statement.excluded[name] for name in columns if not table.c[name].primary_key}
     return statement.on_conflict_do_update(
         index_elements=list(table.primary_key.columns), set_=changed
     )
 
 
-def rows_parameter(rows: Sequence[dict]) -> dict[str, str]:
+def rows_parameter(rows: Sequence[dict], param: str = "rows") -> dict[str, str]:
     """The parameters of an insert_rows statement: the rows as one JSON document."""
-    return {"rows": orjson.dumps(rows).decode()}
+    return {param: orjson.dumps(rows).decode()}
 
 
 def copy_rows(conn: Connection, table: Table, rows: Iterable[dict], into: str | None = None) -> int:

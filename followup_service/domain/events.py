@@ -220,13 +220,36 @@ def _decoder(hint: Any) -> Callable[[Any], Any] | None:
     if hint is datetime:
         return datetime.fromisoformat
     if typing.get_origin(hint) is tuple:
-        item = _decoder(typing.get_args(hint)[0])
+        item_hint = typing.get_args(hint)[0]
+        if dataclasses.is_dataclass(item_hint):  # e.g. a ladder of agencies: shared whole
+            return _interning_tuples(item_hint)
+        item = _decoder(item_hint)
         if item is None:
             return tuple
         return lambda values: tuple([None if v is None else item(v) for v in values])
     if dataclasses.is_dataclass(hint):
         return _interning(hint)
     return None
+
+
+def _interning_tuples(cls: type, limit: int = 50_000) -> Callable[[list], tuple]:
+    """Decode lists of dicts into tuples of frozen `cls` values, reusing equal tuples."""
+    item = _interning(cls, limit)
+    known: dict[tuple, tuple] = {}
+
+    def decode(values: list) -> tuple:
+        try:
+            key = tuple([tuple(v.items()) for v in values])
+            return known[key]
+        except KeyError:
+            if len(known) >= limit:
+                known.clear()
+            made = known[key] = tuple([item(v) for v in values])
+            return made
+        except (TypeError, AttributeError):  # unhashable values, or a null in the list
+            return tuple([None if v is None else item(v) for v in values])
+
+    return decode
 
 
 def _interning(cls: type, limit: int = 50_000) -> Callable[[dict], Any]:

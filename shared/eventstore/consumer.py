@@ -67,6 +67,10 @@ class OffsetStore:
         self._save = upsert_rows(self.offsets, OFFSET_COLUMNS)
         claim = insert_rows(self.processed, ("group_id", "event_id"))
         self._claim = claim.on_conflict_do_nothing().returning(self.processed.c.event_id)
+        # claiming a poll's ids and storing its offsets in one round trip (claim_and_save)
+        self._claim_and_save = self._claim.add_cte(
+            upsert_rows(self.offsets, OFFSET_COLUMNS, "offsets").cte("saved_offsets")
+        )
 
     def load(self, conn: Connection, partitions) -> dict[TopicPartition, int]:
         t = self.offsets
@@ -76,9 +80,11 @@ class OffsetStore:
 
     def save(self, conn: Connection, next_offsets: dict[TopicPartition, int]) -> None:
         """Store where each partition stands (one upsert for all of them)."""
-        if not next_offsets:
-            return
-        rows = [
+        if next_offsets:
+            conn.execute(self._save, rows_parameter(self._offset_rows(next_offsets)))
+
+    def _offset_rows(self, next_offsets: dict[TopicPartition, int]) -> list[dict]:
+        return [
             {
                 "group_id": self.group_id,
                 "topic": tp.topic,
@@ -87,7 +93,6 @@ class OffsetStore:
             }
             for tp, o in sorted(next_offsets.items())
         ]
-        conn.execute(self._save, rows_parameter(rows))
 
     def prune(self, conn: Connection, older_than: datetime) -> int:
         """Forget ids processed before `older_than`; returns how many.
@@ -112,6 +117,22 @@ class OffsetStore:
             return set()
         rows = [{"group_id": self.group_id, "event_id": event_id} for event_id in wanted]
         return set(conn.execute(self._claim, rows_parameter(rows)).scalars())
+
+    def claim_and_save(
+        self, conn: Connection, event_ids: list[str], next_offsets: dict[TopicPartition, int]
+    ) -> set[str]:
+        """claim_unseen() and save() in one statement (the poll's transaction holds both
+        until it commits, so storing the offsets first changes nothing a reader sees)."""
+        if not event_ids or not next_offsets:
+            self.save(conn, next_offsets)
+            return self.claim_unseen(conn, event_ids)
+        wanted = sorted(set(event_ids))
+        rows = [{"group_id": self.group_id, "event_id": event_id} for event_id in wanted]
+        parameters = {
+            **rows_parameter(rows),
+            **rows_parameter(self._offset_rows(next_offsets), "offsets"),
+        }
+        return set(conn.execute(self._claim_and_save, parameters).scalars())
 
 
 class _SeekToStoredOffsets(ConsumerRebalanceListener):
@@ -215,7 +236,8 @@ class ConsumerRunner:
         """Claim the unseen ids, apply their effects, store the offsets: one transaction.
         Returns how many events took effect (repeats of processed ones do not)."""
         with self.engine.begin() as conn:
-            unseen = self.offsets.claim_unseen(conn, [e.event_id for e in envelopes])
+            ids = [e.event_id for e in envelopes]
+            unseen = self.offsets.claim_and_save(conn, ids, next_offsets)
             fresh = []
             for envelope in envelopes:
                 if envelope.event_id in unseen:
@@ -223,7 +245,6 @@ class ConsumerRunner:
                     fresh.append(envelope)
             if fresh:
                 self.handle_batch(conn, fresh)
-            self.offsets.save(conn, next_offsets)
         return len(fresh)
 
     def _handle_each(self, conn: Connection, envelopes: list[EventEnvelope]) -> None:

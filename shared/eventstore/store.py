@@ -6,6 +6,7 @@ projection update commit or roll back together.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC
@@ -57,6 +58,7 @@ OUTBOX_COLUMNS = (
 )
 
 
+_CURSOR_NUMBERS = itertools.count()  # server-side cursors of one connection need their own names
 ENVELOPE_FIELDS = tuple(f.name for f in fields(EventEnvelope))  # all columns of `events`
 
 
@@ -256,25 +258,29 @@ class EventStore:
         batch_size rows (for projection rebuilds and replays); stream_prefix keeps one
         kind of stream (e.g. "case-"). upcast=False gives them as stored (the caller
         upcasts, e.g. to tell which were written at an older version)."""
-        t = self.events
-        # the envelope's fields in order: rows become envelopes positionally, the
-        # cheapest way through a replay's millions of rows
-        query = select(*[t.c[name] for name in ENVELOPE_FIELDS]).where(
-            t.c.global_position > after_position
+        # The envelope's fields in order, through psycopg's own server-side cursor: rows
+        # become envelopes positionally, skipping SQLAlchemy's result rows, the cheapest
+        # way through a replay's millions of rows (the payloads are decoded by the
+        # engine's JSON loader all the same).
+        sql = (
+            f"SELECT {', '.join(ENVELOPE_FIELDS)} FROM {self.events.name}"
+            " WHERE global_position > %(after)s"
+            + (" AND starts_with(stream_id, %(prefix)s)" if stream_prefix else "")
+            + " ORDER BY global_position"
         )
-        if stream_prefix:
-            query = query.where(t.c.stream_id.startswith(stream_prefix, autoescape=True))
-        result = conn.execute(
-            query.order_by(t.c.global_position),
-            execution_options={"yield_per": batch_size},  # this statement only
-        )
-        if not upcast:
-            for row in result:
-                yield EventEnvelope(*row)
-            return
-        upcast_stored = self.registry.upcast_stored
-        for row in result:
-            yield upcast_stored(EventEnvelope(*row))
+        cursor = conn.connection.driver_connection.cursor(name=f"read_all_{next(_CURSOR_NUMBERS)}")
+        cursor.itersize = batch_size
+        try:
+            cursor.execute(sql, {"after": after_position, "prefix": stream_prefix})
+            if not upcast:
+                for row in cursor:
+                    yield EventEnvelope(*row)
+                return
+            upcast_stored = self.registry.upcast_stored
+            for row in cursor:
+                yield upcast_stored(EventEnvelope(*row))
+        finally:
+            cursor.close()
 
     def load_by_positions(self, conn: Connection, positions: Sequence[int]) -> list[EventEnvelope]:
         t = self.events
