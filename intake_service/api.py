@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import datetime, time, timedelta
 
 from flask import Blueprint, current_app, jsonify, request
-from marshmallow import ValidationError
+from marshmallow import Schema, ValidationError
 from sqlalchemy import func, select
 
 from intake_service import handlers
@@ -47,6 +48,14 @@ def intake():
 PLACE_DATA = s.PlaceData()  # one instance: building a schema costs more than its dump
 
 
+@functools.cache
+def schema(cls: type[Schema]) -> Schema:
+    """One shared instance per schema class: building a nested marshmallow schema (it
+    deep-copies its fields) costs more than the load or dump it serves. load and dump
+    keep no state on the instance, so requests on any thread can share it."""
+    return cls()
+
+
 def idempotent_post(view):
     return idempotent(lambda: intake().idempotency, lambda: current_principal().subject)(view)
 
@@ -75,7 +84,7 @@ def _written(outcomes, status_if_new=201):
 
 
 def _write_out(outcome) -> dict:
-    return s.WriteOut().dump(outcome.__dict__)
+    return schema(s.WriteOut).dump(outcome.__dict__)
 
 
 # --- meetings ---------------------------------------------------------------------
@@ -85,7 +94,7 @@ def _write_out(outcome) -> dict:
 @require_role(*WRITERS)
 @idempotent_post
 def record_meeting():
-    data = _load(s.MeetingIn())
+    data = _load(schema(s.MeetingIn))
     principal = current_principal()
     command = RecordMeeting(
         meeting_id=str(data["id"] or uuid.uuid4()),
@@ -141,7 +150,7 @@ def get_meeting(meeting_id):
 @require_role(*WRITERS)
 @idempotent_post
 def record_batch(meeting_id):
-    data = _load(s.BatchIn())
+    data = _load(schema(s.BatchIn))
     commands = [_record_command(item) for item in data["aspirations"]]
     try:
         outcomes = handlers.record_aspirations(
@@ -150,7 +159,7 @@ def record_batch(meeting_id):
     except ItemsRejectedError as exc:
         raise ValidationError({"aspirations": exc.errors}) from exc
     body = {"meeting_id": meeting_id, "items": [o.__dict__ for o in outcomes]}
-    return jsonify(s.BatchOut().dump(body)), _written(outcomes)
+    return jsonify(schema(s.BatchOut).dump(body)), _written(outcomes)
 
 
 # --- aspirations ------------------------------------------------------------------
@@ -160,7 +169,7 @@ def record_batch(meeting_id):
 @require_role(*WRITERS)
 @idempotent_post
 def record_aspiration():
-    data = _load(s.SingleAspirationIn())
+    data = _load(schema(s.SingleAspirationIn))
     meeting_id = str(data["meeting_id"]) if data["meeting_id"] else None
     command = _record_command(data, unit=unit_id(data["unit"]))
     try:
@@ -252,7 +261,7 @@ def _region_out(region) -> dict:
 @bp.get("/aspirations/<uuid:aspiration_id>")
 @require_role(*READERS)
 def get_aspiration(aspiration_id):
-    return jsonify(s.AspirationOut().dump(_aspiration_out(_aspiration_row(aspiration_id))))
+    return jsonify(schema(s.AspirationOut).dump(_aspiration_out(_aspiration_row(aspiration_id))))
 
 
 @bp.get("/aspirations/<uuid:aspiration_id>/history")
@@ -281,7 +290,7 @@ def aspiration_history(aspiration_id):
 @require_role(*WRITERS)
 @idempotent_post
 def back_aspiration(aspiration_id):
-    data = _load(s.BackingIn())
+    data = _load(schema(s.BackingIn))
     command = BackAspiration(
         aspiration_id=str(aspiration_id),
         backing_id=str(data["id"] or uuid.uuid4()),
@@ -298,7 +307,7 @@ def back_aspiration(aspiration_id):
 @require_role(*WRITERS)
 @idempotent_post
 def amend_aspiration(aspiration_id):
-    data = _load(s.AmendmentIn())
+    data = _load(schema(s.AmendmentIn))
     changes = dict(data["changes"])
     reporter = changes.pop("raised_by", None)
     if "location" in changes:
@@ -317,7 +326,7 @@ def amend_aspiration(aspiration_id):
 @require_role(*WRITERS)
 @idempotent_post
 def withdraw_aspiration(aspiration_id):
-    data = _load(s.WithdrawalIn())
+    data = _load(schema(s.WithdrawalIn))
     command = WithdrawAspiration(
         aspiration_id=str(aspiration_id),
         reason=data["reason"],
