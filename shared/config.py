@@ -29,6 +29,8 @@ class Settings:
     jwt_issuer: str = "kawal-aspirasi"
     max_body_bytes: int = 1024 * 1024
     routing_rules_path: str = os.path.join(REPO_ROOT, "deploy", "routing", "rules.yaml")
+    # outbox rows per relay batch: each batch waits for all its acks before the next is
+    # sent, and 2,000 spreads that wait (figure 1b of bench/README.md)
     relay_batch_size: int = 2000
     consumer_group: str = ""
     # intake: where staff sign in (the follow-up service's /masuk, which owns accounts)
