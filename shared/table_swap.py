@@ -49,6 +49,7 @@ def replacing(conn: Connection, tables: Sequence[Table]) -> Iterator[dict[str, s
     """
     names = [table.name for table in tables]
     conn.execute(text(f"LOCK TABLE {', '.join(map(_q, names))} IN SHARE MODE"))
+    _refuse_sequences(conn, names)
     indexes = {name: _indexes(conn, name) for name in names}
     for name in names:
         like = f"LIKE {_q(name)} INCLUDING ALL EXCLUDING INDEXES"
@@ -65,6 +66,21 @@ def replacing(conn: Connection, tables: Sequence[Table]) -> Iterator[dict[str, s
             conn.execute(
                 text(f"ALTER INDEX {_q(fresh_name(index.name))} RENAME TO {_q(index.name)}")
             )
+
+
+def _refuse_sequences(conn: Connection, names: list[str]) -> None:
+    """A serial or identity column's sequence belongs to the live table and would be
+    dropped with it; such tables are not swapped."""
+    serial = conn.execute(
+        text(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND table_name = ANY(:names) "
+            "AND (column_default LIKE 'nextval(%' OR is_identity = 'YES')"
+        ),
+        {"names": names},
+    ).all()
+    if serial:
+        raise ValueError(f"cannot swap tables with serial columns: {serial}")
 
 
 def _indexes(conn: Connection, table: str) -> list[_Index]:

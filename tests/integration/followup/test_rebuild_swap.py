@@ -9,6 +9,7 @@ from sqlalchemy import text
 
 from followup_service import projections
 from followup_service.projections import READ_MODELS, rebuild
+from shared import table_swap
 from shared.events import REGISTRY
 from tests.integration.followup.test_replay import _dump
 
@@ -212,3 +213,15 @@ def test_events_stored_at_an_older_version_are_rebuilt_in_their_upcast_form(foll
     assert summaries[older["id"]] == older["public_summary"].upper()
     assert opened[newer["id"]]["public_summary"] == newer["public_summary"]  # as stored
     assert counts[0] == counts[1]  # every case event once, whichever way it was written
+
+
+def test_a_table_with_a_serial_column_is_refused_before_anything_is_created(followup):
+    """Its sequence belongs to the live table: dropping that table would take it along."""
+    events = followup.fu.store.events
+    with (
+        pytest.raises(ValueError, match="serial"),
+        followup.fu.engine.begin() as conn,
+        table_swap.replacing(conn, [events]),
+    ):
+        pytest.fail("the swap must refuse before handing out a fresh table")
+    assert _schema(followup.fu.engine)["fresh"] == []
