@@ -1,7 +1,8 @@
 """The follow-up database: case event log, consumer tracking, and read models.
 
 `cases` and `case_timeline` are projections of the case events: `cli.py
-rebuild-projections` truncates and replays them from the event store.
+rebuild-projections` replays them from the event store into fresh tables and swaps
+those in (shared/table_swap.py).
 """
 
 from sqlalchemy import (
