@@ -8,7 +8,7 @@ python -m followup_service.cli move-consumer --to-time 2026-11-24T18:00+07:00 | 
                                              | --to-end  [--dry-run]   # consumers stopped
 python -m followup_service.cli relay                 # case events outbox -> Kafka
 python -m followup_service.cli worker [--interval 30]  # deadlines: escalate, auto-close
-python -m followup_service.cli rebuild-projections   # replay events into fresh read models, swap them in
+python -m followup_service.cli rebuild-projections   # replay into fresh read models, swap in
 python -m followup_service.cli create-admin --username NAME --display-name "..."
 python -m followup_service.cli demo-accounts         # development only: one account per role
 python -m followup_service.cli prune-processed       # forget ids Kafka can't redeliver
