@@ -91,8 +91,13 @@ def steady_read_rate(bootstrap, topic, partitions, total, dsn=None) -> float:
         target=_steady_reader, args=(bootstrap, topic, partitions, total, dsn, results)
     )
     proc.start()
-    count, seconds = results.get(timeout=600)
-    proc.join(10)
+    try:
+        count, seconds = results.get(timeout=600)
+    finally:  # a reader that never got its records must not keep the bench from exiting
+        proc.join(10)
+        if proc.is_alive():
+            proc.terminate()
+            proc.join(10)
     return count / seconds
 
 

@@ -61,13 +61,17 @@ def raw_read_rate(bootstrap, topic, ranges: list[tuple[int, int, int]], processe
     ]
     for p in procs:
         p.start()
-    for _ in procs:
-        ready.get(timeout=60)
-    t0 = time.perf_counter()
-    go.set()
-    done = [results.get(timeout=120) for _ in procs]
-    for p in procs:
-        p.join(10)
+    try:
+        for _ in procs:
+            ready.get(timeout=60)
+        t0 = time.perf_counter()
+        go.set()
+        done = [results.get(timeout=120) for _ in procs]
+    finally:  # readers that never finished must not keep the bench from exiting
+        for p in procs:
+            p.join(10)
+            if p.is_alive():
+                p.terminate()
     total = sum(c for c, _ in done)
     return total / (max(t for _, t in done) - t0)
 
