@@ -173,7 +173,8 @@ def _replay(conn, store: EventStore, rules: RoutingRules, into: dict[str, str], 
             copy_timeline,
             {"after": after, "last": last, "latest": latest, "private": private},
         )
-        copy_rows(conn, case_timeline, upcast_rows, into=into[case_timeline.name])
+        if upcast_rows:
+            copy_rows(conn, case_timeline, upcast_rows, into=into[case_timeline.name])
         count, after = count + len(page), last
     copy_rows(
         conn,

@@ -45,9 +45,6 @@ def intake():
     return current_app.extensions["intake"]
 
 
-PLACE_DATA = s.PlaceData()  # one instance: building a schema costs more than its dump
-
-
 @functools.cache
 def schema(cls: type[Schema]) -> Schema:
     """One shared instance per schema class: building a nested marshmallow schema (it
@@ -101,7 +98,7 @@ def record_meeting():
         kind=data["kind"],
         held_at=data["held_at"],
         unit=unit_id(data["unit"] or principal.unit) or "",
-        place=PLACE_DATA.dump(data["place"]),
+        place=schema(s.PlaceData).dump(data["place"]),
         host_officer=data["host_officer"],
         partners=tuple(data["partners"]),
         attendee_count=data["attendee_count"],
@@ -116,7 +113,7 @@ def record_meeting():
 @bp.get("/meetings")
 @require_role(*READERS)
 def list_meetings():
-    q = s.MeetingQuery().load(request.args)
+    q = schema(s.MeetingQuery).load(request.args)
     query = select(meetings)
     if "unit" in q:
         query = query.where(meetings.c.unit == unit_id(q["unit"]))
@@ -126,7 +123,7 @@ def list_meetings():
     query = _date_range(query, meetings.c.held_at, q)
     page = _page(query.order_by(meetings.c.held_at.desc(), meetings.c.meeting_id), q)
     page["items"] = [_meeting_out(row) for row in page["items"]]
-    return jsonify(s.MeetingPage().dump(page))
+    return jsonify(schema(s.MeetingPage).dump(page))
 
 
 @bp.get("/meetings/<uuid:meeting_id>")
@@ -143,7 +140,7 @@ def get_meeting(meeting_id):
         ).all()
     meeting = _meeting_out(row)
     meeting["aspirations"] = [_aspiration_out(r) for r in rows]
-    return jsonify(s.MeetingOut().dump(meeting))
+    return jsonify(schema(s.MeetingOut).dump(meeting))
 
 
 @bp.post("/meetings/<uuid:meeting_id>/aspirations")
@@ -185,7 +182,7 @@ def record_aspiration():
 @bp.get("/aspirations")
 @require_role(*READERS)
 def list_aspirations():
-    q = s.AspirationQuery().load(request.args)
+    q = schema(s.AspirationQuery).load(request.args)
     query = select(aspirations)
     if "unit" in q:
         query = query.where(aspirations.c.unit == unit_id(q["unit"]))
@@ -200,14 +197,14 @@ def list_aspirations():
     order = (aspirations.c.raised_at.desc(), aspirations.c.position)
     page = _page(query.order_by(*order), q)
     page["items"] = [_aspiration_out(row) for row in page["items"]]
-    return jsonify(s.AspirationPage().dump(page))
+    return jsonify(schema(s.AspirationPage).dump(page))
 
 
 @bp.get("/aspirations/candidates")
 @require_role(*READERS)
 def support_candidates():
     """Open aspirations a new one in this kelurahan and category could support instead."""
-    q = s.CandidateQuery().load(request.args)
+    q = schema(s.CandidateQuery).load(request.args)
     with intake().engine.connect() as conn:
         rows = conn.execute(
             select(aspirations)
@@ -219,17 +216,17 @@ def support_candidates():
             .order_by(aspirations.c.backing_count.desc(), aspirations.c.recorded_at.desc())
             .limit(20)
         ).all()
-    return jsonify(s.CandidatesOut().dump({"items": [_aspiration_out(r) for r in rows]}))
+    return jsonify(schema(s.CandidatesOut).dump({"items": [_aspiration_out(r) for r in rows]}))
 
 
 @bp.get("/regions")
 @require_role(*READERS)
 def suggest_regions():
     """Regions matching what the officer typed (kabupaten -> kecamatan -> kelurahan)."""
-    q = s.RegionQuery().load(request.args)
+    q = schema(s.RegionQuery).load(request.args)
     with intake().engine.connect() as conn:
         items = region_store.suggest(conn, q["level"], q["q"], q.get("parent"), q["limit"])
-    return jsonify(s.RegionsOut().dump({"items": items}))
+    return jsonify(schema(s.RegionsOut).dump({"items": items}))
 
 
 @bp.get("/regions/area")
@@ -237,7 +234,7 @@ def suggest_regions():
 def unit_area():
     """The unit's kabupaten/kota with all its kecamatan and kelurahan/desa (one answer, a few
     dozen kB), which the officer page keeps for suggesting offline."""
-    q = s.AreaQuery().load(request.args)
+    q = schema(s.AreaQuery).load(request.args)
     unit = unit_id(q.get("unit") or current_principal().unit)
     directory = intake().regions
     code = unit_regency(directory, unit)
@@ -251,7 +248,7 @@ def unit_area():
         "districts": [_region_out(r) for r in districts],
         "villages": [_region_out(r) for r in villages],
     }
-    return jsonify(s.AreaOut().dump(body))
+    return jsonify(schema(s.AreaOut).dump(body))
 
 
 def _region_out(region) -> dict:
@@ -283,7 +280,7 @@ def aspiration_history(aspiration_id):
         for e in events
         if private_ok or e.event_type not in PRIVATE_EVENT_TYPES
     ]
-    return jsonify(s.HistoryOut().dump({"items": items}))
+    return jsonify(schema(s.HistoryOut).dump({"items": items}))
 
 
 @bp.post("/aspirations/<uuid:aspiration_id>/backing")
@@ -311,7 +308,7 @@ def amend_aspiration(aspiration_id):
     changes = dict(data["changes"])
     reporter = changes.pop("raised_by", None)
     if "location" in changes:
-        changes["location"] = PLACE_DATA.dump(changes["location"])
+        changes["location"] = schema(s.PlaceData).dump(changes["location"])
     command = AmendAspiration(
         aspiration_id=str(aspiration_id),
         changes=changes,
@@ -349,7 +346,7 @@ def _record_command(item: dict, unit: str | None = None) -> RecordAspiration:
         summary=item["summary"],
         description=item["description"],
         public_summary=item["public_summary"],
-        location=PLACE_DATA.dump(item["location"]) if item["location"] else None,
+        location=schema(s.PlaceData).dump(item["location"]) if item["location"] else None,
         urgency=item["urgency"],
         confidential=item["confidential"],
         raised_by=Reporter(**reporter) if reporter else None,

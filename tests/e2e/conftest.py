@@ -63,9 +63,9 @@ class _Server(threading.Thread):
         self.server.shutdown()
 
 
-def paired_apps(create_database, stack_env, migrated_template, **followup_overrides):
+def paired_apps(create_database, stack_env, migrated_template):
     """Intake and follow-up apps on databases of their own, follow-up reading intake's
-    topics (one topic prefix, as run.sh)."""
+    topics and sharing its Redis prefix (one account standing), as run.sh."""
     intake_settings = _service_settings("intake", create_database, stack_env, migrated_template)
     followup_settings = _service_settings(
         "followup",
@@ -73,23 +73,16 @@ def paired_apps(create_database, stack_env, migrated_template, **followup_overri
         stack_env,
         migrated_template,
         topic_prefix=intake_settings.topic_prefix,
-        **followup_overrides,
+        redis_key_prefix=intake_settings.redis_key_prefix,
     )
     return create_intake(intake_settings), create_followup(followup_settings)
 
 
 @pytest.fixture(scope="module")
 def live_stack(create_database, stack_env, migrated_template):
-    intake_settings = _service_settings("intake", create_database, stack_env, migrated_template)
-    followup_settings = _service_settings(
-        "followup",
-        create_database,
-        stack_env,
-        migrated_template,
-        topic_prefix=intake_settings.topic_prefix,
-        redis_key_prefix=intake_settings.redis_key_prefix,  # one account standing, as run.sh
-    )
-    intake_app, followup_app = create_intake(intake_settings), create_followup(followup_settings)
+    intake_app, followup_app = paired_apps(create_database, stack_env, migrated_template)
+    intake_settings = intake_app.config["SETTINGS"]
+    followup_settings = followup_app.config["SETTINGS"]
     # Cookies marked Secure are kept by Chromium on http://127.0.0.1 (a trustworthy origin).
     servers = [_Server(intake_app), _Server(followup_app)]
     intake_app.config["TRACKING_BASE_URL"] = servers[1].url
