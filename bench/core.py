@@ -19,10 +19,12 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+import redis as redis_lib
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bench.presets import Preset
+from shared.auth import RevocationList
 from shared.config import REPO_ROOT, Settings
 
 REQUIRED_ENV = ("DATABASE_ADMIN_URL", "KAFKA_BOOTSTRAP_SERVERS", "REDIS_URL")
@@ -189,7 +191,13 @@ class Bench:
             "redis_key_prefix": prefix,
             "jwt_secret": self.jwt_secret,
         }
-        return Settings(**{**values, **overrides})
+        settings = Settings(**{**values, **overrides})
+        # the follow-up service's "credential cache complete" mark (shared.auth), as its
+        # start-up writes it: intake alone would otherwise answer staff with 503
+        client = redis_lib.Redis.from_url(settings.redis_url)
+        RevocationList(client, settings.redis_key_prefix).mark_complete()
+        client.close()
+        return settings
 
     def service_env(self, settings: Settings, **extra: str) -> dict[str, str]:
         """Environment for a service subprocess reading these settings via Settings.from_env."""

@@ -14,7 +14,9 @@ standing into Redis for both services.
 from __future__ import annotations
 
 import functools
+import logging
 import secrets
+import threading
 import uuid
 from collections.abc import Callable, Container
 from dataclasses import dataclass, replace
@@ -29,12 +31,19 @@ from followup_service import account_events
 from followup_service.bootstrap import system_clock
 from followup_service.domain import accounts as domain
 from followup_service.domain.accounts import Account, Manager
-from followup_service.tables import account_credentials, cases, integration_tokens
+from followup_service.tables import (
+    account_credentials,
+    cases,
+    integration_tokens,
+    revoked_credentials,
+)
 from followup_service.tables import accounts as accounts_table
-from shared.auth import INTEGRATION_TTL, AccountGate, Principal, Tokens
+from shared.auth import INTEGRATION_TTL, AccountGate, Principal, RevocationList, Tokens
 from shared.config import REPO_ROOT
 from shared.units import unit_id, unit_name
 
+log = logging.getLogger(__name__)
+_REBUILD_LOCK = threading.Lock()
 UNITS_FILE = f"{REPO_ROOT}/deploy/routing/units.yaml"
 ACCOUNT_READ_MODELS = (accounts_table, integration_tokens)  # rebuilt by rebuild_accounts
 # Not derivable from events, on purpose: hashes never enter the log. A restore from backup
@@ -334,10 +343,8 @@ class AccountService:
             )
             for event in events:
                 _project_token(conn, event)
-        if events:
-            revocations = self._tokens().revocations
-            expires = row.created_at + INTEGRATION_TTL
-            revocations.revoke(token_id, expires)
+        if events:  # integration_tokens is the durable record; Redis the copy requests read
+            self._tokens().revocations.cache(token_id, row.created_at + INTEGRATION_TTL)
 
     def integration_tokens(self, conn: Connection) -> list[dict]:
         rows = [
@@ -353,9 +360,24 @@ class AccountService:
 
     # --- the standing both services check ----------------------------------------------
 
+    def record_revocation(self, token_id: str, expires_at) -> None:
+        """A sign-out or an operator token's revocation, durably (before Redis hears of it):
+        what the credential cache is rebuilt from (shared.auth.RevocationList)."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(revoked_credentials)
+                .values(token_id=token_id, expires_at=expires_at, revoked_at=self.clock())
+                .on_conflict_do_nothing(index_elements=["token_id"])
+            )
+
     def publish_all(self) -> int:
-        """Rewrite every account's standing in Redis (start-up, worker sweeps)."""
-        with self.engine.connect() as conn:
+        """Rebuild the credential cache in Redis from the durable record: every account's
+        standing, every revocation not yet expired, and last the mark that the copy is
+        complete, all in one MULTI/EXEC (start-up, worker sweeps, and whenever a request
+        finds the mark missing). Expired revocations are pruned. Returns the accounts."""
+        now = self.clock()
+        with self.engine.begin() as conn:
+            conn.execute(delete(revoked_credentials).where(revoked_credentials.c.expires_at < now))
             rows = conn.execute(
                 select(
                     accounts_table.c.username,
@@ -363,17 +385,38 @@ class AccountService:
                     accounts_table.c.sessions_valid_after,
                 )
             ).all()
-            revoked = conn.execute(
-                select(integration_tokens.c.token_id, integration_tokens.c.created_at).where(
-                    integration_tokens.c.revoked_at.is_not(None)
+            revoked = [
+                (token_id, created_at + INTEGRATION_TTL)
+                for token_id, created_at in conn.execute(
+                    select(integration_tokens.c.token_id, integration_tokens.c.created_at).where(
+                        integration_tokens.c.revoked_at.is_not(None)
+                    )
                 )
+            ]
+            revoked += conn.execute(
+                select(revoked_credentials.c.token_id, revoked_credentials.c.expires_at)
             ).all()
+        revocations = RevocationList(self.followup.redis, self.followup.settings.redis_key_prefix)
+        pipe = self.followup.redis.pipeline(transaction=True)
         for username, active, valid_after in rows:
-            self.gate.publish(username, active, valid_after)
-        if revoked and self.tokens is not None:
-            for token_id, created_at in revoked:
-                self.tokens.revocations.revoke(token_id, created_at + INTEGRATION_TTL)
+            self.gate.publish(username, active, valid_after, client=pipe)
+        for token_id, expires_at in revoked:
+            if expires_at > now:
+                revocations.cache(token_id, expires_at, client=pipe)
+        revocations.mark_complete(client=pipe)
+        pipe.execute()
         return len(rows)
+
+    def rebuild_credentials(self) -> bool:
+        """publish_all() once per process at a time (requests that find the cache
+        incomplete at the same moment wait for one rebuild); True when it ran."""
+        with _REBUILD_LOCK:
+            if not RevocationList(
+                self.followup.redis, self.followup.settings.redis_key_prefix
+            ).is_complete():
+                count = self.publish_all()
+                log.warning("credential cache was incomplete; rebuilt (%d accounts)", count)
+        return True
 
     # --- internals --------------------------------------------------------------------
 

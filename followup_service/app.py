@@ -36,6 +36,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     install_url_checks(app)
     tokens = install_auth(app, settings, followup.redis)
     accounts = AccountService(followup, tokens)
+    tokens.revocations.durable = accounts.record_revocation  # sign-outs outlive Redis
+    tokens.rebuild_credentials = accounts.rebuild_credentials
     app.extensions["accounts"] = app.extensions["sign_in"] = accounts
     _publish_account_standing(accounts)
 
@@ -62,8 +64,9 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 
 def _publish_account_standing(accounts: AccountService) -> None:
-    """Both services refuse sessions of accounts whose standing is missing from Redis, so
-    write it at start-up (the worker rewrites it on every sweep too)."""
+    """Both services refuse every credential while Redis lacks the complete copy of
+    standings and revocations, so write it at start-up (the worker checks for it every
+    second, and a request of this service that finds it missing rebuilds it)."""
     try:
         accounts.publish_all()
     except Exception:  # a cold Redis or database must not stop the API from starting

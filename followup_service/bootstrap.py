@@ -20,6 +20,7 @@ from shared.db import make_engine
 from shared.events import REGISTRY
 from shared.events.topics import CASE_EVENTS
 from shared.eventstore.store import EventStore
+from shared.redis_clients import cache_client, credentials_client
 
 Clock = Callable[[], datetime]
 
@@ -41,13 +42,13 @@ class Followup:
 
 def bootstrap(settings: Settings, clock: Clock = system_clock) -> Followup:
     engine = make_engine(settings.database_url)
-    redis = redis_lib.Redis.from_url(settings.redis_url, socket_timeout=2)
+    redis = credentials_client(settings.redis_url)
     return Followup(
         settings=settings,
         engine=engine,
         store=EventStore(metadata, REGISTRY, topic=settings.topic(CASE_EVENTS)),
         redis=redis,
         rules=load_routing_rules(settings.routing_rules_path),
-        tracking=TrackingCache(redis, settings),
+        tracking=TrackingCache(cache_client(settings.redis_url), settings),
         clock=clock,
     )

@@ -107,6 +107,18 @@ account_credentials = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
+# Signed-out sessions and revoked operator tokens (ids only), until they would have expired
+# anyway. Redis holds the copy every request checks; this is what it is rebuilt from after
+# it lost its data (shared.auth.CredentialCache). Integration tokens' revocations are in
+# integration_tokens, account standing in accounts.
+revoked_credentials = Table(
+    "revoked_credentials",
+    metadata,
+    Column("token_id", String(64), primary_key=True),
+    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("revoked_at", DateTime(timezone=True), nullable=False),
+)
+
 # Integration tokens of agencies' own systems (a projection; the secret is never stored).
 integration_tokens = Table(
     "integration_tokens",

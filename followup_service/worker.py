@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -24,6 +25,7 @@ from shared.events.topics import INTAKE_EVENTS
 from shared.eventstore.consumer import OffsetStore
 from shared.eventstore.kafka_io import redelivery_horizon
 from shared.eventstore.store import ConcurrencyError
+from shared.outage import unavailable_part
 
 log = logging.getLogger(__name__)
 
@@ -79,32 +81,50 @@ def prune_processed(fu: Followup, group_id: str, margin: timedelta = PRUNE_MARGI
     return pruned
 
 
+CREDENTIALS_CHECK_EVERY = 1.0  # seconds: how soon an emptied Redis gets its credentials back
+
+
 def run_worker(
     fu: Followup, stop: threading.Event, interval: float = 30.0, group_id: str | None = None
 ) -> None:
-    """Sweep until stop is set. Each round also rewrites the accounts' standing in Redis
-    (a Redis that lost its data refuses no one for longer than one interval), and every
-    PRUNE_EVERY the consumer's processed ids are pruned."""
+    """Sweep until stop is set. Each round also rewrites the credential cache in Redis
+    (standings and revocations, from the durable record), and every second the worker
+    checks that the cache is still complete, rebuilding it at once if Redis lost it (until
+    then both services answer staff requests with 503). Every PRUNE_EVERY the consumer's
+    processed ids are pruned. A part that is away (database, Redis) is waited for."""
     from followup_service.accounts import AccountService
     from shared.web_auth import make_tokens
 
     accounts = AccountService(fu, make_tokens(fu.settings, fu.redis))
-    pruned_at = None
+    pruned_at, swept_at = None, None
     while not stop.is_set():
-        try:
-            count = sweep(fu)
-            if count:
-                log.info("deadline sweep wrote %d events", count)
-        except Exception:
-            log.exception("deadline sweep failed; retrying")
-        try:
-            accounts.publish_all()
-        except Exception:
-            log.exception("publishing account standing failed; retrying")
-        if group_id and (pruned_at is None or datetime.now(UTC) - pruned_at >= PRUNE_EVERY):
-            try:
-                prune_processed(fu, group_id)
-                pruned_at = datetime.now(UTC)
-            except Exception:
-                log.exception("pruning processed event ids failed; retrying")
-        stop.wait(interval)
+        if swept_at is None or time.monotonic() - swept_at >= interval:
+            swept_at = time.monotonic()
+            _attempt("deadline sweep", lambda: _sweep_and_log(fu))
+            _attempt("publishing the credential cache", accounts.publish_all)
+        else:
+            _attempt("checking the credential cache", accounts.rebuild_credentials)
+        prune_due = pruned_at is None or datetime.now(UTC) - pruned_at >= PRUNE_EVERY
+        if group_id and prune_due and _attempt("pruning", lambda: prune_processed(fu, group_id)):
+            pruned_at = datetime.now(UTC)
+        stop.wait(min(interval, CREDENTIALS_CHECK_EVERY))
+
+
+def _sweep_and_log(fu: Followup) -> None:
+    count = sweep(fu)
+    if count:
+        log.info("deadline sweep wrote %d events", count)
+
+
+def _attempt(what: str, work) -> bool:
+    """Run one duty of the worker; a failure is logged and retried next round."""
+    try:
+        work()
+        return True
+    except Exception as exc:
+        part = unavailable_part(exc)
+        if part:
+            log.warning("%s: %s unavailable (%s); retrying", what, part, type(exc).__name__)
+        else:
+            log.exception("%s failed; retrying", what)
+        return False

@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 
+from shared.outage import CACHE, DependencyUnavailable
 from shared.units import unit_id
 
 ROLES = ("officer", "liaison", "supervisor", "admin")
@@ -68,23 +69,68 @@ class Principal:
 
 
 class RevocationList:
-    """Revoked token ids in Redis, each kept until the token would have expired anyway."""
+    """Revoked token ids in Redis, each kept until the token would have expired anyway.
 
-    def __init__(self, redis_client, key_prefix: str):
+    Redis is the copy every request reads, never the only one: the follow-up service
+    records each revocation durably first (`durable`, its `revoked_credentials` table; an
+    integration token's in `integration_tokens`, an account's standing in `accounts`)
+    and rebuilds all of it into Redis after Redis lost its data. Whether the copy is whole
+    is a key of its own, COMPLETE, written last by each rebuild: Redis that restarted empty
+    has none, and until a rebuild writes it every credential check is undecidable (503),
+    never a pass (README, "When a part blinks").
+    """
+
+    COMPLETE = "credentials-complete"
+
+    def __init__(self, redis_client, key_prefix: str, durable=None):
         self.redis = redis_client
         self.key_prefix = key_prefix
+        self.durable = durable  # callable(token_id, expires_at), set by the follow-up service
 
     def _key(self, token_id: str) -> str:
         return f"{self.key_prefix}:revoked-token:{token_id}"
 
+    @property
+    def complete_key(self) -> str:
+        return f"{self.key_prefix}:{self.COMPLETE}"
+
     def revoke(self, token_id: str, expires_at: datetime) -> None:
+        """Record durably (where this process can), then in the copy every request reads."""
+        if self.durable is not None:
+            self.durable(token_id, expires_at)
+        self.cache(token_id, expires_at)
+
+    def cache(self, token_id: str, expires_at: datetime, client=None) -> None:
         ttl = max(int((expires_at - datetime.now(UTC)).total_seconds()), 1)
-        self.redis.set(self._key(token_id), "1", ex=ttl)
+        (client or self.redis).set(self._key(token_id), "1", ex=ttl)
+
+    def mark_complete(self, client=None) -> None:
+        """Say the copy holds every revocation and standing (the last write of a rebuild)."""
+        (client or self.redis).set(self.complete_key, int(datetime.now(UTC).timestamp()))
+
+    def is_complete(self) -> bool:
+        return bool(self.redis.exists(self.complete_key))
 
     def is_revoked(self, *token_ids: str) -> bool:
-        """Whether any of these ids (a token's own, its session's) is revoked: one round trip."""
+        """Whether any of these ids (a token's own, its session's) is revoked: one round trip
+        that also asks whether the copy is complete (CredentialsIncomplete if not)."""
         ids = [i for i in token_ids if i]
-        return bool(ids) and self.redis.exists(*map(self._key, ids)) > 0
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.exists(self.complete_key)
+        if ids:
+            pipe.exists(*map(self._key, ids))
+        complete, *revoked = pipe.execute()
+        if not complete:
+            raise CredentialsIncomplete()
+        return bool(revoked) and revoked[0] > 0
+
+
+class CredentialsIncomplete(DependencyUnavailable):
+    """Redis lost the revocations (restarted empty) and no rebuild has run since: no
+    credential can be accepted until one has (answered 503, Retry-After)."""
+
+    def __init__(self):
+        super().__init__(CACHE, "the credential cache is being rebuilt; retry shortly")
 
 
 class AccountGate:
@@ -103,9 +149,11 @@ class AccountGate:
     def _key(self, username: str) -> str:
         return f"{self.key_prefix}:account:{username}"
 
-    def publish(self, username: str, active: bool, sessions_valid_after: datetime) -> None:
+    def publish(
+        self, username: str, active: bool, sessions_valid_after: datetime, client=None
+    ) -> None:
         value = {"active": active, "valid_after": round(sessions_valid_after.timestamp(), 3)}
-        self.redis.set(self._key(username), json.dumps(value))
+        (client or self.redis).set(self._key(username), json.dumps(value))
 
     def standing(self, username: str) -> dict | None:
         raw = self.redis.get(self._key(username))
@@ -149,6 +197,9 @@ class Tokens:
         self.accounts = accounts
         self.kid = key_id(secret)
         self._keys = {key_id(k): k for k in (*previous_secrets, secret) if k}
+        # callable() -> bool: rebuild the credential cache from the durable record (the
+        # follow-up service sets it; see RevocationList)
+        self.rebuild_credentials = None
 
     def _sign(self, claims: dict) -> str:
         return jwt.encode(claims, self.secret, algorithm="HS256", headers={"kid": self.kid})
@@ -309,7 +360,7 @@ class Tokens:
         session_id = claims.get("sid")
         if kind == "session" and not (session_id and claims.get("auth_time")):
             raise AuthError("invalid token: incomplete session")
-        if self.revocations and self.revocations.is_revoked(claims["jti"], session_id):
+        if self.revocations and self._revoked(claims["jti"], session_id):
             raise AuthError("token revoked")
         auth_time = claims.get("auth_time")
         issued = datetime.fromtimestamp(auth_time or claims.get("iat") or 0, UTC)
@@ -338,6 +389,16 @@ class Tokens:
             expires_at=datetime.fromtimestamp(claims["exp"], UTC),
             display_name=claims.get("name"),
         )
+
+    def _revoked(self, *token_ids) -> bool:
+        try:
+            return self.revocations.is_revoked(*token_ids)
+        except CredentialsIncomplete:
+            # The service that holds the durable record rebuilds the copy at once; any
+            # other (intake) waits for it, answering 503 meanwhile.
+            if self.rebuild_credentials is None or not self.rebuild_credentials():
+                raise
+            return self.revocations.is_revoked(*token_ids)
 
     def end_session(self, principal: Principal) -> None:
         """Sign-out: the session id is refused from now on, on both services. (Operator and

@@ -2,19 +2,22 @@
 
 python -m shared.tokens_cli issue --subject budi --role officer --unit "Polsek Cikande"
 python -m shared.tokens_cli issue --subject rina --role liaison --agency dishub-3604
-python -m shared.tokens_cli revoke <token>
+python -m shared.tokens_cli revoke <token>     # needs FOLLOWUP_DATABASE_URL (kept durably)
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from datetime import timedelta
 
 import redis
+from sqlalchemy import text
 
 from shared.auth import ROLES, RevocationList, Tokens
 from shared.config import Settings
+from shared.db import make_engine
 from shared.units import unit_id
 
 
@@ -33,7 +36,9 @@ def main(argv: list[str] | None = None) -> None:
 
     settings = Settings.from_env("tokens", default_database_url="")
     redis_client = redis.Redis.from_url(settings.redis_url)
-    revocations = RevocationList(redis_client, settings.redis_key_prefix)
+    revocations = RevocationList(
+        redis_client, settings.redis_key_prefix, durable=_durable_record(args.command)
+    )
     tokens = Tokens(settings.jwt_secret, settings.jwt_issuer, revocations)
     if args.command == "issue":
         for claim in ("unit", "agency"):
@@ -51,6 +56,31 @@ def main(argv: list[str] | None = None) -> None:
         )
     else:
         print(f"revoked {tokens.revoke(args.token)}")
+
+
+def _durable_record(command: str):
+    """Where a revocation is kept beyond Redis: the follow-up database's
+    revoked_credentials (FOLLOWUP_DATABASE_URL), which the credential cache is rebuilt
+    from after Redis lost its data. Without it the revocation would not survive that."""
+    url = os.environ.get("FOLLOWUP_DATABASE_URL")
+    if command != "revoke":
+        return None
+    if not url:
+        sys.exit("FOLLOWUP_DATABASE_URL is not set: a revocation must be recorded durably")
+
+    def record(token_id: str, expires_at) -> None:
+        engine = make_engine(url)
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO revoked_credentials (token_id, expires_at, revoked_at) "
+                    "VALUES (:id, :exp, now()) ON CONFLICT (token_id) DO NOTHING"
+                ),
+                {"id": token_id, "exp": expires_at},
+            )
+        engine.dispose()
+
+    return record
 
 
 if __name__ == "__main__":

@@ -10,12 +10,13 @@ import time
 import uuid
 from collections.abc import Callable
 
-from flask import Blueprint, Flask, abort, g, jsonify, request
+from flask import Blueprint, Flask, abort, current_app, g, jsonify, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from shared import logs, metrics
 from shared.fields import text_problem
+from shared.outage import RETRY_AFTER_SECONDS, unavailable_part
 
 log = logging.getLogger(__name__)
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -95,8 +96,31 @@ def install_json_errors(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
+        part = unavailable_part(exc)
+        if part:
+            return unavailable_response(part, exc)
         log.exception("unhandled error")
         return jsonify({"error": "internal server error"}), 500
+
+
+def unavailable_response(part: str, exc: BaseException):
+    """503 with Retry-After while `part` (database, redis) is away: JSON (Open311's error
+    list under /open311/), or the visitor's language on pages (shared.pages)."""
+    log.warning("%s unavailable: %s: %s", part, type(exc).__name__, str(exc)[:200])
+    message = f"the {part} is unavailable for a moment; retry shortly"
+    if request.path.startswith("/open311/"):
+        response = jsonify([{"code": 503, "description": message}])
+    elif not wants_json() and "ka_pages" in current_app.blueprints:
+        from shared.pages import render_unavailable
+
+        response = render_unavailable()
+    else:
+        response = jsonify(
+            {"error": "service unavailable", "unavailable": part, "message": message}
+        )
+    response.status_code = 503
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 def install_url_checks(app: Flask) -> None:

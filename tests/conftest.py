@@ -14,6 +14,7 @@ import redis as redis_lib
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from shared.auth import RevocationList
 from shared.config import Settings
 
 REQUIRED = ("DATABASE_ADMIN_URL", "KAFKA_BOOTSTRAP_SERVERS", "REDIS_URL")
@@ -108,7 +109,14 @@ def _service_settings(
         "topic_prefix": prefix,
         "redis_key_prefix": prefix,
     }
-    return Settings(**{**values, **overrides})
+    settings = Settings(**{**values, **overrides})
+    # What the follow-up service writes once it has published its (here: empty) record of
+    # standings and revocations; without it every credential is refused with 503, as after
+    # a Redis restart (tests/integration/test_credential_cache.py).
+    client = redis_lib.Redis.from_url(settings.redis_url)
+    RevocationList(client, settings.redis_key_prefix).mark_complete()
+    client.close()
+    return settings
 
 
 @pytest.fixture

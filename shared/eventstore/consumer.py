@@ -40,6 +40,7 @@ from shared.events.registry import EventRegistry, EventSchemaError
 from shared.events.topics import dead_letter
 from shared.eventstore.store import ConcurrencyError
 from shared.metrics import CONSUMER_DEAD_LETTERS, CONSUMER_HANDLED
+from shared.outage import unavailable_part
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +144,7 @@ class _SeekToStoredOffsets(ConsumerRebalanceListener):
         pass
 
     def on_partitions_assigned(self, assigned):
+        self.runner.must_seek(assigned)
         self.runner.seek_to_stored(assigned)
 
 
@@ -174,6 +176,7 @@ class ConsumerRunner:
         self.max_attempts = max_attempts
         self.dead_letter_producer = dead_letter_producer
         self.offsets = OffsetStore(metadata, group_id)
+        self._unpositioned: set[TopicPartition] = set()
         self.consumer = KafkaConsumer(
             bootstrap_servers=bootstrap_servers,
             group_id=group_id,
@@ -185,7 +188,15 @@ class ConsumerRunner:
         )
         self.consumer.subscribe(topics, listener=_SeekToStoredOffsets(self))
 
+    def must_seek(self, partitions) -> None:
+        """Mark partitions whose position must come from the database before any of their
+        records is handled (set until seek_to_stored succeeds)."""
+        self._unpositioned.update(partitions)
+
     def seek_to_stored(self, partitions) -> None:
+        """Position the partitions at their stored offsets. If the database cannot answer
+        (it is restarting), they stay marked and the next poll seeks again before it
+        handles anything, so no record is skipped and none is applied twice."""
         with self.engine.connect() as conn:
             stored = self.offsets.load(conn, partitions)
         for tp in partitions:
@@ -193,6 +204,13 @@ class ConsumerRunner:
                 self.consumer.seek(tp, stored[tp])
             else:
                 self.consumer.seek_to_beginning(tp)
+        self._unpositioned.difference_update(partitions)
+
+    def _seek_unpositioned(self) -> None:
+        assigned = self.consumer.assignment()
+        self._unpositioned.intersection_update(assigned)
+        if self._unpositioned:
+            self.seek_to_stored(list(self._unpositioned))
 
     def poll_once(self, timeout_ms: int = 500) -> int:
         """Handle one poll's records in one transaction; return how many were handled.
@@ -200,9 +218,17 @@ class ConsumerRunner:
         A ConcurrencyError (another writer changed a stream the poll touches) rolls the
         transaction back and handles the same records again in a new one, from what is
         then stored; after max_attempts the poll is read again from the stored offsets.
+        Any other failure (the database went away mid-batch) drops the poll: its
+        partitions are read again from the stored offsets, once the database answers.
         """
+        self._seek_unpositioned()
         batches = self.consumer.poll(timeout_ms=timeout_ms)
         if not batches:
+            return 0
+        if self._unpositioned.intersection(batches):
+            # a rebalance during this poll could not read the stored offsets: these
+            # records may not start where the database says; read all again later
+            self.must_seek(list(batches))
             return 0
         envelopes = [
             envelope
@@ -218,19 +244,26 @@ class ConsumerRunner:
             except ConcurrencyError as exc:
                 self._call(self.after_rollback)
                 if attempt == self.max_attempts:
-                    self.seek_to_stored(list(batches))
+                    self._read_again(list(batches))
                     raise
                 log.info("poll conflicted with another writer (%s); handling it again", exc)
             except Exception:
                 # Nothing of this batch was committed: go back and read it again.
                 self._call(self.after_rollback)
-                self.seek_to_stored(list(batches))
+                self._read_again(list(batches))
                 raise
         self._call(self.after_commit)
         CONSUMER_HANDLED.inc(handled)  # after the hook: a scrape that sees it sees the cache
         ids = sorted({e.correlation_id or e.event_id for e in envelopes})
         log.info("consumer: handled %d records", len(envelopes), extra={"correlation_ids": ids})
         return sum(len(records) for records in batches.values())
+
+    def _read_again(self, partitions) -> None:
+        self.must_seek(partitions)
+        try:
+            self.seek_to_stored(partitions)
+        except Exception:  # noqa: BLE001 - still marked: the next poll seeks first
+            log.warning("could not read the stored offsets yet; the next poll seeks first")
 
     def _handle_once(self, envelopes: list[EventEnvelope], next_offsets) -> int:
         """Claim the unseen ids, apply their effects, store the offsets: one transaction.
@@ -282,15 +315,30 @@ class ConsumerRunner:
         ).get(timeout=30)
         CONSUMER_DEAD_LETTERS.inc()
 
-    def run(self, stop: threading.Event, error_backoff: float = 1.0) -> None:
-        """Consume until stop is set; a failing batch is retried after a pause."""
+    def run(
+        self, stop: threading.Event, error_backoff: float = 0.5, max_backoff: float = 5.0
+    ) -> None:
+        """Consume until stop is set; a failing batch is retried after a growing pause
+        (a database that is away is waited for: the process never exits for it)."""
+        backoff = error_backoff
         try:
             while not stop.is_set():
                 try:
                     self.poll_once()
-                except Exception:
-                    log.exception("consumer batch failed; retrying")
-                    stop.wait(error_backoff)
+                    backoff = error_backoff
+                except Exception as exc:
+                    part = unavailable_part(exc)
+                    if part:
+                        log.warning(
+                            "consumer: %s unavailable (%s); retrying in %.1fs",
+                            part,
+                            type(exc).__name__,
+                            backoff,
+                        )
+                    else:
+                        log.exception("consumer batch failed; retrying")
+                    stop.wait(backoff)
+                    backoff = min(backoff * 2, max_backoff)
         finally:
             self.close()
 

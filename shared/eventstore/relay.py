@@ -29,6 +29,7 @@ import threading
 import time
 from dataclasses import dataclass
 
+import psycopg
 from kafka.errors import KafkaError
 from sqlalchemy import (
     BigInteger,
@@ -43,7 +44,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
 from shared.eventstore.store import OUTBOX_CHANNEL, envelope_from_row
 from shared.metrics import RELAY_FAILURES, RELAY_PUBLISHED
@@ -238,7 +239,9 @@ class OutboxRelay:
                         self.leading = False
                         self._give_up_lead(leader)
                 backoff = 0.1
-            except DBAPIError as exc:
+            except (SQLAlchemyError, psycopg.Error) as exc:
+                # psycopg's own errors too: LISTEN waits on the driver connection directly,
+                # so a server that went away surfaces there unwrapped by SQLAlchemy.
                 RELAY_FAILURES.labels(reason="database").inc()
                 log.warning("relay: database unavailable (%s); retrying in %.1fs", exc, backoff)
                 stop.wait(backoff)

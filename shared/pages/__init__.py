@@ -14,6 +14,7 @@ from flask import (
     Blueprint,
     Flask,
     current_app,
+    g,
     jsonify,
     make_response,
     redirect,
@@ -26,11 +27,12 @@ from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from shared.auth import AuthError
+from shared.outage import unavailable_part
 from shared.pages import csrf, i18n
 from shared.pages.format import format_when
 from shared.pages.messages import MESSAGES
 from shared.pages.session import page_principal, renew_session
-from shared.web import wants_json
+from shared.web import unavailable_response, wants_json
 
 log = logging.getLogger(__name__)
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -52,6 +54,10 @@ def install_pages(app: Flask, *, nav: list[tuple[str, str, tuple[str, ...]]]) ->
         key_prefix=f"{settings.redis_key_prefix}:pages-limit",
         strategy="moving-window",
         headers_enabled=True,
+        # Redis away or slow: the same limits per process, never a failed request
+        # (flask-limiter checks Redis again in the background and goes back to it).
+        in_memory_fallback_enabled=True,
+        storage_options={"socket_timeout": 0.1, "socket_connect_timeout": 0.1},
     )
     app.extensions["page_limiter"] = limiter
     app.register_blueprint(_shared_blueprint(limiter, settings.sign_in_failure_limit))
@@ -95,6 +101,9 @@ def render_error(exc: Exception):
     if not isinstance(exc, HTTPException):
         if isinstance(exc, AuthError):
             return redirect(url_for("ka_pages.login", next=request.full_path.rstrip("?")))
+        part = unavailable_part(exc)
+        if part:
+            return unavailable_response(part, exc)
         log.exception("unhandled error in a page")
         exc = InternalServerError()
     if wants_json():
@@ -108,6 +117,15 @@ def render_error(exc: Exception):
     if exc.code == 429 and getattr(exc, "retry_after", None):
         response.headers["Retry-After"] = str(exc.retry_after)
     return response
+
+
+def render_unavailable():
+    """The short page shown while a part is away (shared.web.unavailable_response sets the
+    status and Retry-After). It names no user: the credential check may be what failed."""
+    g.page_principal = None
+    return make_response(
+        render_template("ka/error.html", code=503, message=i18n.translate("error.503"))
+    )
 
 
 def _app_http_error(exc: HTTPException):

@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 from functools import wraps
 from urllib.parse import urlsplit
 
-import redis as redis_lib
 from flask import current_app, g, redirect, request, url_for
 
 from shared.auth import SESSION_TTL, AuthError, Principal, Tokens
+from shared.redis_clients import credentials_client
 
 COOKIE = "ka_session"
 
@@ -23,7 +23,7 @@ def tokens() -> Tokens:
         settings = app.config["SETTINGS"]
         from shared.web_auth import make_tokens
 
-        client = redis_lib.Redis.from_url(settings.redis_url, socket_timeout=2)
+        client = credentials_client(settings.redis_url)
         app.extensions["page_tokens"] = make_tokens(settings, client)
     return app.extensions["page_tokens"]
 
