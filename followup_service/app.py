@@ -14,6 +14,8 @@ from shared import logs
 from shared.config import Settings
 from shared.health import database_check, kafka_check, redis_check
 from shared.metrics import metrics_blueprint
+from shared.outage import unavailable_part
+from shared.security_headers import install_security_headers
 from shared.web import (
     health_blueprint,
     install_json_errors,
@@ -34,6 +36,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     install_request_ids(app)
     install_json_errors(app)
     install_url_checks(app)
+    install_security_headers(app)
     tokens = install_auth(app, settings, followup.redis)
     accounts = AccountService(followup, tokens)
     tokens.revocations.durable = accounts.record_revocation  # sign-outs outlive Redis
@@ -69,5 +72,9 @@ def _publish_account_standing(accounts: AccountService) -> None:
     second, and a request of this service that finds it missing rebuilds it)."""
     try:
         accounts.publish_all()
-    except Exception:  # a cold Redis or database must not stop the API from starting
-        logging.getLogger(__name__).exception("could not publish account standing yet")
+    except Exception as exc:  # a cold Redis or database must not stop the API from starting
+        part = unavailable_part(exc)
+        if part is None:
+            logging.getLogger(__name__).exception("could not publish account standing yet")
+        else:  # the first request that needs it, or the worker, rebuilds it
+            logging.getLogger(__name__).warning("credential cache not written: %s away", part)

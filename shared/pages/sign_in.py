@@ -129,6 +129,13 @@ def add_routes(bp: Blueprint, limiter: Limiter, failure_limit: str) -> None:
 
     @bp.post("/keluar")
     def logout():
+        sign_in_url = current_app.config["SETTINGS"].sign_in_url
+        if current_app.extensions.get("sign_in") is None and sign_in_url:
+            # The service that keeps accounts records the sign-out durably (it outlives a
+            # Redis restart there); 307 keeps the POST and its CSRF token. The session
+            # cookie is left for it to end: cookies do not tell ports apart.
+            parts = urlsplit(sign_in_url)
+            return redirect(f"{parts.scheme}://{parts.netloc}/keluar", 307)
         principal = page_principal()
         if principal is not None:
             tokens().end_session(principal)
