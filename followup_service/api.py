@@ -216,6 +216,8 @@ def case_detail(case: Case, conn) -> dict:
     public = tracking_view(case, fu.rules)
     return {
         **public,
+        "kelurahan": case.kelurahan,  # staff see the place even when the public does not
+        "kecamatan": case.kecamatan,
         "region": case.region,
         "location_verified": case.area.verified,
         "unit": case.unit,

@@ -170,6 +170,7 @@ def main(argv: list[str] | None = None) -> None:
         with followup.engine.begin() as conn:
             count = rebuild(conn, followup.store, followup.rules)
             count += rebuild_accounts(conn, followup.store)
+        forget_cached_views(followup)
         print(f"replayed {count} events in {time.monotonic() - started:.1f}s")
         return
     if args.command == "dead-letters":
@@ -212,6 +213,19 @@ def main(argv: list[str] | None = None) -> None:
 
         serve_process_metrics(settings, *WORKER_METRICS)
         run_worker(followup, stop, args.interval, group_id=group)
+
+
+def forget_cached_views(followup) -> None:
+    """After a rebuild the read model's views may differ at the same case version (an
+    upcaster changed an old event): drop every cached tracking view so none outlives it."""
+    from sqlalchemy import select
+
+    from followup_service.tables import cases
+
+    with followup.engine.connect() as conn:
+        codes = conn.execute(select(cases.c.tracking_code)).scalars().all()
+    for start in range(0, len(codes), 1000):
+        followup.tracking.forget(list(codes[start : start + 1000]))
 
 
 def dead_letters_command(args, followup, group: str) -> int:

@@ -70,7 +70,9 @@ def open_case_command(payload: dict) -> handlers.OpenCase:
         tracking_code=payload["tracking_code"],
         category=payload["category"],
         area=area_of(payload),
-        public_summary=payload.get("public_summary") or payload["summary"],
+        # Only what the officer wrote for the public: the internal summary never goes
+        # public (an empty one shows the category's neutral sentence).
+        public_summary=(payload.get("public_summary") or "").strip(),
         description=payload.get("description") or "",
         urgency=payload.get("urgency") or "normal",
         confidential=bool(payload.get("confidential")),

@@ -517,8 +517,10 @@ def amend_from_intake(
         return
     public_summary = changes.get("public_summary") or None
     if public_summary is None and "summary" in changes:
-        derived = case.public_summary == previous.get("summary")  # v1: summary was public
-        public_summary = changes["summary"] if derived else None
+        # The internal summary never goes public: a public summary that was a copy of it
+        # (recorded before public summaries were asked for) is cleared, not updated.
+        derived = bool(case.public_summary) and case.public_summary == previous.get("summary")
+        public_summary = "" if derived else None
     version, now, actor = case.version, work.fu.clock(), "system:intake-consumer"
     events = []
     fields = {"public_summary": public_summary, "description": changes.get("description")}

@@ -1,5 +1,6 @@
 """The follow-up service's own metrics (shared/metrics.py has the common ones and the
-conventions): public tracking cache hits and misses, deadline breaches and escalations."""
+conventions): public tracking cache hits and misses, tracking-code misses and the lookups
+refused for them, deadline breaches and escalations."""
 
 from __future__ import annotations
 
@@ -18,6 +19,17 @@ TRACKING_CACHE_MISSES = Counter(
     "kawal_tracking_cache_misses",
     "Public tracking lookups the cache did not hold (read from the database, or unknown)",
 )
+TRACKING_MISSES = Counter(
+    "kawal_tracking_misses",
+    "Public tracking lookups of a code that is malformed or unknown, by surface",
+    ["surface"],
+)
+TRACKING_MISS_LIMITED = Counter(
+    "kawal_tracking_miss_limited",
+    "Public tracking lookups refused (429) because the address missed too often, by surface",
+    ["surface"],
+)
+TRACKING_SURFACES = ("api", "page")
 DEADLINE_BREACHES = Counter(
     "kawal_deadline_breaches",
     "Deadlines the deadline worker found passed (each breach once), by deadline",
@@ -28,8 +40,16 @@ DEADLINE_ESCALATIONS = Counter(
     "Cases the deadline worker escalated to the next rung for a breach, by deadline",
     ["deadline"],
 )
-API_METRICS = (TRACKING_CACHE_HITS, TRACKING_CACHE_MISSES)  # beside shared.metrics' own
+API_METRICS = (  # beside shared.metrics' own
+    TRACKING_CACHE_HITS,
+    TRACKING_CACHE_MISSES,
+    TRACKING_MISSES,
+    TRACKING_MISS_LIMITED,
+)
 WORKER_METRICS = (DEADLINE_BREACHES, DEADLINE_ESCALATIONS)
+for _surface in TRACKING_SURFACES:
+    TRACKING_MISSES.labels(surface=_surface)
+    TRACKING_MISS_LIMITED.labels(surface=_surface)
 for _deadline in BREACHES:  # every series exists from the start, at 0
     DEADLINE_BREACHES.labels(deadline=_deadline)
     DEADLINE_ESCALATIONS.labels(deadline=_deadline)

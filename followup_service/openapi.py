@@ -67,6 +67,8 @@ class _PublicFields(Schema):
     kelurahan = fields.String(allow_none=True, required=True)
     kecamatan = fields.String(allow_none=True, required=True)
     public_summary = fields.String(allow_none=True, required=True)
+    public_summary_label = fields.Nested(Labels, required=True)
+    status_only = fields.Boolean(required=True)
     duplicate_of = fields.String(allow_none=True, required=True)
     backing_count = fields.Integer(required=True)
     deadlines = fields.Nested(Deadlines, required=True)

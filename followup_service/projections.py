@@ -37,7 +37,7 @@ def tracking_view(case: Case, rules: RoutingRules) -> dict:
     """The public tracking response: no reporter, contact, raw description or notes."""
     rule = rules.category_rule(case.category, case.region)
     return {
-        **public_view(case),
+        **public_view(case, (rule.label_id, rule.label_en)),
         "id": case.case_id,
         "aspiration_id": case.aspiration_id,
         "parent_id": case.parent_id,

@@ -6,18 +6,29 @@ description or internal notes; sensitive cases never appear in the public list.
 
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, current_app, jsonify, request
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from followup_service import handlers
+from followup_service.listing import publicly_listed
+from followup_service.metrics import TRACKING_MISS_LIMITED, TRACKING_MISSES
 from followup_service.tables import cases
 from shared.fields import CleanText
 from shared.tracking_code import is_valid, normalize
 from shared.web import ApiError, json_body
 
+log = logging.getLogger(__name__)
 bp = Blueprint("followup_public_api", __name__, url_prefix="/api/v1")
 DISPUTE_LIMIT = (5, 3600)  # per client address and tracking code: 5 an hour
+# Misses (malformed or unknown codes) per client address, on the API and the /lacak pages
+# alike: a resident who mistypes a few times is never stopped, a harvester is. Hits do not
+# count. Once over, every lookup from the address answers 429 with Retry-After until the
+# window moves on: answering hits then would tell a harvester which guesses are right.
+MISS_LIMIT = "10/minute;60/hour"
+MISS_LOG_SECONDS = 60  # one warning per address and minute while it is limited
 
 
 def followup():
@@ -27,8 +38,51 @@ def followup():
 def _valid_code(code: str) -> str:
     code = normalize(code)
     if not is_valid(code):
+        TRACKING_MISSES.labels(surface="api").inc()
         raise ApiError(404, "tracking code not recognised", tracking_code=code)
     return code
+
+
+def missed(response) -> bool:
+    """flask-limiter's deduct_when: only a miss (404) counts against the address."""
+    return response.status_code == 404
+
+
+def miss_limit_breached(surface: str):
+    """flask-limiter's on_breach for the miss limits: count the refused lookup, and log a
+    warning once a minute per address while it is limited (so a rise in misses shows)."""
+
+    def on_breach(limit) -> None:
+        TRACKING_MISS_LIMITED.labels(surface=surface).inc()
+        address = request.remote_addr or "unknown"
+        try:
+            fu = followup()
+            key = fu.settings.redis_key("track-miss-logged", surface, address)
+            first = fu.redis.set(key, "1", nx=True, ex=MISS_LOG_SECONDS)
+        except Exception:  # a Redis hiccup must not turn a 429 into a 500
+            first = True
+        if first:
+            log.warning(
+                "tracking lookups limited: %s missed more than %s codes (%s)",
+                address,
+                limit.limit,
+                surface,
+                extra={"client_address": address, "surface": surface},
+            )
+
+    return on_breach
+
+
+def limit_misses(app, limiter) -> None:
+    """Put the miss limit on GET /api/v1/track/<code>, with the pages' limiter (Redis
+    storage, moving window); called once that limiter exists (register_pages)."""
+    endpoint = f"{bp.name}.track"
+    app.view_functions[endpoint] = limiter.limit(
+        MISS_LIMIT,
+        deduct_when=missed,
+        scope="track-api-miss",
+        on_breach=miss_limit_breached("api"),
+    )(app.view_functions[endpoint])
 
 
 @bp.get("/track/<code>")
@@ -48,6 +102,7 @@ def track(code: str):
             select(cases.c.version, cases.c.public_view).where(cases.c.tracking_code == code)
         ).one_or_none()
     if row is None:
+        TRACKING_MISSES.labels(surface="api").inc()
         raise ApiError(404, "tracking code not found", tracking_code=code)
     fu.tracking.put(code, row.version, row.public_view)
     return jsonify(row.public_view)
@@ -92,7 +147,7 @@ class PublicQuery(Schema):
 def public_cases():
     """Publicly listed cases (never sensitive ones), newest first."""
     q = PublicQuery().load(request.args)
-    query = select(cases.c.public_view).where(cases.c.sensitive.is_(False))
+    query = select(cases.c.public_view).where(publicly_listed())
     for name in ("category", "kelurahan", "status"):
         if name in q:
             query = query.where(cases.c[name] == q[name])

@@ -10,6 +10,7 @@ from shared import logs
 from shared.config import Settings
 from shared.health import database_check, kafka_check, redis_check
 from shared.metrics import metrics_blueprint
+from shared.security_headers import install_security_headers
 from shared.web import (
     health_blueprint,
     install_json_errors,
@@ -30,6 +31,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     install_request_ids(app)
     install_json_errors(app)
     install_url_checks(app)
+    install_security_headers(app)
     install_auth(app, settings, intake.redis)
 
     from intake_service.api import bp as api_bp

@@ -166,6 +166,9 @@ def _command(fields: MultiDict, principal) -> RecordAspiration:
         aspiration_id=rules.aspiration_id_for(key_id, request.headers.get("Idempotency-Key")),
         category=category.id,
         summary=rules.summary_of(data["description"]),
+        # GeoReport v2 publishes a request's description: its first line is written for
+        # the public by the app's user, so it is the public summary, said explicitly
+        public_summary=rules.summary_of(data["description"]),
         description=data["description"],
         location=place,
         raised_by=rules.reporter_of(

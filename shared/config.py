@@ -47,6 +47,9 @@ class Settings:
     # per process (README, Metrics)
     metrics_port: int = 0
     metrics_host: str = "127.0.0.1"
+    # seconds of Strict-Transport-Security, sent only on requests that came over TLS
+    # (or X-Forwarded-Proto: https from the proxy); 0: never (plain HTTP, run.sh)
+    hsts_max_age: int = 0
 
     @classmethod
     def from_env(cls, service_name: str, default_database_url: str, **overrides) -> Settings:

@@ -61,9 +61,85 @@ class Viewer:
     agency_id: str | None = None  # a liaison's agency, or an officer's unit (e.g. polsek-cikande)
 
 
+# --- the one rule for every public surface ---------------------------------------------
+#
+# A case "reveals status only" when its category is sensitive (tawuran, narcotics, money
+# politics...) or the aspiration was recorded confidential: both set `Case.sensitive`
+# (the consumer opens a confidential aspiration as sensitive, the rules mark a sensitive
+# category). Such a case is never listed (public lists, Open311, the report back, any
+# export a non-staff user can reach), and tracking it by code shows its status, labels,
+# dates and a timeline but no place names and no unit or agency name. Every public
+# surface asks this module: the tracking API and pages (through public_view), Open311
+# and the report back (through is_publicly_listed / LISTING, which
+# followup_service.listing turns into SQL).
+
+UNLISTED_STATUSES = ("new",)  # a case being opened is listed nowhere yet
+
+
+@dataclass(frozen=True)
+class Listing:
+    """When a case may appear in a public list, as data a query can use."""
+
+    sensitive: bool  # listed only when Case.sensitive has this value
+    unlisted_statuses: tuple[str, ...]
+
+
+LISTING = Listing(sensitive=False, unlisted_statuses=UNLISTED_STATUSES)
+
+
+def reveals_status_only(sensitive: bool) -> bool:
+    """Sensitive categories and confidential aspirations: status, labels, dates, timeline;
+    no place, no unit or agency name, never listed."""
+    return bool(sensitive)
+
+
+def is_listed(sensitive: bool, status: str) -> bool:
+    return sensitive == LISTING.sensitive and status not in LISTING.unlisted_statuses
+
+
+def is_offered_publicly(category_sensitive: bool) -> bool:
+    """Whether a category is offered to the public (Open311 services and definitions):
+    a sensitive category is offered to staff only."""
+    return not reveals_status_only(category_sensitive)
+
+
 def is_publicly_listed(case: Case) -> bool:
     """Sensitive cases never appear in public lists or Open311; only their tracking code works."""
-    return not case.sensitive and case.status != "new"
+    return is_listed(case.sensitive, case.status)
+
+
+# Neutral names for a status-only case's agency: police units are "Kepolisian", any other
+# agency "instansi terkait" (neither names a place).
+POLICE_NEUTRAL = ("Kepolisian", "the police")
+AGENCY_NEUTRAL = ("instansi terkait", "the responsible agency")
+_POLICE_NAME = re.compile(r"^\s*pol(da|res|sek)", re.IGNORECASE)
+
+
+def public_agency(agency_id: str | None, name: str | None, status_only: bool) -> tuple[str, str]:
+    """The agency as the public sees it, (Indonesian, English)."""
+    if not status_only:
+        return name or "", name or ""
+    police = _POLICE_NAME.match(name or "") or _POLICE_NAME.match(agency_id or "")
+    return POLICE_NEUTRAL if police else AGENCY_NEUTRAL
+
+
+def neutral_summary(category_label: tuple[str, str] | None, category: str) -> tuple[str, str]:
+    """The public sentence of a case whose officer wrote no public summary: it names the
+    category only, never words of the internal summary or description."""
+    label_id, label_en = category_label or (category, category)
+    return (
+        f"Aspirasi warga (kategori: {label_id}) telah dicatat dan diteruskan untuk "
+        "ditindaklanjuti.",
+        f"A residents' aspiration (category: {label_en}) was recorded and forwarded for follow-up.",
+    )
+
+
+def public_summary(case: Case, category_label: tuple[str, str] | None = None) -> tuple[str, str]:
+    """What the officer wrote for the public, or the category's neutral sentence."""
+    written = (case.public_summary or "").strip()
+    if written:
+        return written, written
+    return neutral_summary(category_label, case.category)
 
 
 def may_see_details(case: Case, viewer: Viewer) -> bool:
@@ -95,21 +171,29 @@ def unit_is_agency(unit: str | None, agency: Agency | None) -> bool:
     return unit in (agency.id, named)
 
 
-def public_view(case: Case) -> dict:
-    """What anyone holding the tracking code sees: never reporter, raw description or notes."""
+def public_view(case: Case, category_label: tuple[str, str] | None = None) -> dict:
+    """What anyone holding the tracking code sees: never reporter, raw description or notes;
+    for a status-only case (reveals_status_only) no place and no unit or agency name."""
     status_id, status_en = STATUS_LABELS[case.status]
     if case.outcome is not None:
         status_id, status_en = OUTCOME_LABELS[case.outcome]
+    status_only = reveals_status_only(case.sensitive)
+    agency = None
+    if case.agency is not None:
+        agency = public_agency(case.agency.id, case.agency.name, status_only)[0]
+    summary_id, summary_en = public_summary(case, category_label)
     return {
         "tracking_code": case.tracking_code,
         "status": case.status,
         "outcome": case.outcome,
         "status_label": {"id": status_id, "en": status_en},
         "category": case.category,
-        "kelurahan": case.kelurahan,
-        "kecamatan": case.kecamatan,
-        "agency": case.agency.name if case.agency else None,
-        "public_summary": case.public_summary,
+        "kelurahan": None if status_only else case.kelurahan,
+        "kecamatan": None if status_only else case.kecamatan,
+        "agency": agency,
+        "public_summary": summary_id,
+        "public_summary_label": {"id": summary_id, "en": summary_en},
+        "status_only": status_only,
         "duplicate_of": case.duplicate_of,
         "backing_count": case.backing_count,
         "deadlines": {
@@ -117,21 +201,23 @@ def public_view(case: Case) -> dict:
             "resolve_by": _iso(case.resolve_by),
             "verify_by": _iso(case.verify_by),
         },
-        "timeline": public_timeline(case.history),
+        "timeline": public_timeline(case.history, status_only=status_only),
     }
 
 
-def public_timeline(events: list[CaseEvent]) -> list[dict]:
-    """Public entries with Indonesian and English labels; internal notes are left out."""
+def public_timeline(events: list[CaseEvent], *, status_only: bool = False) -> list[dict]:
+    """Public entries with Indonesian and English labels; internal notes are left out. For
+    a status-only case agencies get their neutral names and free texts (progress notes,
+    resolutions) are left out: they may name a place or a person."""
     entries = []
-    agency = ""
+    agency = ("", "")
     for event in events:
         match event:
             case CaseRouted():
-                agency = event.agency_name
+                agency = public_agency(event.agency_id, event.agency_name, status_only)
             case CaseEscalated():
-                agency = event.to_agency_name
-        label = _label(event, agency)
+                agency = public_agency(event.to_agency_id, event.to_agency_name, status_only)
+        label = _label(event, agency, status_only)
         if label is not None:
             entries.append(
                 {
@@ -146,42 +232,49 @@ def public_timeline(events: list[CaseEvent]) -> list[dict]:
 
 def is_public(event: CaseEvent) -> bool:
     """Whether the event has an entry in the public timeline."""
-    return _label(event, "") is not None
+    return _label(event, ("", "")) is not None
 
 
-def _label(event: CaseEvent, agency: str) -> tuple[str, str] | None:
+def _label(
+    event: CaseEvent, names: tuple[str, str], status_only: bool = False
+) -> tuple[str, str] | None:
+    agency, agency_en = names
     match event:
+        case ProgressNoted(public=True) if status_only:
+            return "Perkembangan dicatat", "Progress noted"
+        case CaseResolved() if status_only:
+            return f"Dinyatakan selesai oleh {agency}", f"Reported resolved by {agency_en}"
         case CaseOpened():
             return "Aspirasi dicatat", "Aspiration recorded"
         case CaseRouted():
-            return f"Diteruskan ke {agency}", f"Forwarded to {agency}"
+            return f"Diteruskan ke {agency}", f"Forwarded to {agency_en}"
         case CaseAcknowledged():
-            return f"Diterima oleh {agency}", f"Acknowledged by {agency}"
+            return f"Diterima oleh {agency}", f"Acknowledged by {agency_en}"
         case ProgressNoted(public=True):
             return f"Perkembangan: {event.text}", f"Progress: {event.text}"
         case CaseEscalated(breach=str(breach)):
             what_id, what_en = BREACH_LABELS[breach]
             return (
                 f"Terlambat ({what_id}): dieskalasi ke {agency}",
-                f"Overdue ({what_en}): escalated to {agency}",
+                f"Overdue ({what_en}): escalated to {agency_en}",
             )
         case CaseEscalated():
-            return f"Dieskalasi ke {agency}", f"Escalated to {agency}"
+            return f"Dieskalasi ke {agency}", f"Escalated to {agency_en}"
         case DeadlineMissed():
             what_id, what_en = BREACH_LABELS[event.breach]
             return (
                 f"Terlambat ({what_id}) di tingkat tertinggi: {agency}",
-                f"Overdue ({what_en}) at the top level: {agency}",
+                f"Overdue ({what_en}) at the top level: {agency_en}",
             )
         case CaseDeclined():
             return (
-                f"{agency} menyatakan bukan kewenangannya",
-                f"{agency} declined: not their responsibility",
+                f"{_first_upper(agency)} menyatakan bukan kewenangannya",
+                f"{_first_upper(agency_en)} declined: not their responsibility",
             )
         case CaseResolved():
             return (
                 f"Dinyatakan selesai oleh {agency}: {event.resolution}",
-                f"Reported resolved by {agency}: {event.resolution}",
+                f"Reported resolved by {agency_en}: {event.resolution}",
             )
         case VerificationConfirmed():
             return "Penyelesaian diverifikasi petugas", "Resolution verified by the officer"
@@ -207,6 +300,10 @@ def _label(event: CaseEvent, agency: str) -> tuple[str, str] | None:
                 f"Backed by {event.count} residents (total {event.total_count})",
             )
     return None
+
+
+def _first_upper(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _iso(value) -> str | None:

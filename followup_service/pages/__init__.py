@@ -15,6 +15,7 @@ REPORTERS = ("officer", "supervisor", "admin")
 def register_pages(app: Flask) -> None:
     """Add the follow-up pages and Open311 endpoints to `app`."""
     from followup_service.pages import admin, open311, staff, tracking
+    from followup_service.tracking import limit_misses
 
     limiter = install_pages(
         app,
@@ -27,6 +28,7 @@ def register_pages(app: Flask) -> None:
         ],
     )
     app.register_blueprint(tracking.build_blueprint(limiter))
+    limit_misses(app, limiter)  # the tracking API's misses, on the same limiter
     app.register_blueprint(open311.build_blueprint())
     app.register_blueprint(staff.build_blueprint())
     app.register_blueprint(admin.build_blueprint())

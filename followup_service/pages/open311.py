@@ -22,9 +22,10 @@ region code; the service list is the same for every jurisdiction):
 Only public fields leave: ``description`` is the officer's public summary, the address
 is the official hierarchy down to the kelurahan/desa (no street, no coordinates: the
 region dataset has none, and a reporter's own are not published), and sensitive categories (tawuran,
-narcotics, election violations...) never appear in requests or updates; services.json
-lists every category but marks the sensitive ones ``"listed": false`` (a
-non-standard field clients may ignore) and serves no definition for them.
+narcotics, election violations...) never appear in requests or updates; ``services``
+omits them for the public (an app cannot request them) and serves no definition for
+them; staff (a session or a staff token) get every category, the sensitive ones marked
+``"listed": false`` (a non-standard field).
 
 Query window (``requests`` and ``servicerequestupdates``), as the spec's response volume:
 a window spans at most 90 days; without dates it is the last 90 days (by the service's
@@ -49,16 +50,22 @@ from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 from flask import Blueprint, Response, abort, current_app, request
-from sqlalchemy import and_, select
+from sqlalchemy import select
 
+from followup_service.domain.visibility import ROLES as STAFF_ROLES
+from followup_service.domain.visibility import is_offered_publicly
+from followup_service.listing import publicly_listed
 from followup_service.tables import cases
+from shared.auth import AuthError
 from shared.open311 import FORMATS, XML_NAMES, error, respond
 from shared.pages.format import parse_when
 from shared.pages.i18n import pick
+from shared.pages.session import page_principal
 from shared.regions.dataset import load_directory
 from shared.regions.directory import is_region_code
 from shared.taxonomy import Attribute, Category, load_categories
 from shared.timeutil import utc_iso
+from shared.web_auth import current_principal
 
 DEFAULT_WINDOW = timedelta(days=90)
 PASSED_HEADERS = ("Content-Type", "Idempotency-Key", "X-Request-ID", "Accept-Language")
@@ -124,7 +131,7 @@ def _definition_attribute(attribute: Attribute, lang: str) -> dict:
 def publishes_definition(category: Category) -> bool:
     """Whether Open311 serves a definition with attributes (its ``metadata`` flag):
     a sensitive category keeps its attributes for our own channels but shows none."""
-    return bool(category.attributes) and not category.sensitive
+    return bool(category.attributes) and is_offered_publicly(category.sensitive)
 
 
 def build_blueprint() -> Blueprint:
@@ -154,7 +161,9 @@ def build_blueprint() -> Blueprint:
 
     @bp.get(f"/services.{FORMATS}")
     def services(fmt: str):
-        lang = _lang()
+        """The categories an app can request; staff (a session or a staff bearer token)
+        also get the sensitive ones, marked ``"listed": false``."""
+        lang, staff = _lang(), _staff_caller()
         return respond(
             fmt,
             [
@@ -166,9 +175,10 @@ def build_blueprint() -> Blueprint:
                     "type": "realtime",
                     "keywords": category.id.replace("_", ","),
                     "group": "sensitive" if category.sensitive else "public",
-                    "listed": not category.sensitive,
+                    "listed": is_offered_publicly(category.sensitive),
                 }
                 for category in _categories().values()
+                if staff or is_offered_publicly(category.sensitive)
             ],
             names=XML_NAMES["services"],
         )
@@ -176,7 +186,7 @@ def build_blueprint() -> Blueprint:
     @bp.get(f"/services/<service_code>.{FORMATS}")
     def service_definition_one(service_code: str, fmt: str):
         category = _categories().get(service_code)
-        if category is None or category.sensitive:
+        if category is None or not is_offered_publicly(category.sensitive):
             return error(404, f"service_code {service_code} not found", fmt)
         return respond(fmt, service_definition(category, _lang()), root="service_definition")
 
@@ -296,7 +306,7 @@ def service_request(row) -> dict:
         "status_notes": pick(view.get("status_label"), lang),
         "service_name": service_name,
         "service_code": row.category,
-        "description": row.public_summary or "",
+        "description": view.get("public_summary") or row.public_summary or "",
         "agency_responsible": row.agency_name or "",
         "service_notice": "",
         "requested_datetime": _w3c(row.opened_at),
@@ -351,8 +361,22 @@ def service_request_updates(row) -> list[dict]:
 
 
 def _public_cases():
-    """Never sensitive cases, never sub-cases' hidden parents: only publicly listed rows."""
-    return select(cases).where(and_(cases.c.sensitive.is_(False), cases.c.status != "new"))
+    """Only publicly listed rows (the domain's one rule: never sensitive or confidential)."""
+    return select(cases).where(publicly_listed())
+
+
+def _staff_caller() -> bool:
+    """Whether the caller is staff: a staff role's bearer token or page session. A bad
+    or missing token is an anonymous caller here (the list is public)."""
+    principal = None
+    if request.headers.get("Authorization"):
+        try:
+            principal = current_principal()
+        except AuthError:
+            principal = None
+    else:
+        principal = page_principal()
+    return principal is not None and principal.role in STAFF_ROLES
 
 
 def _engine():

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from followup_service.domain.case import OPEN_STATUSES, is_overdue
+from followup_service.domain.visibility import is_listed
 from followup_service.tables import case_timeline, cases
 from shared.timeutil import JAKARTA, utc_iso
 
@@ -157,5 +158,5 @@ def report_rows(engine, *, kelurahan: str | None = None, codes: list[str] | None
         return [], 0
     with engine.connect() as conn:
         rows = conn.execute(query.order_by(cases.c.opened_at)).all()
-    listed = [row for row in rows if not row.sensitive]
+    listed = [row for row in rows if is_listed(row.sensitive, row.status)]
     return listed, len(rows) - len(listed)

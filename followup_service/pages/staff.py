@@ -215,7 +215,7 @@ def _report_data() -> dict:
             {
                 "code": row.tracking_code,
                 "category": _category_label(row.category),
-                "summary": row.public_summary,
+                "summary": view.get("public_summary") or row.public_summary,
                 "kelurahan": row.kelurahan,
                 "agency": row.agency_name or "",
                 "status": pick(view.get("status_label")) or status_label(row.status, row.outcome),

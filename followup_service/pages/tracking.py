@@ -12,6 +12,8 @@ from urllib.parse import quote
 
 from flask import abort, current_app, make_response, redirect, render_template, request, url_for
 
+from followup_service.metrics import TRACKING_MISSES
+from followup_service.tracking import MISS_LIMIT, miss_limit_breached, missed
 from shared.pages import page_blueprint
 from shared.pages.api_client import call_api
 from shared.pages.format import parse_when
@@ -19,18 +21,21 @@ from shared.pages.i18n import pick, translate
 from shared.pages.qr import qr_svg
 from shared.tracking_code import is_valid, normalize
 
-# Failed lookups (malformed or unknown codes) per client address; good codes cost little.
-GUESS_LIMIT = "10/minute;60/hour"
+# Failed lookups (malformed or unknown codes) per client address, as on the API
+# (followup_service.tracking.MISS_LIMIT); good codes do not count. LOOKUP_LIMIT caps every
+# lookup of one address (a flood guard far above what a resident does).
+GUESS_LIMIT = MISS_LIMIT
 LOOKUP_LIMIT = "120/minute"
-
-
-def _failed(response) -> bool:
-    return response.status_code == 404
 
 
 def build_blueprint(limiter):
     bp = page_blueprint("followup_tracking", __name__)
-    guess_limit = limiter.limit(GUESS_LIMIT, deduct_when=_failed, scope="track-guess")
+    guess_limit = limiter.limit(
+        GUESS_LIMIT,
+        deduct_when=missed,
+        scope="track-guess",
+        on_breach=miss_limit_breached("page"),
+    )
     lookup_limit = limiter.limit(LOOKUP_LIMIT, scope="track-lookup")
 
     @bp.get("/lacak")
@@ -97,6 +102,7 @@ def _lookup(code: str) -> tuple[dict | None, str]:
 
 
 def _not_found(code: str):
+    TRACKING_MISSES.labels(surface="page").inc()
     key = "track.invalid" if not is_valid(code) else "track.unknown"
     error = translate(key, code=code[:20])
     return render_template("followup/track_form.html", typed=code[:20], error=error), 404

@@ -6,8 +6,9 @@ aspiration (plain Python; intake_service/open311.py is the HTTP adapter).
   `address_string` marked the way Indonesian addresses mark them ("Jl. Raya Cikande 12,
   Kel. Cikande, Kec. Cikande, Kab. Serang"). `lat`/`long` are kept with the place.
 - What: the description is the aspiration; its first line (at most 300 characters, cut
-  at a word) is the summary, which the public tracking view shows, as for an officer's
-  aspiration without a public summary.
+  at a word) is the summary and, as GeoReport v2 publishes a request's description, also
+  the public summary the tracking view shows (set explicitly: follow-up never derives
+  public text from the internal summary).
 - Who: `first_name`, `last_name`, `phone`, `email` are the reporter's identity: private,
   never published, the same rules as a reporter an officer names.
 - Resending: with an Idempotency-Key the aspiration id is derived from the app's key id

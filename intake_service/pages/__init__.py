@@ -22,6 +22,7 @@ from shared.pages import install_pages, page_blueprint
 from shared.pages.api_client import call_api
 from shared.pages.session import login_required, page_principal
 from shared.regions.unit_area import unit_place
+from shared.security_headers import allow_camera
 from shared.taxonomy import load_categories
 
 LOGGERS = ("officer", "supervisor", "admin")
@@ -45,6 +46,7 @@ def register_pages(app: Flask) -> None:
     bp.static_url_path = "/static/intake"
 
     @bp.get("/catat")
+    @allow_camera  # the one page that may use the camera (photos of what is raised)
     @login_required(*LOGGERS)
     def log_meeting():
         settings = current_app.config["SETTINGS"]

@@ -58,6 +58,21 @@ class CaseOpenedV1(CaseEventSchema):
     unit = fields.String(load_default="")
 
 
+@REGISTRY.event("CaseOpened", version=2)
+class CaseOpenedV2(CaseOpenedV1):
+    """v2: `public_summary` is only what an officer wrote for the public ("" when none:
+    the public view shows the category's neutral sentence). v1 events may carry the
+    internal summary copied in by the consumer; the upcaster empties it for sensitive
+    cases (sensitive categories and confidential aspirations)."""
+
+
+@REGISTRY.upcaster("CaseOpened", from_version=1)
+def _case_opened_v1_to_v2(payload: dict) -> dict:
+    if payload.get("sensitive"):
+        return {**payload, "public_summary": ""}
+    return payload
+
+
 class _Routing(CaseEventSchema):
     rule_version = fields.String(required=True)
     reason = fields.String(required=True)
@@ -153,6 +168,20 @@ class CaseAmendedV1(CaseEventSchema):
     description = _optional_string()
     category = _optional_string()
     sensitive = fields.Boolean(required=True)
+
+
+@REGISTRY.event("CaseAmended", version=2)
+class CaseAmendedV2(CaseAmendedV1):
+    """v2: `public_summary` is only what an officer wrote for the public ("" clears it).
+    v1 amendments of a sensitive case may carry a copy of the internal summary: the
+    upcaster clears the public summary instead."""
+
+
+@REGISTRY.upcaster("CaseAmended", from_version=1)
+def _case_amended_v1_to_v2(payload: dict) -> dict:
+    if payload.get("sensitive"):
+        return {**payload, "public_summary": ""}
+    return payload
 
 
 @REGISTRY.event("CaseRelocated", version=1)

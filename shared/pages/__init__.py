@@ -20,6 +20,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_from_directory,
     url_for,
 )
 from flask_limiter import Limiter
@@ -164,4 +165,12 @@ def _shared_blueprint(limiter: Limiter, failure_limit: str) -> Blueprint:
     bp.before_request(csrf.check_csrf)
     bp.register_error_handler(Exception, render_error)
     sign_in.add_routes(bp, limiter, failure_limit)
+    bp.add_url_rule("/favicon.ico", "favicon", _favicon)
     return bp
+
+
+def _favicon():
+    """The site icon browsers ask for on every first page (a 404 otherwise)."""
+    response = send_from_directory(os.path.join(HERE, "static"), "favicon.ico")
+    response.cache_control.public, response.cache_control.max_age = True, 86400
+    return response

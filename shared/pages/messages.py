@@ -221,6 +221,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Too many attempts. Please wait a moment and try again.",
     ),
     "error.500": ("Terjadi kesalahan di server.", "A server error occurred."),
+    "error.503": (
+        "Layanan sedang tidak tersedia sebentar. Data Anda aman; coba lagi dalam beberapa detik.",
+        "The service is briefly unavailable. Your data is safe; try again in a few seconds.",
+    ),
     "error.back": ("Kembali ke beranda", "Back to the start"),
     # public tracking
     "track.title": ("Lacak aspirasi Anda", "Track your aspiration"),
@@ -245,6 +249,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "case.status": ("Status", "Status"),
     "case.category": ("Kategori", "Category"),
     "case.area": ("Wilayah", "Area"),
+    "case.area_hidden": (
+        "Tidak ditampilkan, untuk melindungi pelapor",
+        "Not shown, to protect the reporter",
+    ),
     "case.agency": ("Ditangani oleh", "Handled by"),
     "case.agency_none": ("Belum diteruskan", "Not forwarded yet"),
     "case.summary": ("Ringkasan", "Summary"),
@@ -292,6 +300,20 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "log.category": ("Kategori", "Category"),
     "log.summary": ("Ringkasan (internal)", "Summary (internal)"),
     "log.public_summary": ("Ringkasan untuk publik", "Public summary"),
+    "log.public_summary_hint": (
+        "Kosong: publik melihat kalimat netral sesuai kategori. Jangan tulis nama orang, "
+        "tempat atau unit.",
+        "Empty: the public sees a neutral sentence for the category. Name no person, "
+        "place or unit.",
+    ),
+    "log.public_summary_required": (
+        "Wajib untuk kategori sensitif atau aspirasi yang dirahasiakan: tulis satu kalimat "
+        'untuk publik tanpa nama orang, tempat atau unit (mis. "Informasi telah diteruskan '
+        'ke Kepolisian.").',
+        "Required for a sensitive category or a confidential aspiration: write one sentence "
+        'for the public naming no person, place or unit (e.g. "The information was passed '
+        'to the police.").',
+    ),
     "log.description": ("Uraian (tidak dipublikasikan)", "Description (not public)"),
     "log.urgency": ("Mendesak", "Urgent"),
     "log.raised_by": ("Disampaikan oleh (rahasia)", "Raised by (confidential)"),

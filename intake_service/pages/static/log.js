@@ -41,6 +41,17 @@
     $("a-sum").focus();
   }
 
+  // A sensitive category or a confidential aspiration needs a public summary written for
+  // the public: the internal summary is never shown, and the neutral sentence says little.
+  function publicSummaryRule() {
+    var option = $("a-cat").options[$("a-cat").selectedIndex];
+    var needed = !!(option && option.getAttribute("data-sensitive")) || $("a-conf").checked;
+    var hint = $("a-pub-hint");
+    $("a-pub").required = needed;
+    hint.textContent = hint.getAttribute(needed ? "data-required" : "data-optional");
+    hint.className = needed ? "hint required" : "hint";
+  }
+
   function addAspiration(ev) {
     ev.preventDefault();
     if (!state.current) return;
@@ -55,6 +66,7 @@
     });
     ["a-sum", "a-pub", "a-desc", "a-by", "a-contact", "a-back"].forEach(function (f) { $(f).value = ""; });
     $("a-urgent").checked = false; $("a-conf").checked = false;
+    publicSummaryRule();
     save();
     flush();
     $("a-sum").focus();
@@ -281,6 +293,9 @@
 
   $("meeting-form").addEventListener("submit", startMeeting);
   $("asp-form").addEventListener("submit", addAspiration);
+  $("a-cat").addEventListener("change", publicSummaryRule);
+  $("a-conf").addEventListener("change", publicSummaryRule);
+  publicSummaryRule();
   $("send-now").addEventListener("click", function () { flush(); });
   $("new-meeting").addEventListener("click", function () { state.current = null; save(); });
   window.addEventListener("online", function () { render(); flush(); prefetchArea(); });

@@ -112,8 +112,11 @@ def test_metadata_is_true_exactly_for_the_categories_whose_definition_has_attrib
     }
     assert {s["service_code"]: str(s["metadata"]).lower() for s in services} == xml_flags
     categories = _categories(followup)
-    assert {s["service_code"] for s in services} == set(categories)
-    for service in services:
+    offered = {c.id for c in categories.values() if not c.sensitive}
+    assert {s["service_code"] for s in services} == offered  # sensitive ones are absent
+    staff = followup.client.get(f"{BASE}/services.json", headers=followup.supervisor).json
+    assert {s["service_code"] for s in staff} == set(categories)  # staff keep them
+    for service in staff:
         category = categories[service["service_code"]]
         definition = followup.client.get(f"{BASE}/services/{category.id}.json")
         if category.sensitive:  # listed: false, and no definition to read

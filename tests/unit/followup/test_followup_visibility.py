@@ -70,3 +70,134 @@ def test_officers_and_assigned_liaison_see_details_when_case_not_sensitive(open_
     assert may_see_details(case, Viewer("officer", "polsek-kibin"))
     assert may_see_details(case, Viewer("liaison", "dishub-3604"))
     assert not may_see_details(case, Viewer("liaison", "pupr-3604"))
+
+
+# --- status-only cases (sensitive categories, confidential aspirations) -------------------
+
+TIP = "Rencana tawuran kelompok Gang Kenari Sabtu malam di jembatan"
+
+
+def _tip(rules, open_case, category="tawuran"):
+    case = open_case(category)
+    case.acknowledge(now=T0, actor="liaison:polsek-cikande")
+    case.note_progress("Patroli di jembatan Gang Kenari", public=True, now=T0, actor="liaison:x")
+    case.resolve(rules, resolution="Kelompok Gang Kenari dibubarkan", now=T0, actor="liaison:x")
+    case.public_summary = ""  # as the consumer opens a tip without a public summary
+    return case
+
+
+def test_status_only_view_names_no_place_and_no_unit_when_tawuran_tip(rules, open_case):
+    case = _tip(rules, open_case)
+    view = public_view(case)
+    text = json.dumps(view)
+
+    assert view["status_only"] is True
+    assert (view["kelurahan"], view["kecamatan"]) == (None, None)
+    assert view["agency"] == "Kepolisian"
+    for word in ("Cikande", "Polsek", "Kenari", "jembatan", "Otong"):
+        assert word not in text, word
+    assert view["status"] == "resolved_pending_verification"
+    assert [e["event"] for e in view["timeline"]] == [
+        "CaseOpened",
+        "CaseRouted",
+        "CaseAcknowledged",
+        "ProgressNoted",
+        "CaseResolved",
+    ]
+    assert view["timeline"][1]["id"] == "Diteruskan ke Kepolisian"
+    assert view["timeline"][1]["en"] == "Forwarded to the police"
+
+
+def test_status_only_view_says_instansi_terkait_when_agency_is_not_police(rules, open_case):
+    case = open_case("money_politics")
+    case.public_summary = ""
+    view = public_view(case)
+
+    assert view["agency"] == "instansi terkait"
+    assert view["timeline"][1]["en"] == "Forwarded to the responsible agency"
+    assert "Panwaslu" not in json.dumps(view) and "Cikande" not in json.dumps(view)
+
+
+def test_confidential_case_is_status_only_when_category_is_not_sensitive(rules):
+    from followup_service.domain.case import Case
+    from followup_service.domain.routing import Area
+
+    case = Case()
+    case.open(
+        rules,
+        case_id="case-c",
+        aspiration_id="asp-c",
+        tracking_code="KA-7Q2N",
+        category="street_lighting",
+        area=Area(region="kab-serang", kecamatan="Cikande", kelurahan="Cikande"),
+        public_summary="",
+        sensitive=True,  # confidential
+        now=T0,
+        actor="officer:x",
+    )
+    case.route(rules, now=T0, actor="router")
+    view = public_view(case, ("Penerangan jalan umum", "Street lighting"))
+
+    assert view["kelurahan"] is None and view["agency"] == "instansi terkait"
+    assert not is_publicly_listed(case)
+    assert view["public_summary_label"]["en"].startswith("A residents' aspiration (category")
+
+
+def test_neutral_sentence_when_officer_wrote_no_public_summary(rules, open_case):
+    case = open_case("street_lighting")
+    case.public_summary = ""
+
+    view = public_view(case, ("Penerangan jalan umum", "Street lighting"))
+
+    assert view["public_summary"] == (
+        "Aspirasi warga (kategori: Penerangan jalan umum) telah dicatat dan diteruskan "
+        "untuk ditindaklanjuti."
+    )
+    assert "Street lighting" in view["public_summary_label"]["en"]
+    assert view["kelurahan"] == "Cikande"  # a public case keeps its place
+
+
+def test_listing_rule_as_data_matches_the_case_rule(open_case):
+    from followup_service.domain.visibility import LISTING, is_listed
+
+    assert LISTING.sensitive is False and "new" in LISTING.unlisted_statuses
+    assert is_listed(False, "routed") and not is_listed(True, "routed")
+    assert not is_listed(False, "new")
+
+
+def _stored_v1(event_type: str, payload: dict):
+    from shared.events.envelope import EventEnvelope
+
+    base = {"case_id": "case-1", "occurred_at": T0.isoformat(), "actor": "system:x"}
+    return EventEnvelope(
+        event_id="e-1",
+        event_type=event_type,
+        schema_version=1,
+        stream_id="case-1",
+        stream_version=1,
+        occurred_at=T0,
+        recorded_at=T0,
+        payload={**base, **payload},
+    )
+
+
+OPENED_V1 = {
+    "aspiration_id": "asp-1",
+    "tracking_code": "KA-7Q2M",
+    "category": "tawuran",
+    "region": "36.04.15.2001",
+    "kelurahan": "Cikande",
+    "public_summary": TIP,  # the consumer copied the internal summary in, before v2
+}
+
+
+def test_upcasters_clear_public_summary_of_sensitive_v1_events_only():
+    from shared.events.registry import REGISTRY
+
+    sensitive = REGISTRY.upcast(_stored_v1("CaseOpened", {**OPENED_V1, "sensitive": True}))
+    public = REGISTRY.upcast(_stored_v1("CaseOpened", {**OPENED_V1, "sensitive": False}))
+    amended = REGISTRY.upcast(_stored_v1("CaseAmended", {"public_summary": TIP, "sensitive": True}))
+
+    assert sensitive.schema_version == 2 and sensitive.payload["public_summary"] == ""
+    assert public.payload["public_summary"] == TIP  # not told apart from an officer's text
+    assert amended.schema_version == 2 and amended.payload["public_summary"] == ""
