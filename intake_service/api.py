@@ -30,7 +30,7 @@ from intake_service.domain.errors import (
 from intake_service.private_events import PRIVATE_EVENT_TYPES
 from intake_service.tables import aspirations, meetings
 from shared import logs
-from shared.idempotency import idempotent
+from shared.idempotency import answer_from, idempotent
 from shared.regions import store as region_store
 from shared.regions.dataset import DATASET_NAME, DATASET_VERSION
 from shared.regions.unit_area import unit_regency
@@ -54,6 +54,9 @@ def schema(cls: type[Schema]) -> Schema:
 
 
 def idempotent_post(view):
+    """Idempotency-Key on a write (shared.idempotency): the view names its answer with
+    `answer_from` before calling its handler, so the handler's transaction stores that
+    answer with the key, in the same commit as the events."""
     return idempotent(lambda: intake().idempotency, lambda: current_principal().subject)(view)
 
 
@@ -106,8 +109,8 @@ def record_meeting():
     )
     if not command.unit:
         raise ValidationError({"unit": ["Name the unit that held the meeting."]})
-    outcome = handlers.record_meeting(intake(), command, principal)
-    return jsonify(_write_out(outcome)), _written([outcome])
+    respond = answer_from(lambda outcome: (_write_out(outcome), _written([outcome])))
+    return respond(handlers.record_meeting(intake(), command, principal))
 
 
 @bp.get("/meetings")
@@ -149,14 +152,19 @@ def get_meeting(meeting_id):
 def record_batch(meeting_id):
     data = _load(schema(s.BatchIn))
     commands = [_record_command(item) for item in data["aspirations"]]
+
+    def answer(outcomes):
+        body = {"meeting_id": meeting_id, "items": [o.__dict__ for o in outcomes]}
+        return schema(s.BatchOut).dump(body), _written(outcomes)
+
+    respond = answer_from(answer)
     try:
         outcomes = handlers.record_aspirations(
             intake(), str(meeting_id), commands, current_principal()
         )
     except ItemsRejectedError as exc:
         raise ValidationError({"aspirations": exc.errors}) from exc
-    body = {"meeting_id": meeting_id, "items": [o.__dict__ for o in outcomes]}
-    return jsonify(schema(s.BatchOut).dump(body)), _written(outcomes)
+    return respond(outcomes)
 
 
 # --- aspirations ------------------------------------------------------------------
@@ -169,14 +177,13 @@ def record_aspiration():
     data = _load(schema(s.SingleAspirationIn))
     meeting_id = str(data["meeting_id"]) if data["meeting_id"] else None
     command = _record_command(data, unit=unit_id(data["unit"]))
+    respond = answer_from(lambda outcomes: (_write_out(outcomes[0]), _written(outcomes)))
     try:
-        [outcome] = handlers.record_aspirations(
-            intake(), meeting_id, [command], current_principal()
-        )
+        outcomes = handlers.record_aspirations(intake(), meeting_id, [command], current_principal())
     except ItemsRejectedError as exc:
         raise ValidationError(exc.errors[0]) from exc
-    logs.bind(aspiration_id=outcome.id)  # on the request's log line; reset with the request
-    return jsonify(_write_out(outcome)), _written([outcome])
+    logs.bind(aspiration_id=outcomes[0].id)  # on the request's log line; reset with the request
+    return respond(outcomes)
 
 
 @bp.get("/aspirations")
@@ -296,8 +303,8 @@ def back_aspiration(aspiration_id):
         meeting_id=str(data["meeting_id"]) if data["meeting_id"] else None,
         note=data["note"],
     )
-    outcome = handlers.back_aspiration(intake(), command, current_principal())
-    return jsonify(_write_out(outcome)), _written([outcome])
+    respond = answer_from(lambda outcome: (_write_out(outcome), _written([outcome])))
+    return respond(handlers.back_aspiration(intake(), command, current_principal()))
 
 
 @bp.post("/aspirations/<uuid:aspiration_id>/amendments")
@@ -315,8 +322,8 @@ def amend_aspiration(aspiration_id):
         raised_by=Reporter(**reporter) if reporter else None,
         reason=data["reason"],
     )
-    outcome = handlers.amend_aspiration(intake(), command, current_principal())
-    return jsonify(_write_out(outcome)), 201
+    respond = answer_from(lambda outcome: (_write_out(outcome), 201))
+    return respond(handlers.amend_aspiration(intake(), command, current_principal()))
 
 
 @bp.post("/aspirations/<uuid:aspiration_id>/withdrawal")
@@ -330,8 +337,8 @@ def withdraw_aspiration(aspiration_id):
         duplicate_of=str(data["duplicate_of"]) if data["duplicate_of"] else None,
         note=data["note"],
     )
-    outcome = handlers.withdraw_aspiration(intake(), command, current_principal())
-    return jsonify(_write_out(outcome)), 201
+    respond = answer_from(lambda outcome: (_write_out(outcome), 201))
+    return respond(handlers.withdraw_aspiration(intake(), command, current_principal()))
 
 
 # --- helpers ----------------------------------------------------------------------

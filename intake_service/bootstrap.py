@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 import intake_service.private_events  # noqa: F401 - registers the private event schemas
 import shared.events.intake  # noqa: F401 - registers the intake event schemas
-from intake_service.tables import metadata
+from intake_service.tables import idempotency_keys, metadata
 from shared.config import Settings
 from shared.db import make_engine
 from shared.events import REGISTRY
@@ -42,5 +42,5 @@ def bootstrap(settings: Settings) -> Intake:
         engine=engine,
         store=EventStore(metadata, REGISTRY, topic=settings.topic(INTAKE_EVENTS)),
         redis=redis,
-        idempotency=IdempotencyStore(redis, settings.redis_key("intake")),
+        idempotency=IdempotencyStore(engine, idempotency_keys),  # PostgreSQL, not Redis
     )

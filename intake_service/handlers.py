@@ -32,6 +32,7 @@ from intake_service.domain.errors import (
 )
 from intake_service.domain.meeting import Meeting, meeting_recorded
 from intake_service.tables import aspirations, metadata
+from shared import idempotency
 from shared.auth import ForbiddenError, Principal
 from shared.events.envelope import NewEvent
 from shared.eventstore.store import ConcurrencyError, StreamAppend
@@ -74,12 +75,14 @@ def _retrying(intake: Intake, work: Callable[[Connection], object]):
     A tracking code another request drew at the same moment (the unused-code check sees
     committed rows only) fails the unique index: the work is rolled back and runs again
     with fresh codes, a few times, since that clash has nothing to do with the request.
+
+    The transaction also keeps the request's Idempotency-Key and its answer when the view
+    asked for it (shared.idempotency.transaction): a retried request is stored once.
     """
     races = clashes = 0
     while True:
         try:
-            with intake.engine.begin() as conn:
-                return work(conn)
+            return idempotency.transaction(intake.engine, work)
         except ConcurrencyError:
             races += 1
             if races == 2:

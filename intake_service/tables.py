@@ -16,11 +16,14 @@ from sqlalchemy import (
 )
 
 from shared.eventstore.tables import define_event_tables
+from shared.idempotency import define_idempotency_table
 from shared.regions.store import define_regions_table
 
 metadata = MetaData()
 define_event_tables(metadata)
 regions = define_regions_table(metadata)
+# Idempotency-Key answers, written in the same transaction as the events (shared.idempotency)
+idempotency_keys = define_idempotency_table(metadata)
 
 meetings = Table(
     "meetings",
