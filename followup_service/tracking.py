@@ -7,8 +7,13 @@ description or internal notes; sensitive cases never appear in the public list.
 from __future__ import annotations
 
 import logging
+import time
 
+import redis as redis_lib
 from flask import Blueprint, current_app, jsonify, request
+from limits import RateLimitItemPerSecond
+from limits.storage import MemoryStorage
+from limits.strategies import FixedWindowRateLimiter
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
@@ -112,16 +117,26 @@ class DisputeIn(Schema):
     reason = CleanText(required=True, validate=validate.Length(min=3, max=2000))
 
 
+_LOCAL_LIMITS = FixedWindowRateLimiter(MemoryStorage())  # while Redis cannot answer
+
+
 def _rate_limit(bucket: str) -> None:
-    """Fixed window in Redis, shared by every API replica."""
+    """Fixed window in Redis, shared by every API replica; while Redis cannot answer, the
+    same window per process (a limit that still holds beats refusing the resident)."""
     fu = followup()
     limit, window = current_app.config.get("DISPUTE_RATE_LIMIT", DISPUTE_LIMIT)
     key = fu.settings.redis_key("ratelimit", bucket, request.remote_addr or "unknown")
-    count = fu.redis.incr(key)
-    if count == 1:
-        fu.redis.expire(key, window)
-    if count > limit:
-        retry_after = max(int(fu.redis.ttl(key)), 1)
+    try:
+        count = fu.redis.incr(key)
+        if count == 1:
+            fu.redis.expire(key, window)
+        retry_after = max(int(fu.redis.ttl(key)), 1) if count > limit else 0
+    except redis_lib.RedisError:
+        item = RateLimitItemPerSecond(limit, window)
+        allowed = _LOCAL_LIMITS.hit(item, key)
+        reset = _LOCAL_LIMITS.get_window_stats(item, key).reset_time
+        retry_after = 0 if allowed else max(int(reset - time.time()), 1)
+    if retry_after:
         raise ApiError(429, "too many disputes; try again later", retry_after=retry_after)
 
 

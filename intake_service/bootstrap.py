@@ -16,6 +16,7 @@ from shared.events import REGISTRY
 from shared.events.topics import INTAKE_EVENTS
 from shared.eventstore.store import EventStore
 from shared.idempotency import IdempotencyStore
+from shared.redis_clients import credentials_client
 from shared.regions.dataset import load_directory
 from shared.regions.directory import RegionDirectory
 
@@ -36,7 +37,7 @@ class Intake:
 
 def bootstrap(settings: Settings) -> Intake:
     engine = make_engine(settings.database_url)
-    redis = redis_lib.Redis.from_url(settings.redis_url, socket_timeout=2)
+    redis = credentials_client(settings.redis_url)
     return Intake(
         settings=settings,
         engine=engine,

@@ -18,15 +18,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import jwt
+import redis.exceptions
 
 from shared.outage import CACHE, DependencyUnavailable
 from shared.units import unit_id
 
+log = logging.getLogger(__name__)
 ROLES = ("officer", "liaison", "supervisor", "admin")
 # An organisation's app with an Open311 key: it files new requests and does nothing else.
 OPEN311_CLIENT = "open311_client"
@@ -95,10 +98,17 @@ class RevocationList:
         return f"{self.key_prefix}:{self.COMPLETE}"
 
     def revoke(self, token_id: str, expires_at: datetime) -> None:
-        """Record durably (where this process can), then in the copy every request reads."""
-        if self.durable is not None:
-            self.durable(token_id, expires_at)
-        self.cache(token_id, expires_at)
+        """Record durably (where this process can), then in the copy every request reads.
+        Once durable, a Redis that cannot answer does not fail the sign-out: the worker's
+        next full rewrite of the copy (every sweep) carries it."""
+        if self.durable is None:
+            self.cache(token_id, expires_at)
+            return
+        self.durable(token_id, expires_at)
+        try:
+            self.cache(token_id, expires_at)
+        except redis.exceptions.RedisError as exc:
+            log.warning("revocation %s kept durably; Redis copy deferred (%s)", token_id, exc)
 
     def cache(self, token_id: str, expires_at: datetime, client=None) -> None:
         ttl = max(int((expires_at - datetime.now(UTC)).total_seconds()), 1)
