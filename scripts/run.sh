@@ -3,6 +3,9 @@
 # and Redis from deploy/, both APIs under gunicorn, both outbox relays, the follow-up
 # consumer and the deadline worker; loads the demo data from the field reports and
 # prints the pages, the demo sign-ins and where the logs are. Ctrl-C stops everything.
+# A long-running process that exits is restarted with backoff (1 s doubling to 30 s; back
+# to 1 s once it has run for 60 s); the terminal and its log say so, and its pid is in
+# .local/run/NAME.pid.
 #
 #   scripts/run.sh            keep the data of the last run (.local/pg, .local/kafka-data-*)
 #   scripts/run.sh --fresh    start over with empty databases and topics
@@ -11,6 +14,7 @@
 # KAFKA_CONTROLLER_PORT (KAFKA_PORT+1), PG_PORT 15432, REDIS_PORT 16379; metrics of the
 # processes that are not APIs: INTAKE_RELAY_METRICS_PORT 9101, FOLLOWUP_RELAY_METRICS_PORT
 # 9102, FOLLOWUP_CONSUMER_METRICS_PORT 9103, FOLLOWUP_WORKER_METRICS_PORT 9104.
+# Folders (env): RUN_LOG_DIR .local/run-logs, RUN_DIR .local/run (pid files, demo sign-ins).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -43,8 +47,9 @@ export FOLLOWUP_DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:$PG_PORT/k
 export INTAKE_SIGN_IN_URL="http://127.0.0.1:$FOLLOWUP_PORT/masuk"
 export FOLLOWUP_TRUSTED_ORIGINS="http://127.0.0.1:$INTAKE_PORT"
 export FOLLOWUP_INTAKE_URL="http://127.0.0.1:$INTAKE_PORT"  # Open311 POSTs go on to intake
-LOGS="$ROOT/.local/run-logs"
-mkdir -p "$LOGS"
+LOGS="${RUN_LOG_DIR:-$ROOT/.local/run-logs}"
+RUN_DIR="${RUN_DIR:-$ROOT/.local/run}"
+mkdir -p "$LOGS" "$RUN_DIR"
 : >"$LOGS/stack.log"
 : >"$LOGS/migrate.log"
 : >"$LOGS/demo.log"   # this run's codes only (the greeting reads the first)
@@ -62,13 +67,14 @@ quietly() {
   "$@" >>"$log" 2>&1 || { tail -n 40 "$log" >&2; say "failed: $* (log: $log)"; return 1; }
 }
 
-pids=()
+pids=()    # one supervisor (see supervise) per long-running process
 names=()
 STOP_GRACE=${STOP_GRACE:-30}   # seconds a process gets to finish its work after Ctrl-C
 stop_all() {
   trap - INT TERM EXIT
   echo >&2; say "stopping..."
   local pid i left
+  # a supervisor stops restarting, passes SIGTERM on to its process and exits after it
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for ((i = 0; i < STOP_GRACE * 5; i++)); do
     left=0
@@ -79,7 +85,8 @@ stop_all() {
   for i in "${!pids[@]}"; do  # whatever still runs is stuck: say which, then kill it
     if kill -0 "${pids[i]}" 2>/dev/null; then
       say "${names[i]} did not stop within ${STOP_GRACE}s; killing it (see $LOGS/${names[i]}.log)"
-      kill -KILL "${pids[i]}" 2>/dev/null || true
+      # its supervisor exits once the process is gone
+      kill -KILL "$(cat "$RUN_DIR/${names[i]}.pid" 2>/dev/null || echo "${pids[i]}")" 2>/dev/null || true
     fi
   done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
@@ -113,9 +120,52 @@ say "migrating both databases (log: $LOGS/migrate.log)"
 quietly migrate "$VENV/python" -m intake_service.cli migrate
 quietly migrate "$VENV/python" -m followup_service.cli migrate
 
-start() {  # start NAME COMMAND...: run in the background, log to .local/run-logs/NAME.log
+RESTART_MAX_DELAY=30   # seconds between restarts at most (from 1, doubling)
+RESTART_STABLE_AFTER=60  # a process that ran this long is restarted after 1 s again
+# supervise NAME COMMAND...: run COMMAND (its pid in $RUN_DIR/NAME.pid, its output appended
+# to NAME.log) and start it again with backoff whenever it exits, until SIGINT or SIGTERM.
+supervise() {
+  trap - EXIT
+  set +e
+  local log="$LOGS/$1.log" pidfile="$RUN_DIR/$1.pid" name=$1; shift
+  local delay=1 restarts=0 started status up what
+  child='' pause='' stopping=0
+  # Ctrl-C (SIGINT to every process) or stop_all (SIGTERM): stop, do not restart
+  trap 'stopping=1; kill -TERM $child $pause 2>/dev/null' INT TERM
+  while :; do
+    started=$SECONDS
+    "$@" >>"$log" 2>&1 &   # $! is the process itself: bash execs the command (env execs)
+    child=$!
+    echo "$child" >"$pidfile"
+    if (( restarts )); then
+      say "$name restarted (pid $child)"
+      echo "run: $(date -u +%FT%TZ) $name restarted (pid $child)" >>"$log"
+    fi
+    wait "$child" 2>/dev/null; status=$?   # (no "Killed" notice from bash)
+    # a trapped SIGTERM ends the wait early: wait again until the process has exited
+    while kill -0 "$child" 2>/dev/null; do wait "$child" 2>/dev/null; status=$?; done
+    rm -f "$pidfile"
+    # a signal to the whole group reaches the process too: let our trap run first
+    (( stopping )) || { sleep 0.5 & pause=$!; wait "$pause" 2>/dev/null; pause=""; }
+    (( stopping )) && return 0
+    up=$(( SECONDS - started ))
+    (( up >= RESTART_STABLE_AFTER )) && delay=1
+    what="status $status"
+    (( status > 128 )) && what+=" (SIG$(kill -l "$status"))"
+    what="$name (pid $child) exited with $what after ${up}s; restarting it in ${delay}s"
+    child=''
+    say "$what"
+    echo "run: $(date -u +%FT%TZ) $what" >>"$log"
+    sleep "$delay" & pause=$!; wait "$pause" 2>/dev/null; pause=""
+    (( stopping )) && return 0
+    delay=$(( delay * 2 > RESTART_MAX_DELAY ? RESTART_MAX_DELAY : delay * 2 ))
+    restarts=$(( restarts + 1 ))
+  done
+}
+start() {  # start NAME COMMAND...: supervised in the background, log to .local/run-logs/NAME.log
   local name=$1; shift
-  "$@" >"$LOGS/$name.log" 2>&1 &
+  : >"$LOGS/$name.log"   # this run's log; restarts append to it
+  supervise "$name" "$@" &
   pids+=($!)
   names+=("$name")
 }
@@ -140,8 +190,7 @@ quietly demo "$VENV/python" -m intake_service.cli demo --intake-url "$INTAKE" --
 # -m1, not "| head": with pipefail a grep cut off by head (SIGPIPE) would stop run.sh
 code=$(grep -m1 -oE "KA-[A-Z0-9]{4}-[A-Z0-9]{2}" "$LOGS/demo.log")
 code=${code%%$'\n'*}  # -o prints every match of that line (the code appears twice)
-SIGNIN="$ROOT/.local/run/sign-in.txt"
-mkdir -p "$(dirname "$SIGNIN")"
+SIGNIN="$RUN_DIR/sign-in.txt"
 quietly demo "$VENV/python" -m followup_service.cli demo-accounts
 "$VENV/python" -m followup_service.cli demo-accounts >"$SIGNIN"
 
@@ -175,5 +224,5 @@ $(sed 's/^/    /' "$SIGNIN")
 Press Ctrl-C to stop.
 MSG
 set +e
-wait -n "${pids[@]}"
-say "a process exited; see $LOGS/"
+wait -n "${pids[@]}"   # supervisors run until stopped; one that was stopped alone ends the run
+say "a supervisor exited; see $LOGS/"

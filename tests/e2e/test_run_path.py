@@ -16,6 +16,7 @@ import re
 import signal
 import socket
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -163,6 +164,7 @@ class RunningSystem:
     intake: str
     followup: str
     output: list[str]
+    run_dir: str = ""  # run.sh's RUN_DIR: the supervised processes' pid files
 
 
 @pytest.fixture(scope="module")
@@ -183,6 +185,8 @@ def run_sh(tmp_path_factory, stack_env):
     env.update({k: str(v) for k, v in ports.items()})
     env["PG_DATA_DIR"] = str(data / "pg")
     env["KAFKA_DATA_DIR"] = str(data / "kafka")
+    env["RUN_DIR"] = str(data / "run")  # pid files and logs of this run only
+    env["RUN_LOG_DIR"] = str(data / "logs")
     process = subprocess.Popen(
         [os.path.join(REPO_ROOT, "scripts", "run.sh"), "--fresh"],
         cwd=REPO_ROOT,
@@ -214,6 +218,7 @@ def run_sh(tmp_path_factory, stack_env):
             f"http://127.0.0.1:{ports['INTAKE_PORT']}",
             f"http://127.0.0.1:{ports['FOLLOWUP_PORT']}",
             output,
+            env["RUN_DIR"],
         )
         yield system
     finally:
@@ -490,6 +495,98 @@ def _code_of(run_sh, world, case_id: str) -> str:
     return http("GET", url, headers={"Authorization": f"Bearer {supervisor}"}).json()[
         "tracking_code"
     ]
+
+
+def _supervised_pid(run_sh, name: str, command: str) -> int | None:
+    """The pid in run.sh's pid file for `name`, if it is a live process of this run.sh
+    (its session) running `command` itself, not a wrapper."""
+    try:
+        with open(os.path.join(run_sh.run_dir, f"{name}.pid")) as fh:
+            pid = int(fh.read())
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            cmdline = fh.read().replace(b"\0", b" ").decode()
+        with open(f"/proc/{pid}/stat") as fh:
+            state = fh.read().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError, ValueError):
+        return None
+    if state == "Z" or os.getsid(pid) != run_sh.process.pid:
+        return None
+    assert "python" in cmdline.split()[0] and command in cmdline, cmdline
+    return pid
+
+
+def test_a_killed_consumer_and_relay_are_restarted_and_cases_still_open(run_sh, world):
+    """run.sh supervises: SIGKILL the follow-up consumer and the intake relay (by their pid
+    files); run.sh says so on its terminal and in their logs, starts them again, and a new
+    aspiration still becomes a case. Runs before Ctrl-C, which must stop the new ones too."""
+    killed = {
+        "followup-consumer": "followup_service.cli consumer",
+        "intake-relay": "intake_service.cli relay",
+    }
+    old = {name: _supervised_pid(run_sh, name, command) for name, command in killed.items()}
+    assert all(old.values()), f"a pid file per supervised process: {old}"
+    terminal: list[str] = []
+
+    def read_terminal():  # run.sh's stdout, until it has said both are back
+        for line in run_sh.process.stdout:
+            terminal.append(line.rstrip("\n"))
+            if all(any(f"{name} restarted" in ln for ln in terminal) for name in killed):
+                return
+
+    reader = threading.Thread(target=read_terminal, daemon=True)
+    reader.start()
+    started = time.monotonic()
+    for pid in old.values():
+        os.kill(pid, signal.SIGKILL)
+
+    def new_pids():
+        pids = {name: _supervised_pid(run_sh, name, command) for name, command in killed.items()}
+        return pids if all(pids.values()) and not set(pids.values()) & set(old.values()) else None
+
+    new = wait_for(new_pids, timeout=30, what="run.sh to restart both processes")
+    back_after = time.monotonic() - started
+    reader.join(timeout=10)
+    run_sh.output.extend(terminal)
+    said = "\n".join(terminal)
+    for name, pid in old.items():
+        died = f"{name} (pid {pid}) exited with status 137 (SIGKILL)"
+        assert re.search(re.escape(died) + r" after \d+s; restarting it in 1s", said), said
+        assert f"{name} restarted (pid {new[name]})" in said, said
+        with open(os.path.join(os.path.dirname(run_sh.run_dir), "logs", f"{name}.log")) as fh:
+            log = fh.read()
+        assert died in log and f"{name} restarted (pid {new[name]})" in log
+        assert "metrics at" in log.split(died, 1)[0], "the log of before the restart is kept"
+
+    # the restarted relay publishes and the restarted consumer opens the case
+    officer = world["credentials"]["officer"][0]
+    aspiration_id = str(uuid.uuid4())
+    posted = http(
+        "POST",
+        f"{run_sh.intake}/api/v1/meetings/{_demo_ids()['meeting']}/aspirations",
+        body={
+            "aspirations": [
+                {
+                    "id": aspiration_id,
+                    "category": "street_lighting",
+                    "summary": "Lampu jalan mati setelah proses dimulai ulang",
+                    "public_summary": "Lampu jalan mati",
+                }
+            ]
+        },
+        headers={"Authorization": f"Bearer {officer}", "Idempotency-Key": aspiration_id},
+    )
+    assert posted.status == 201, posted.text
+    code = posted.json()["items"][0]["tracking_code"]
+    posted_at = time.monotonic()
+    wait_for(
+        lambda: http("GET", f"{run_sh.followup}/api/v1/track/{code}").status == 200,
+        timeout=90,
+        what="an aspiration posted after the restarts to become a case",
+    )
+    print(
+        f"run.sh supervision: both back {back_after:.1f} s after SIGKILL; a new aspiration "
+        f"was a case {time.monotonic() - posted_at:.1f} s after it was posted"
+    )
 
 
 def test_ctrl_c_stops_every_process_and_frees_every_port(run_sh):

@@ -99,3 +99,25 @@ def test_kafka_image_matches_the_broker_version_the_scripts_run():
     pom = (ROOT / "deploy" / "kafka" / "pom.xml").read_text()
     version = re.search(r"<kafka.version>([\d.]+)</kafka.version>", pom).group(1)
     assert SERVICES["kafka"]["image"] == f"apache/kafka:{version}"
+
+
+# Services that run once and exit (a migration job, say) would be listed here; every
+# other service is long-running and must come back when it exits.
+ONE_SHOT: set[str] = set()
+RESTART_POLICIES = ("unless-stopped", "on-failure")
+
+
+def test_every_long_running_service_has_a_restart_policy():
+    for name, service in SERVICES.items():
+        if name in ONE_SHOT:
+            assert service.get("restart", "no") == "no", name
+            continue
+        policy = str(service.get("restart", "no"))
+        assert policy.split(":")[0] in RESTART_POLICIES, f"{name}: restart: {policy}"
+
+
+def test_operations_guide_names_the_restart_policy_compose_uses():
+    operations = (ROOT / "docs" / "OPERATIONS.md").read_text()
+    assert "## Processes that die" in operations
+    for policy in {str(s["restart"]) for s in SERVICES.values() if "restart" in s}:
+        assert f"restart: {policy}" in operations, policy
