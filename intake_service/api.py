@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from intake_service import handlers
 from intake_service import schemas as s
-from intake_service.domain.access import READERS, WRITERS, may_see_reporter
+from intake_service.domain.access import READERS, WRITERS, may_see_details, may_see_reporter
 from intake_service.domain.commands import (
     AmendAspiration,
     BackAspiration,
@@ -30,10 +30,12 @@ from intake_service.domain.errors import (
 from intake_service.private_events import PRIVATE_EVENT_TYPES
 from intake_service.tables import aspirations, meetings
 from shared import logs
+from shared.auth import ForbiddenError
 from shared.idempotency import answer_from, idempotent
 from shared.regions import store as region_store
 from shared.regions.dataset import DATASET_NAME, DATASET_VERSION
 from shared.regions.unit_area import unit_regency
+from shared.taxonomy import load_categories
 from shared.units import unit_id, unit_name
 from shared.web import json_body
 from shared.web_auth import current_principal, require_role
@@ -274,6 +276,8 @@ def aspiration_history(aspiration_id):
     """Every recorded change: what, when, by whom and why."""
     row = _aspiration_row(aspiration_id)
     principal = current_principal()
+    if not may_see_details(principal.role, principal.unit, row.unit, _sensitive(row)):
+        raise ForbiddenError("only the unit's officers and supervisors see this aspiration")
     private_ok = may_see_reporter(principal.role, principal.unit, row.unit)
     with intake().engine.connect() as conn:
         events = intake().store.read_stream(conn, handlers.stream_id(str(aspiration_id)))
@@ -392,6 +396,15 @@ def _aspiration_row(aspiration_id):
     return row
 
 
+def _sensitive(row) -> bool:
+    """Recorded confidential, or of a category the routing rules mark sensitive."""
+    if row.confidential:
+        return True
+    path = current_app.config["SETTINGS"].routing_rules_path
+    category = load_categories(path).get(row.category)
+    return bool(category and category.sensitive)
+
+
 def _meeting_out(row) -> dict:
     data = row.data
     return {
@@ -443,6 +456,12 @@ def _aspiration_out(row) -> dict:
         "withdrawal": extra.get("withdrawal"),
     }
     out["unit_name"] = unit_name(row.unit)
+    if not may_see_details(principal.role, principal.unit, row.unit, _sensitive(row)):
+        # another unit's tip: what it is about and where exactly stay with its unit
+        location = dict(row.location or {})
+        for name in ("address", "rt", "rw", "lat", "long"):
+            location.pop(name, None)
+        out.update(summary="", description="", attributes={}, location=location)
     if may_see_reporter(principal.role, principal.unit, row.unit):
         private = row.private or {}
         out["raised_by"] = private.get("raised_by")

@@ -17,3 +17,10 @@ def may_see_reporter(role: str, own_unit: str | None, unit: str | None) -> bool:
     if role == "supervisor":
         return True
     return role == "officer" and own_unit is not None and own_unit == unit
+
+
+def may_see_details(role: str, own_unit: str | None, unit: str | None, sensitive: bool) -> bool:
+    """The internal summary, description and history of a sensitive aspiration (a
+    sensitive category, or recorded confidential): its unit's officers and supervisors
+    only, as the follow-up service's rule for its case; any reader sees the others'."""
+    return not sensitive or may_see_reporter(role, own_unit, unit)

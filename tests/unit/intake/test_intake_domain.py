@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from intake_service.domain import aspiration as decide
-from intake_service.domain.access import may_see_reporter, may_write
+from intake_service.domain.access import may_see_details, may_see_reporter, may_write
 from intake_service.domain.aspiration import Aspiration
 from intake_service.domain.commands import (
     AmendAspiration,
@@ -181,3 +181,11 @@ def test_meeting_payload_keeps_the_offset_when_recorded():
     held_at = datetime(2024, 10, 6, 13, 0, tzinfo=UTC)
     command = RecordMeeting(M, "ngopi_kamtibmas", held_at, "Polsek A", PLACE, "Kompol U")
     assert meeting_recorded(command)["held_at"] == "2024-10-06T13:00:00+00:00"
+
+
+def test_a_sensitive_aspiration_details_stay_with_its_unit_and_supervisors():
+    assert may_see_details("officer", "polsek-cikande", "polsek-cikande", sensitive=True)
+    assert may_see_details("supervisor", None, "polsek-cikande", sensitive=True)
+    assert not may_see_details("officer", "polsek-menteng", "polsek-cikande", sensitive=True)
+    assert not may_see_details("admin", None, "polsek-cikande", sensitive=True)
+    assert may_see_details("officer", "polsek-menteng", "polsek-cikande", sensitive=False)
