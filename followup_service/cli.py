@@ -124,6 +124,10 @@ def main(argv: list[str] | None = None) -> None:
     )
     report.add_argument("--per-province", type=int, default=3, metavar="N")
     report.add_argument("--codes", nargs="*", metavar="CODE", help="these kelurahan instead")
+    sub.add_parser(
+        "police-directory",
+        help="write deploy/routing/police-units.json.gz from the routing rules and police.yaml",
+    )
     args = parser.parse_args(argv)
     replaying = args.command == "dead-letters" and args.action == "replay"
     if replaying and bool(args.positions) == args.all:
@@ -138,6 +142,11 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args.command == "routing-report":
         sys.exit(routing_report_command(args, settings))
+    if args.command == "police-directory":
+        from followup_service import police_directory
+
+        print(json.dumps(police_directory.write(settings.routing_rules_path)))
+        return
     if args.command == "api":
         from followup_service.app import create_app
 

@@ -46,7 +46,10 @@ class PoliceUnits:
         data = data or {}
         return cls(
             **{
-                level: {str(code): str(name) for code, name in (data.get(level) or {}).items()}
+                level: {
+                    str(code): str(name) if name else ""
+                    for code, name in (data.get(level) or {}).items()
+                }
                 for level in ("polda", "polres", "polsek")
             }
         )
@@ -68,7 +71,9 @@ class PoliceUnits:
     def polsek_of(self, location: Location) -> str | None:
         if location.district_code is None:
             return None
-        return self.polsek.get(location.district_code) or f"Polsek {location.district}"
+        if location.district_code in self.polsek:  # "": no Polsek, the Polres covers it
+            return self.polsek[location.district_code] or None
+        return f"Polsek {location.district}"
 
 
 def template_fields(location: Location, police: PoliceUnits) -> dict[str, str]:

@@ -15,6 +15,7 @@ from followup_service.domain.deadlines import add_working_days
 from followup_service.domain.location import Location, PoliceUnits, template_fields
 
 FALLBACK_CATEGORY = "other"
+POLICE_LEVELS = ("polsek", "polres", "polda")
 URGENCIES = ("normal", "high")
 
 
@@ -278,6 +279,19 @@ class RoutingRules:
         if not found and self.unlocated:
             found.append(tuple(Agency(t, self._agencies[t]) for t in self.unlocated))
         return tuple(found)
+
+    def police_desks(self, location: Location) -> list[tuple[str, Agency]]:
+        """The police agencies the templates name for a location, each with the level of
+        the unit it belongs to ("polsek", "polres", "polda": the name field its name
+        template starts with): the routing targets of the police unit directory."""
+        fields = template_fields(location, self.police)
+        desks = []
+        for template, name in self._agencies.items():
+            level = next((lv for lv in POLICE_LEVELS if name.startswith("{" + lv + "}")), None)
+            agency = self._resolve(template, fields) if level else None
+            if agency is not None:
+                desks.append((level, agency))
+        return desks
 
     def location(self, area: Area) -> Location | None:
         if self.locator is None:
