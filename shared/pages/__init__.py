@@ -59,6 +59,9 @@ def install_pages(app: Flask, *, nav: list[tuple[str, str, tuple[str, ...]]]) ->
         # (flask-limiter checks Redis again in the background and goes back to it).
         in_memory_fallback_enabled=True,
         storage_options={"socket_timeout": 0.1, "socket_connect_timeout": 0.1},
+        # A request that was already waiting on Redis when another one switched to the
+        # fallback would otherwise raise: let it through unlimited, once, rather than fail.
+        swallow_errors=True,
     )
     app.extensions["page_limiter"] = limiter
     app.register_blueprint(_shared_blueprint(limiter, settings.sign_in_failure_limit))
