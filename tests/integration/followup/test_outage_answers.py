@@ -9,6 +9,7 @@ empty, processes SIGKILLed) are in tests/e2e/test_faults.py.
 
 from __future__ import annotations
 
+import logging
 import socket
 import time
 from dataclasses import replace
@@ -56,6 +57,23 @@ def test_staff_requests_answer_503_when_redis_cannot_decide(without_redis):
     page.set_cookie("ka_session", without_redis.supervisor["Authorization"].split()[1])
     answer = page.get("/kerja")
     assert answer.status_code == 503 and "tidak tersedia" in answer.get_data(as_text=True)
+
+
+def test_a_hung_redis_is_waited_on_once_then_staff_are_answered_503_at_once(followup, caplog):
+    """A listening socket that never answers: what a SIGSTOPped Redis looks like."""
+    with socket.socket() as hung:
+        hung.bind(("127.0.0.1", 0))
+        hung.listen(64)
+        stalled = Service(
+            replace(followup.settings, redis_url=f"redis://127.0.0.1:{hung.getsockname()[1]}/0")
+        )
+        headers = stalled.supervisor
+        with caplog.at_level(logging.WARNING, logger="shared.web"):
+            answers = [stalled.client.get("/api/v1/cases", headers=headers) for _ in range(10)]
+    assert {a.status_code for a in answers} == {503}
+    causes = [r.getMessage() for r in caplog.records if "redis unavailable" in r.getMessage()]
+    waited = [c for c in causes if "TimeoutError" in c]
+    assert len(causes) == 10 and len(waited) == 1, causes  # the other nine refused at once
 
 
 def test_the_cache_skips_redis_for_a_moment_after_a_failure(followup):
