@@ -16,9 +16,11 @@ Kinds of token:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -38,6 +40,7 @@ KINDS = ("session", "integration", "operator")
 SESSION_TTL = timedelta(hours=2)  # renewed while in use (see shared.pages.session)
 MAX_SESSION = timedelta(hours=12)  # from the sign-in, renewals included
 PASSWORD_CHANGE_TTL = timedelta(minutes=15)
+CACHE_PAUSE_SECONDS = 1.0  # after a Redis failure, credential checks answer 503 at once
 INTEGRATION_TTL = timedelta(days=366)
 
 
@@ -210,6 +213,7 @@ class Tokens:
         # callable() -> bool: rebuild the credential cache from the durable record (the
         # follow-up service sets it; see RevocationList)
         self.rebuild_credentials = None
+        self._cache_paused_until = 0.0
 
     def _sign(self, claims: dict) -> str:
         return jwt.encode(claims, self.secret, algorithm="HS256", headers={"kid": self.kid})
@@ -370,14 +374,14 @@ class Tokens:
         session_id = claims.get("sid")
         if kind == "session" and not (session_id and claims.get("auth_time")):
             raise AuthError("invalid token: incomplete session")
-        if self.revocations and self._revoked(claims["jti"], session_id):
+        if self.revocations and self._cached(lambda: self._revoked(claims["jti"], session_id)):
             raise AuthError("token revoked")
         auth_time = claims.get("auth_time")
         issued = datetime.fromtimestamp(auth_time or claims.get("iat") or 0, UTC)
         if kind == "session" and datetime.now(UTC) > issued + MAX_SESSION:
             raise AuthError("session too old: sign in again")
         if self.accounts is not None and kind != "integration":
-            standing = self.accounts.standing(claims["sub"])
+            standing = self._cached(lambda: self.accounts.standing(claims["sub"]))
             if standing is None and kind == "session":
                 raise AuthError("unknown account")
             if standing is not None and (
@@ -385,7 +389,8 @@ class Tokens:
             ):
                 raise AuthError("session ended: sign in again")
         if kind == "integration" and self.accounts is not None:
-            self.accounts.note_use(claims["jti"], datetime.now(UTC))
+            with contextlib.suppress(redis.exceptions.RedisError):  # a last-use note only
+                self.accounts.note_use(claims["jti"], datetime.now(UTC))
         return Principal(
             subject=claims["sub"],
             role=claims["role"],
@@ -399,6 +404,17 @@ class Tokens:
             expires_at=datetime.fromtimestamp(claims["exp"], UTC),
             display_name=claims.get("name"),
         )
+
+    def _cached(self, read):
+        """A read of the credential cache. After a Redis failure every check fails at once
+        (503) for CACHE_PAUSE_SECONDS, instead of each request waiting on a hung Redis."""
+        if time.monotonic() < self._cache_paused_until:
+            raise DependencyUnavailable(CACHE, "the credential cache is not answering")
+        try:
+            return read()
+        except redis.exceptions.RedisError:
+            self._cache_paused_until = time.monotonic() + CACHE_PAUSE_SECONDS
+            raise
 
     def _revoked(self, *token_ids) -> bool:
         try:
