@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from intake_service import handlers
 from intake_service import schemas as s
-from intake_service.domain.access import READERS, WRITERS, may_see_details, may_see_reporter
+from intake_service.domain.access import READERS, WRITERS
 from intake_service.domain.commands import (
     AmendAspiration,
     BackAspiration,
@@ -28,14 +28,16 @@ from intake_service.domain.errors import (
     NotFoundError,
 )
 from intake_service.private_events import PRIVATE_EVENT_TYPES
-from intake_service.tables import aspirations, meetings
+from intake_service.tables import aspirations, identity_views, meetings
 from shared import logs
 from shared.auth import ForbiddenError
 from shared.idempotency import answer_from, idempotent
+from shared.need_to_know import Access, Holding, Scope, decide
+from shared.need_to_know_sql import in_scope_sql
+from shared.police import load_police_directory
 from shared.regions import store as region_store
 from shared.regions.dataset import DATASET_NAME, DATASET_VERSION
 from shared.regions.unit_area import unit_regency
-from shared.taxonomy import load_categories
 from shared.units import unit_id, unit_name
 from shared.web import json_body
 from shared.web_auth import current_principal, require_role
@@ -119,7 +121,7 @@ def record_meeting():
 @require_role(*READERS)
 def list_meetings():
     q = schema(s.MeetingQuery).load(request.args)
-    query = select(meetings)
+    query = select(meetings).where(_in_scope(meetings))
     if "unit" in q:
         query = query.where(meetings.c.unit == unit_id(q["unit"]))
     for name in ("kelurahan", "kind"):
@@ -136,15 +138,16 @@ def list_meetings():
 def get_meeting(meeting_id):
     with intake().engine.connect() as conn:
         row = conn.execute(select(meetings).where(meetings.c.meeting_id == str(meeting_id))).first()
-        if row is None:
+        if row is None or not _access(row).in_scope:  # out of scope: not confirmed
             raise NotFoundError(f"no meeting {meeting_id}")
         rows = conn.execute(
             select(aspirations)
-            .where(aspirations.c.meeting_id == str(meeting_id))
+            .where(aspirations.c.meeting_id == str(meeting_id), _in_scope(aspirations))
             .order_by(aspirations.c.position)
         ).all()
     meeting = _meeting_out(row)
     meeting["aspirations"] = [_aspiration_out(r) for r in rows]
+    _identities_seen(meeting["aspirations"])
     return jsonify(schema(s.MeetingOut).dump(meeting))
 
 
@@ -192,7 +195,7 @@ def record_aspiration():
 @require_role(*READERS)
 def list_aspirations():
     q = schema(s.AspirationQuery).load(request.args)
-    query = select(aspirations)
+    query = select(aspirations).where(_in_scope(aspirations))
     if "unit" in q:
         query = query.where(aspirations.c.unit == unit_id(q["unit"]))
     for name in ("kelurahan", "category", "status"):
@@ -206,6 +209,7 @@ def list_aspirations():
     order = (aspirations.c.raised_at.desc(), aspirations.c.position)
     page = _page(query.order_by(*order), q)
     page["items"] = [_aspiration_out(row) for row in page["items"]]
+    _identities_seen(page["items"])
     return jsonify(schema(s.AspirationPage).dump(page))
 
 
@@ -221,11 +225,14 @@ def support_candidates():
                 aspirations.c.kelurahan == q["kelurahan"],
                 aspirations.c.category == q["category"],
                 aspirations.c.status == "open",
+                _in_scope(aspirations),
             )
             .order_by(aspirations.c.backing_count.desc(), aspirations.c.recorded_at.desc())
             .limit(20)
         ).all()
-    return jsonify(schema(s.CandidatesOut).dump({"items": [_aspiration_out(r) for r in rows]}))
+    items = [_aspiration_out(r) for r in rows]
+    _identities_seen(items)
+    return jsonify(schema(s.CandidatesOut).dump({"items": items}))
 
 
 @bp.get("/regions")
@@ -267,7 +274,30 @@ def _region_out(region) -> dict:
 @bp.get("/aspirations/<uuid:aspiration_id>")
 @require_role(*READERS)
 def get_aspiration(aspiration_id):
-    return jsonify(schema(s.AspirationOut).dump(_aspiration_out(_aspiration_row(aspiration_id))))
+    out = _aspiration_out(_aspiration_row(aspiration_id))
+    _identities_seen([out])
+    return jsonify(schema(s.AspirationOut).dump(out))
+
+
+@bp.get("/aspirations/<uuid:aspiration_id>/identity-views")
+@require_role("supervisor")
+def who_saw_the_informant(aspiration_id):
+    """Who was shown the reporter's or a supporter's name or contact, and when: for the
+    supervisors whose area holds the aspiration (those who may see the identity)."""
+    row = _aspiration_row(aspiration_id)
+    if not _access(row).identity:
+        raise ForbiddenError("only the supervisors of the aspiration's area see this list")
+    with intake().engine.connect() as conn:
+        rows = conn.execute(
+            select(identity_views)
+            .where(identity_views.c.aspiration_id == str(aspiration_id))
+            .order_by(identity_views.c.seen_at, identity_views.c.id)
+        ).all()
+    items = [
+        {"viewer": r.viewer, "unit": r.unit, "area": r.area, "via": r.via, "seen_at": r.seen_at}
+        for r in rows
+    ]
+    return jsonify(schema(s.IdentityViewsOut).dump({"items": items}))
 
 
 @bp.get("/aspirations/<uuid:aspiration_id>/history")
@@ -275,10 +305,7 @@ def get_aspiration(aspiration_id):
 def aspiration_history(aspiration_id):
     """Every recorded change: what, when, by whom and why."""
     row = _aspiration_row(aspiration_id)
-    principal = current_principal()
-    if not may_see_details(principal.role, principal.unit, row.unit, _sensitive(row)):
-        raise ForbiddenError("only the unit's officers and supervisors see this aspiration")
-    private_ok = may_see_reporter(principal.role, principal.unit, row.unit)
+    private_ok = _access(row).identity
     with intake().engine.connect() as conn:
         events = intake().store.read_stream(conn, handlers.stream_id(str(aspiration_id)))
     items = [
@@ -291,6 +318,8 @@ def aspiration_history(aspiration_id):
         for e in events
         if private_ok or e.event_type not in PRIVATE_EVENT_TYPES
     ]
+    if any(item["event_type"] in PRIVATE_EVENT_TYPES for item in items):
+        _identities_seen([{"id": str(aspiration_id), "raised_by": True}])
     return jsonify(schema(s.HistoryOut).dump({"items": items}))
 
 
@@ -391,18 +420,42 @@ def _aspiration_row(aspiration_id):
         row = conn.execute(
             select(aspirations).where(aspirations.c.aspiration_id == str(aspiration_id))
         ).first()
-    if row is None:
+    if row is None or not _access(row).in_scope:  # out of scope: not confirmed
         raise NotFoundError(f"no aspiration {aspiration_id}")
     return row
 
 
-def _sensitive(row) -> bool:
-    """Recorded confidential, or of a category the routing rules mark sensitive."""
-    if row.confidential:
-        return True
-    path = current_app.config["SETTINGS"].routing_rules_path
-    category = load_categories(path).get(row.category)
-    return bool(category and category.sensitive)
+# --- need to know (shared.need_to_know: the one rule) -------------------------------
+
+
+def _scope() -> Scope:
+    return Scope.of(current_principal(), load_police_directory())
+
+
+def _access(row) -> Access:
+    """What the caller may see of a meeting or aspiration row."""
+    return decide(_scope(), Holding(row.region_code, row.unit), load_police_directory())
+
+
+def _in_scope(table):
+    """The rule as SQL, for every list of meetings or aspirations."""
+    return in_scope_sql(_scope(), load_police_directory(), table.c.region_code, table.c.unit)
+
+
+def _identities_seen(items: list[dict]) -> None:
+    """Record who was shown a reporter's or supporter's name or contact (append-only)."""
+    shown = [item["id"] for item in items if item.get("raised_by") or item.get("supporters")]
+    if not shown:
+        return
+    principal, scope = current_principal(), _scope()
+    area = principal.area if principal.role in ("supervisor", "admin") else None
+    row = {"viewer": principal.actor, "unit": scope.unit, "area": area}
+    via = f"{request.method} {request.path}"[:200]
+    with intake().engine.begin() as conn:
+        conn.execute(
+            identity_views.insert(),
+            [{**row, "aspiration_id": str(i), "via": via} for i in shown],
+        )
 
 
 def _meeting_out(row) -> dict:
@@ -421,7 +474,6 @@ def _meeting_out(row) -> dict:
 
 def _aspiration_out(row) -> dict:
     """An aspiration as the caller may see it: the reporter only for the roles allowed."""
-    principal = current_principal()
     extra = row.extra or {}
     out = {
         "id": row.aspiration_id,
@@ -456,13 +508,9 @@ def _aspiration_out(row) -> dict:
         "withdrawal": extra.get("withdrawal"),
     }
     out["unit_name"] = unit_name(row.unit)
-    if not may_see_details(principal.role, principal.unit, row.unit, _sensitive(row)):
-        # another unit's tip: what it is about and where exactly stay with its unit
-        location = dict(row.location or {})
-        for name in ("address", "rt", "rw", "lat", "long"):
-            location.pop(name, None)
-        out.update(summary="", description="", attributes={}, location=location)
-    if may_see_reporter(principal.role, principal.unit, row.unit):
+    # Only aspirations in the caller's scope are answered (lists filter by the rule in
+    # SQL, single reads answer 404); the identity goes to fewer still.
+    if _access(row).identity:
         private = row.private or {}
         out["raised_by"] = private.get("raised_by")
         out["supporters"] = private.get("supporters", [])

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from intake_service import projections
 from intake_service.bootstrap import Intake
 from intake_service.domain import aspiration as decide
-from intake_service.domain.access import OPEN311_FILERS, may_write
+from intake_service.domain.access import OPEN311_FILERS, WRITERS
 from intake_service.domain.aspiration import Aspiration
 from intake_service.domain.commands import (
     AmendAspiration,
@@ -36,6 +36,8 @@ from shared import idempotency
 from shared.auth import ForbiddenError, Principal
 from shared.events.envelope import NewEvent
 from shared.eventstore.store import ConcurrencyError, StreamAppend
+from shared.need_to_know import Holding, Scope, may_act
+from shared.police import load_police_directory
 from shared.regions.places import UnknownRegionCodeError, locate_place
 from shared.tracking_code import new_tracking_code
 from shared.units import unit_id
@@ -105,8 +107,14 @@ def _append(intake: Intake, conn, stream: str, version: int, events, **options):
     return stored
 
 
-def _check_unit(principal: Principal, unit: str | None) -> None:
-    if not may_write(principal.role, principal.unit, unit):
+def _check_unit(principal: Principal, unit: str | None, place: dict | None = None) -> None:
+    """Writers act only within their scope (shared.need_to_know): an officer for their
+    unit, a supervisor for the units and places of their area."""
+    directory = load_police_directory()
+    region = (place or {}).get("region_code")
+    if principal.role not in WRITERS or not may_act(
+        Scope.of(principal, directory), Holding(region, unit), directory
+    ):
         raise ForbiddenError(f"{principal.actor} may not write for unit {unit!r}")
 
 
@@ -137,8 +145,8 @@ def _event_stream(conn, event_id: str) -> str | None:
 
 def record_meeting(intake: Intake, command: RecordMeeting, principal: Principal) -> Outcome:
     """Record a meeting; replaying the same client id returns the first result."""
-    _check_unit(principal, command.unit)
     command = replace(command, place=_located(intake, command.place, "place"))
+    _check_unit(principal, command.unit, command.place)
 
     def work(conn):
         existing = load_meeting(intake, conn, command.meeting_id)
@@ -174,7 +182,7 @@ def record_aspirations(
         unit = meeting.unit if meeting else unit_id(commands[0].unit or principal.unit)
         if unit is None:
             raise InvalidError("unit", "Name the unit logging an aspiration without a meeting.")
-        _check_unit(principal, unit)
+        _check_unit(principal, unit, meeting.place if meeting else commands[0].location)
         outcomes: list[Outcome | None] = [None] * len(commands)
         errors, seen, fresh, supports = {}, set(), [], []
         stored = _stored_aspirations(conn, [c.aspiration_id for c in commands if not c.supports])
@@ -314,7 +322,10 @@ def back_aspiration(intake: Intake, command: BackAspiration, principal: Principa
             meeting = load_meeting(intake, conn, command.meeting_id)
             if meeting is None:
                 raise InvalidError("meeting_id", "No such meeting.")
-        _check_unit(principal, meeting.unit if meeting else target.unit)
+        if meeting:
+            _check_unit(principal, meeting.unit, meeting.place)
+        else:
+            _check_unit(principal, target.unit, target.fields.get("location"))
         if _event_stream(conn, command.backing_id):
             return Outcome(command.backing_id, "existing", target.tracking_code)
         payload = decide.backed_event(target, command)
@@ -338,7 +349,7 @@ def amend_aspiration(intake: Intake, command: AmendAspiration, principal: Princi
 
     def work(conn):
         target = _must_load(intake, conn, command.aspiration_id)
-        _check_unit(principal, target.unit)
+        _check_unit(principal, target.unit, target.fields.get("location"))
         payload = decide.amended_event(target, command, principal.actor)
         stream, version = stream_id(target.aspiration_id), target.version
         if payload:
@@ -363,7 +374,7 @@ def withdraw_aspiration(
 
     def work(conn):
         target = _must_load(intake, conn, command.aspiration_id)
-        _check_unit(principal, target.unit)
+        _check_unit(principal, target.unit, target.fields.get("location"))
         duplicate = None
         if command.duplicate_of and command.duplicate_of != command.aspiration_id:
             duplicate = load_aspiration(intake, conn, command.duplicate_of)

@@ -168,6 +168,14 @@ def _paths() -> dict[str, dict]:
         "/api/v1/aspirations/{aspiration_id}/history": {
             "get": _read("What changed, when, by whom and why", "HistoryOut", [aspiration]),
         },
+        "/api/v1/aspirations/{aspiration_id}/identity-views": {
+            "get": _read(
+                "Who was shown the reporter's or a supporter's identity, and when "
+                "(supervisors of the aspiration's area)",
+                "IdentityViewsOut",
+                [aspiration],
+            ),
+        },
         "/api/v1/aspirations/{aspiration_id}/backing": {
             "post": _write(
                 "Record residents backing an aspiration",
@@ -209,7 +217,7 @@ def _paths() -> dict[str, dict]:
 SCHEMAS = (
     "MeetingIn", "SingleAspirationIn", "BatchIn", "BackingIn", "AmendmentIn", "WithdrawalIn",
     "WriteOut", "BatchOut", "MeetingOut", "AspirationOut", "MeetingPage", "AspirationPage",
-    "CandidatesOut", "HistoryOut", "RegionsOut", "AreaOut",
+    "CandidatesOut", "HistoryOut", "RegionsOut", "AreaOut", "IdentityViewsOut",
 )  # fmt: skip
 
 

@@ -412,3 +412,17 @@ class HistoryEntry(Schema):
 
 class HistoryOut(Schema):
     items = fields.List(fields.Nested(HistoryEntry), required=True)
+
+
+class IdentityView(Schema):
+    viewer = fields.String(required=True, metadata={"description": "role:username"})
+    unit = fields.String(allow_none=True)
+    area = fields.String(allow_none=True)
+    via = fields.String(required=True, metadata={"description": "the route that answered"})
+    seen_at = fields.DateTime(required=True)
+
+
+class IdentityViewsOut(Schema):
+    """Who was shown the reporter's or a supporter's name or contact, oldest first."""
+
+    items = fields.List(fields.Nested(IdentityView), required=True)

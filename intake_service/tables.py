@@ -76,3 +76,17 @@ aspirations = Table(
     Column("region_code", String(13), index=True),
     Column("location_verified", Boolean, nullable=False, server_default=false(), index=True),
 )
+
+# Who saw an informant: one row per answer that showed a reporter's or supporter's name or
+# contact (append-only: never updated or deleted; the aspiration's supervisor reads it).
+identity_views = Table(
+    "identity_views",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("aspiration_id", String(36), nullable=False, index=True),
+    Column("viewer", String(120), nullable=False),  # role:subject, as events record actors
+    Column("unit", String(200)),
+    Column("area", String(20)),
+    Column("via", String(200), nullable=False),  # the route that answered
+    Column("seen_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+)

@@ -1,7 +1,9 @@
 """Signed bearer tokens (pyjwt, HS256) shared by both services, checked against Redis.
 
 Roles: officer (bound to a unit: Polsek/Polres), liaison (bound to an agency),
-supervisor (everything; manages the officers of their unit), admin (accounts, tokens).
+supervisor (bound to a unit, or to an area: a region code or national; manages the
+officers of their unit), admin (accounts, tokens; case content only with the national
+area). What each may see and do is shared.need_to_know's rule.
 
 Kinds of token:
 - ``session``: made by signing in with an account (follow-up owns the accounts). Short
@@ -60,6 +62,9 @@ class Principal:
     unit: str | None = None
     agency: str | None = None
     kind: str = "operator"
+    # a supervisor's area (a region code, or "national"); an admin's "national" opens case
+    # content (audited). None: the unit's area (shared.need_to_know)
+    area: str | None = None
     session_id: str | None = None
     auth_time: datetime | None = None
     expires_at: datetime | None = None
@@ -225,10 +230,13 @@ class Tokens:
         *,
         unit: str | None = None,
         agency: str | None = None,
+        area: str | None = None,
         ttl: timedelta = timedelta(days=30),
     ) -> str:
         if role not in ROLES:
             raise ValueError(f"role must be one of {ROLES}")
+        if area and role not in ("supervisor", "admin"):
+            raise ValueError("only a supervisor or an admin token has an area")
         if role == "officer" and not unit:
             raise ValueError("an officer token needs a unit")
         if role == "liaison" and not agency:
@@ -246,6 +254,8 @@ class Tokens:
             claims["unit"] = unit_id(unit)  # the canonical id, whatever spelling was given
         if agency:
             claims["agency"] = unit_id(agency)
+        if area:
+            claims["area"] = area
         return self._sign(claims)
 
     def issue_session(
@@ -258,6 +268,7 @@ class Tokens:
         agency: str | None = None,
         session_id: str | None = None,
         auth_time: datetime | None = None,
+        area: str | None = None,
     ) -> str:
         """A sign-in session token; renewing passes the same session id and auth_time."""
         now = datetime.now(UTC)
@@ -278,6 +289,8 @@ class Tokens:
             claims["unit"] = unit
         if agency:
             claims["agency"] = agency
+        if area:
+            claims["area"] = area
         return self._sign(claims)
 
     def renew(self, principal: Principal) -> str | None:
@@ -292,6 +305,7 @@ class Tokens:
             display_name=principal.display_name or principal.subject,
             unit=principal.unit,
             agency=principal.agency,
+            area=principal.area,
             session_id=principal.session_id,
             auth_time=principal.auth_time,
         )
@@ -403,6 +417,7 @@ class Tokens:
             auth_time=datetime.fromtimestamp(auth_time, UTC) if auth_time else None,
             expires_at=datetime.fromtimestamp(claims["exp"], UTC),
             display_name=claims.get("name"),
+            area=claims.get("area"),
         )
 
     def _cached(self, read):

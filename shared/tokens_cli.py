@@ -2,6 +2,9 @@
 
 python -m shared.tokens_cli issue --subject budi --role officer --unit "Polsek Cikande"
 python -m shared.tokens_cli issue --subject rina --role liaison --agency dishub-3604
+python -m shared.tokens_cli issue --subject sari --role supervisor --unit "Polres Serang"
+python -m shared.tokens_cli issue --subject dedi --role supervisor --area 36.04  # or national
+python -m shared.tokens_cli issue --subject ops --role admin --area national  # case content
 python -m shared.tokens_cli revoke <token>     # needs FOLLOWUP_DATABASE_URL (kept durably)
 """
 
@@ -18,6 +21,10 @@ from sqlalchemy import text
 from shared.auth import ROLES, RevocationList, Tokens
 from shared.config import Settings
 from shared.db import make_engine
+from shared.need_to_know import NATIONAL, area_code
+from shared.police import load_police_directory
+from shared.regions.dataset import load_directory
+from shared.regions.directory import is_region_code
 from shared.units import unit_id
 
 
@@ -29,6 +36,11 @@ def main(argv: list[str] | None = None) -> None:
     issue.add_argument("--role", required=True, choices=ROLES)
     issue.add_argument("--unit")
     issue.add_argument("--agency")
+    issue.add_argument(
+        "--area",
+        help="a supervisor's area: a kecamatan, kabupaten/kota or province code (36.04), or "
+        "national; an admin's national opens case content (audited)",
+    )
     issue.add_argument("--days", type=int, default=30)
     revoke = sub.add_parser("revoke")
     revoke.add_argument("token")
@@ -41,21 +53,43 @@ def main(argv: list[str] | None = None) -> None:
     )
     tokens = Tokens(settings.jwt_secret, settings.jwt_issuer, revocations)
     if args.command == "issue":
-        for claim in ("unit", "agency"):
-            value = getattr(args, claim)
-            if value and unit_id(value) != value:
-                print(f"{claim} {value!r} -> id {unit_id(value)!r}", file=sys.stderr)
+        if args.unit:  # units are directory ids ("Polsek Cikande" -> polsek-360415)
+            unit = load_police_directory().canonical(args.unit)
+            if unit != args.unit:
+                print(f"unit {args.unit!r} -> id {unit!r}", file=sys.stderr)
+            args.unit = unit
+        if args.agency and unit_id(args.agency) != args.agency:
+            print(f"agency {args.agency!r} -> id {unit_id(args.agency)!r}", file=sys.stderr)
+        if args.area is not None:
+            args.area = _area(parser, args.role, args.area)
+        if args.role == "supervisor" and not (args.unit or args.area):
+            parser.error("a supervisor token needs --unit or --area")
         print(
             tokens.issue(
                 args.subject,
                 args.role,
                 unit=args.unit,
                 agency=args.agency,
+                area=args.area,
                 ttl=timedelta(days=args.days),
             )
         )
     else:
         print(f"revoked {tokens.revoke(args.token)}")
+
+
+def _area(parser, role: str, value: str) -> str:
+    """An area as tokens carry it: "national", or a region code the directory knows."""
+    area = area_code(value)
+    if role not in ("supervisor", "admin"):
+        parser.error("--area is for a supervisor or an admin")
+    if role == "admin" and area != "":
+        parser.error("an admin's only area is national")
+    if area == "":
+        return NATIONAL
+    if not is_region_code(area) or area.count(".") > 2 or area not in load_directory():
+        parser.error(f"--area {value!r}: give a kecamatan, kabupaten/kota or province code")
+    return area
 
 
 def _durable_record(command: str):

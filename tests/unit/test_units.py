@@ -2,8 +2,9 @@
 
 import pytest
 
-from intake_service.domain.access import may_write
 from shared.auth import Tokens
+from shared.need_to_know import Holding, Scope, may_act
+from shared.police import load_police_directory
 from shared.units import same_unit, unit_id, unit_name
 
 
@@ -24,8 +25,11 @@ def test_an_officer_token_minted_with_the_name_writes_for_the_id_and_not_for_oth
     tokens = Tokens("x" * 32, "test")
     officer = tokens.verify(tokens.issue("budi", "officer", unit="Polsek Krangkeng"))
     assert officer.unit == "polsek-krangkeng"
-    assert may_write(officer.role, officer.unit, unit_id("Polsek Krangkeng"))
-    assert not may_write(officer.role, officer.unit, "polsek-cikande")
+    directory = load_police_directory()
+    scope = Scope.of(officer, directory)
+    assert may_act(scope, Holding(None, unit_id("Polsek Krangkeng")), directory)
+    assert may_act(scope, Holding(None, "polsek-321209"), directory)  # its directory id
+    assert not may_act(scope, Holding(None, "polsek-cikande"), directory)
 
 
 def test_a_legacy_token_carrying_a_display_name_decodes_to_the_id():

@@ -61,7 +61,13 @@ class Intake:
         self.topic = settings.topic(INTAKE_EVENTS)
 
     def headers(self, role: str = "officer", unit: str | None = UNIT, **extra) -> dict:
+        """A token of the role; a supervisor is bound to `unit` (national without one),
+        an admin has the national area (shared.need_to_know)."""
         kwargs = {"unit": unit} if role == "officer" else {}
+        if role == "supervisor":
+            kwargs = {"unit": unit} if unit else {"area": "national"}
+        if role == "admin":
+            kwargs = {"area": "national"}
         if role == "liaison":
             kwargs = {"agency": "dishub"}
         subject = f"{role}-{unit or 'all'}".lower().replace(" ", "-")

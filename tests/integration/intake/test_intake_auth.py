@@ -93,18 +93,26 @@ def test_403_when_a_liaison_uses_the_intake_api(intake, method, path):
     assert intake.count() == 0
 
 
-@pytest.mark.parametrize("role", ["supervisor", "admin"])
-def test_any_unit_may_be_written_when_the_caller_is_a_supervisor_or_admin(intake, role):
-    meeting = intake.post("/api/v1/meetings", meeting_body(unit=OTHER_UNIT), as_role=role)
+@pytest.mark.parametrize(
+    "role, unit", [("supervisor", "Polres Metro Jakarta Pusat"), ("admin", None)]
+)
+def test_another_unit_may_be_written_when_it_is_in_the_callers_area(intake, role, unit):
+    """A supervisor of Polres Metro Jakarta Pusat for Polsek Menteng; an admin only with
+    the national area (issue 27: no longer every supervisor for every unit)."""
+    menteng = {"kabupaten": "Jakarta Pusat", "kecamatan": "Menteng", "kelurahan": "Menteng"}
+    body = meeting_body(unit=OTHER_UNIT, place=menteng)
+    meeting = intake.post("/api/v1/meetings", body, as_role=role, as_unit=unit)
     assert meeting.status_code == 201
     batch = {"aspirations": [aspiration_body()]}
     path = f"/api/v1/meetings/{meeting.json['id']}/aspirations"
-    response = intake.post(path, batch, as_role=role)
+    response = intake.post(path, batch, as_role=role, as_unit=unit)
     assert response.status_code == 201
     [item] = response.json["items"]
     amend = {"changes": {"urgency": "high"}, "reason": "dicek ulang"}
-    amended = intake.post(f"/api/v1/aspirations/{item['id']}/amendments", amend, as_role=role)
-    assert amended.status_code == 201
+    amend_path = f"/api/v1/aspirations/{item['id']}/amendments"
+    assert intake.post(amend_path, amend, as_role=role, as_unit=unit).status_code == 201
+    # a supervisor of another area may not (Polsek Bekasi Selatan's)
+    assert intake.post(amend_path, amend, as_role="supervisor").status_code == 403
 
 
 def test_officer_meeting_defaults_to_the_officers_unit_when_none_is_given(intake):
@@ -118,7 +126,7 @@ def test_officer_meeting_defaults_to_the_officers_unit_when_none_is_given(intake
 def test_422_when_a_supervisor_records_a_meeting_without_a_unit(intake):
     body = meeting_body()
     del body["unit"]
-    response = intake.post("/api/v1/meetings", body, as_role="supervisor")
+    response = intake.post("/api/v1/meetings", body, as_role="supervisor", as_unit=None)
     assert response.status_code == 422
     assert "unit" in response.json["fields"]
 

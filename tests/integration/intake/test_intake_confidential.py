@@ -66,14 +66,22 @@ def _responses(intake, meeting_id, aspiration_id, role, unit):
 
 @pytest.mark.parametrize("role, unit", [("admin", None), ("officer", OTHER_UNIT)])
 def test_contact_absent_from_every_response_when_the_role_may_not_see_it(recorded, role, unit):
+    """An admin with the national area reads the content, never the identity; another
+    unit's officer is answered 404 (single reads) or empty lists (issue 27)."""
     intake, meeting_id, aspiration_id = recorded
     for response in _responses(intake, meeting_id, aspiration_id, role, unit):
-        assert response.status_code == 200
+        assert response.status_code in ((200, 404) if role == "officer" else (200,))
         text = response.get_data(as_text=True)
         for secret in (CONTACT, NEW_CONTACT, NAME, SUPPORTER_CONTACT, "Pak RT"):
             assert secret not in text, (response.request.path, secret)
-    detail = intake.get(f"/api/v1/aspirations/{aspiration_id}", as_role=role, as_unit=unit).json
-    assert "raised_by" not in detail and "supporters" not in detail
+    detail = intake.get(f"/api/v1/aspirations/{aspiration_id}", as_role=role, as_unit=unit)
+    if role == "admin":
+        assert detail.status_code == 200
+        assert "raised_by" not in detail.json and "supporters" not in detail.json
+    else:
+        assert detail.status_code == 404
+        listed = intake.get("/api/v1/aspirations", as_role=role, as_unit=unit).json
+        assert listed["total"] == 0
 
 
 @pytest.mark.parametrize("role", ["supervisor", "officer"])
@@ -114,3 +122,30 @@ def test_contact_absent_from_every_kafka_payload_when_a_confidential_tip_is_reco
     assert intake.count() == 7  # plus three private ReporterIdentified events, kept at intake
     stored = json.dumps(intake.get(f"/api/v1/aspirations/{aspiration_id}/history").json)
     assert "ReporterIdentified" in stored  # the unit's officer sees the private history
+
+
+def test_every_answer_showing_the_informant_is_recorded_for_the_supervisor(recorded):
+    """Who saw the informant (issue 27): one row per answer that showed a name or contact,
+    readable by the supervisor of the unit; answers without the identity leave none."""
+    intake, meeting_id, aspiration_id = recorded
+    views = f"/api/v1/aspirations/{aspiration_id}/identity-views"
+    before = intake.get(views, as_role="supervisor").json["items"]
+    intake.get(f"/api/v1/aspirations/{aspiration_id}")  # the unit's officer
+    intake.get(f"/api/v1/meetings/{meeting_id}")
+    intake.get(f"/api/v1/aspirations/{aspiration_id}/history", as_role="supervisor")
+    intake.get(f"/api/v1/aspirations/{aspiration_id}", as_role="admin", as_unit=None)
+    intake.get(f"/api/v1/aspirations/{aspiration_id}", as_unit=OTHER_UNIT)  # 404
+    after = intake.get(views, as_role="supervisor").json["items"]
+    seen = [(v["viewer"], v["via"]) for v in after[len(before) :]]
+    assert seen == [
+        ("officer:officer-polsek-bekasi-selatan", f"GET /api/v1/aspirations/{aspiration_id}"),
+        ("officer:officer-polsek-bekasi-selatan", f"GET /api/v1/meetings/{meeting_id}"),
+        (
+            "supervisor:supervisor-polsek-bekasi-selatan",
+            f"GET /api/v1/aspirations/{aspiration_id}/history",
+        ),
+    ]
+    assert all(v["seen_at"] for v in after)
+    # the list is the supervisor's: not the officer's, not another area's supervisor's
+    assert intake.get(views).status_code == 403
+    assert intake.get(views, as_role="supervisor", as_unit=OTHER_UNIT).status_code == 404

@@ -20,11 +20,11 @@ def _load_demo(intake) -> int:
     count = 0
     for meeting in demo:
         body = {k: v for k, v in meeting.items() if k != "aspirations"}
-        response = intake.post("/api/v1/meetings", body, as_role="supervisor")
+        response = intake.post("/api/v1/meetings", body, as_role="supervisor", as_unit=None)
         assert response.status_code == 201, response.json
         batch = {"aspirations": meeting["aspirations"]}
         path = f"/api/v1/meetings/{meeting['id']}/aspirations"
-        response = intake.post(path, batch, as_role="supervisor")
+        response = intake.post(path, batch, as_role="supervisor", as_unit=None)
         assert response.status_code == 201, response.json
         count += len(response.json["items"])
     return count
@@ -39,7 +39,7 @@ def _snapshot(conn):
 
 def test_every_seed_meeting_is_accepted_when_the_demo_is_loaded(intake):
     assert _load_demo(intake) == 9
-    listed = intake.get("/api/v1/meetings", as_role="supervisor").json
+    listed = intake.get("/api/v1/meetings", as_role="supervisor", as_unit=None).json
     assert listed["total"] == 5
     tawuran = intake.get(
         "/api/v1/aspirations/5d1f7c3e-0000-4000-8000-000000000011", as_role="supervisor"
@@ -51,8 +51,15 @@ def test_read_models_are_identical_when_rebuilt_from_the_events(intake):
     _load_demo(intake)
     aspiration = "5d1f7c3e-0000-4000-8000-000000000012"
     amend = {"changes": {"urgency": "high"}, "reason": "makin ramai"}
-    intake.post(f"/api/v1/aspirations/{aspiration}/amendments", amend, as_role="supervisor")
-    intake.post(f"/api/v1/aspirations/{aspiration}/backing", {"count": 4}, as_role="supervisor")
+    intake.post(
+        f"/api/v1/aspirations/{aspiration}/amendments", amend, as_role="supervisor", as_unit=None
+    )
+    intake.post(
+        f"/api/v1/aspirations/{aspiration}/backing",
+        {"count": 4},
+        as_role="supervisor",
+        as_unit=None,
+    )
     moved = {
         "changes": {"location": {"kabupaten": "Kab. Serang", "kelurahan": "Kampung Entah"}},
         "reason": "pindah lokasi",
@@ -61,6 +68,7 @@ def test_read_models_are_identical_when_rebuilt_from_the_events(intake):
         "/api/v1/aspirations/5d1f7c3e-0000-4000-8000-000000000001/amendments",
         moved,
         as_role="supervisor",
+        as_unit=None,
     )
     assert response.status_code == 201, response.json
     store = intake.app.extensions["intake"].store

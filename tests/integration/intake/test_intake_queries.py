@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.integration.intake.conftest import OTHER_UNIT, aspiration_body, meeting_body
+from tests.integration.intake.conftest import OTHER_UNIT, UNIT, aspiration_body, meeting_body
 
 pytestmark = pytest.mark.integration
 
@@ -15,6 +15,7 @@ def logged(intake):
         "/api/v1/meetings",
         meeting_body(unit=OTHER_UNIT, place={"kelurahan": "Menteng"}),
         as_role="supervisor",
+        as_unit=OTHER_UNIT,
     ).json["id"]
     for meeting_id, categories, role in [
         (early, ["street_lighting", "road_damage"], "officer"),
@@ -23,8 +24,30 @@ def logged(intake):
     ]:
         batch = {"aspirations": [aspiration_body(i, category=c) for i, c in enumerate(categories)]}
         path = f"/api/v1/meetings/{meeting_id}/aspirations"
-        assert intake.post(path, batch, as_role=role).status_code == 201
-    return intake, early, late, other
+        unit = OTHER_UNIT if meeting_id == other else UNIT
+        assert intake.post(path, batch, as_role=role, as_unit=unit).status_code == 201
+    return National(intake), early, late, other
+
+
+class National:
+    """Reads as a supervisor with the national area (every unit's rows are in scope)."""
+
+    def __init__(self, intake):
+        self.intake = intake
+
+    def get(self, path, **params):
+        return self.intake.get(path, as_role="supervisor", as_unit=None, **params)
+
+
+def test_lists_hold_only_the_callers_scope(logged):
+    """Issue 27: the Bekasi Selatan officer lists their unit's five, not Menteng's."""
+    national, *_ = logged
+    mine = national.intake.get("/api/v1/aspirations").json
+    assert mine["total"] == 5 and {a["unit"] for a in mine["items"]} == {"polsek-bekasi-selatan"}
+    menteng = national.intake.get("/api/v1/aspirations", as_unit=OTHER_UNIT).json
+    assert menteng["total"] == 1
+    meetings = national.intake.get("/api/v1/meetings").json
+    assert meetings["total"] == 2
 
 
 def _ids(response):

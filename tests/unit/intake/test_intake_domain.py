@@ -5,7 +5,6 @@ from datetime import UTC, datetime
 import pytest
 
 from intake_service.domain import aspiration as decide
-from intake_service.domain.access import may_see_details, may_see_reporter, may_write
 from intake_service.domain.aspiration import Aspiration
 from intake_service.domain.commands import (
     AmendAspiration,
@@ -148,44 +147,7 @@ def test_link_is_refused_when_kelurahan_or_category_differ(overrides):
     assert err.value.field == "supports"
 
 
-@pytest.mark.parametrize(
-    "role, own_unit, unit, allowed",
-    [
-        ("officer", "Polsek A", "Polsek A", True),
-        ("officer", "Polsek A", "Polsek B", False),
-        ("officer", None, None, False),
-        ("supervisor", None, "Polsek B", True),
-        ("admin", None, "Polsek B", True),
-        ("liaison", None, "Polsek B", False),
-    ],
-)
-def test_write_permission_follows_role_and_unit(role, own_unit, unit, allowed):
-    assert may_write(role, own_unit, unit) is allowed
-
-
-@pytest.mark.parametrize(
-    "role, own_unit, allowed",
-    [
-        ("officer", "Polsek A", True),
-        ("officer", "Polsek B", False),
-        ("supervisor", None, True),
-        ("admin", None, False),
-        ("liaison", None, False),
-    ],
-)
-def test_reporter_is_visible_only_to_the_units_officers_and_supervisors(role, own_unit, allowed):
-    assert may_see_reporter(role, own_unit, "Polsek A") is allowed
-
-
 def test_meeting_payload_keeps_the_offset_when_recorded():
     held_at = datetime(2024, 10, 6, 13, 0, tzinfo=UTC)
     command = RecordMeeting(M, "ngopi_kamtibmas", held_at, "Polsek A", PLACE, "Kompol U")
     assert meeting_recorded(command)["held_at"] == "2024-10-06T13:00:00+00:00"
-
-
-def test_a_sensitive_aspiration_details_stay_with_its_unit_and_supervisors():
-    assert may_see_details("officer", "polsek-cikande", "polsek-cikande", sensitive=True)
-    assert may_see_details("supervisor", None, "polsek-cikande", sensitive=True)
-    assert not may_see_details("officer", "polsek-menteng", "polsek-cikande", sensitive=True)
-    assert not may_see_details("admin", None, "polsek-cikande", sensitive=True)
-    assert may_see_details("officer", "polsek-menteng", "polsek-cikande", sensitive=False)
