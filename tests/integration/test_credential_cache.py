@@ -10,7 +10,6 @@ in tests/e2e/test_faults.py.
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -18,25 +17,18 @@ import pytest
 import redis as redis_lib
 from sqlalchemy import func, select
 
-from followup_service.app import create_app as create_followup
 from followup_service.tables import revoked_credentials
 from intake_service.app import create_app as create_intake
 from shared import tokens_cli
 from shared.auth import RevocationList
 from shared.pages import csrf
+from tests.integration.test_accounts import apps
 from tests.integration.test_open311_requests import issue_key, request_form
 from tests.support import csrf_of, make_account, session_token_of, sign_in
 
 pytestmark = pytest.mark.integration
+__all__ = ["apps"]  # both services on one key prefix, as run.sh runs them
 AGENCY = "dishub-3604"
-
-
-@pytest.fixture
-def apps(make_settings):
-    prefix = f"t{uuid.uuid4().hex[:10]}"
-    followup = create_followup(make_settings("followup", redis_key_prefix=prefix))
-    intake = create_intake(make_settings("intake", redis_key_prefix=prefix))
-    return intake, followup
 
 
 def lose_redis_data(app) -> None:
