@@ -7,6 +7,8 @@ python -m followup_service.cli reset-consumer        # replay the intake topic f
 python -m followup_service.cli move-consumer --to-time 2026-11-24T18:00+07:00 | --to-beginning
                                              | --to-end  [--dry-run]   # consumers stopped
 python -m followup_service.cli relay                 # case events outbox -> Kafka
+python -m followup_service.cli notifier              # case events -> residents' messages
+python -m followup_service.cli notifications dead-letters | replay (KEY ... | --all)
 python -m followup_service.cli worker [--interval 30]  # deadlines: escalate, auto-close
 python -m followup_service.cli rebuild-projections   # replay into fresh read models, swap in
 python -m followup_service.cli create-admin --username NAME --display-name "..."
@@ -124,6 +126,14 @@ def main(argv: list[str] | None = None) -> None:
     )
     report.add_argument("--per-province", type=int, default=3, metavar="N")
     report.add_argument("--codes", nargs="*", metavar="CODE", help="these kelurahan instead")
+    sub.add_parser("notifier", help="tell subscribers when their case moves (issue 24)")
+    notes = sub.add_parser(
+        "notifications", help="notification dead letters: list, replay"
+    ).add_subparsers(dest="action", required=True)
+    notes.add_parser("dead-letters", help="messages given up on (no contacts shown)")
+    replay_notes = notes.add_parser("replay", help="queue dead letters again")
+    replay_notes.add_argument("keys", nargs="*", metavar="EVENT_ID:SUBSCRIPTION_ID")
+    replay_notes.add_argument("--all", action="store_true")
     sub.add_parser(
         "police-directory",
         help="write deploy/routing/police-units.json.gz from the routing rules and police.yaml",
@@ -200,7 +210,15 @@ def main(argv: list[str] | None = None) -> None:
         else:
             account_cli.demo_accounts(followup)
         return
+    if args.command == "notifications":
+        from followup_service.notifications.admin_cli import notifications_command
+
+        sys.exit(notifications_command(args, followup))
     stop = stop_on_signals()
+    if args.command == "notifier":
+        from followup_service.notifications.notifier import main as notifier_main
+
+        notifier_main(followup, stop)
     if args.command == "consumer":
         from followup_service.consumers import make_intake_event_handler
 

@@ -19,12 +19,15 @@ from sqlalchemy import (
     false,
 )
 
+from followup_service.notifications.tables import define_notification_tables
 from shared.eventstore.tables import define_event_tables
 from shared.regions.store import define_regions_table
 
 metadata = MetaData()
 define_event_tables(metadata)
 regions = define_regions_table(metadata)
+# residents' subscriptions (sealed contacts) and the notification outbox (issue 24)
+notification_tables = define_notification_tables(metadata)
 
 # One row per case: the case list, per-agency queues, the deadline worker's agenda
 # (next_deadline_at) and the public tracking view (public_view).

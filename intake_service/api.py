@@ -395,6 +395,7 @@ def _record_command(item: dict, unit: str | None = None) -> RecordAspiration:
         backing_groups=tuple(backing["groups"]),
         supports=str(item["supports"]) if item["supports"] else None,
         unit=unit,
+        notify=item.get("notify"),
     )
 
 

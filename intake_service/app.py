@@ -35,13 +35,16 @@ def create_app(settings: Settings | None = None) -> Flask:
     install_auth(app, settings, intake.redis)
 
     from intake_service.api import bp as api_bp
+    from intake_service.notify_requests import internal_blueprint
     from intake_service.open311 import build_blueprint as open311_blueprint
     from intake_service.openapi import bp as openapi_bp
     from intake_service.pages import register_pages
+    from intake_service.tables import notify_requests
 
     app.register_blueprint(api_bp)
     app.register_blueprint(openapi_bp)
     app.register_blueprint(open311_blueprint())
+    app.register_blueprint(internal_blueprint(notify_requests))
     app.register_blueprint(
         health_blueprint(
             {

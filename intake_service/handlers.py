@@ -31,7 +31,8 @@ from intake_service.domain.errors import (
     NotFoundError,
 )
 from intake_service.domain.meeting import Meeting, meeting_recorded
-from intake_service.tables import aspirations, metadata
+from intake_service.notify_requests import contact_cipher, keep_requests
+from intake_service.tables import aspirations, metadata, notify_requests
 from shared import idempotency
 from shared.auth import ForbiddenError, Principal
 from shared.events.envelope import NewEvent
@@ -263,7 +264,7 @@ def _record_new(intake, conn, meeting, unit, commands, principal) -> list[Outcom
     private reporter identities, one write of the read model, however many items."""
     if not commands:
         return []
-    recorded, identified, outcomes = [], [], []
+    recorded, identified, outcomes, notify = [], [], [], {}
     for command, code in zip(commands, _unused_tracking_codes(conn, len(commands)), strict=True):
         payload = decide.recorded_event(command, code, meeting, unit)
         stream = stream_id(command.aspiration_id)
@@ -274,9 +275,13 @@ def _record_new(intake, conn, meeting, unit, commands, principal) -> list[Outcom
             private = decide.reporter_event(command.aspiration_id, command.raised_by)
             event = NewEvent("ReporterIdentified", private, actor=principal.actor)
             identified.append(StreamAppend(stream, 1, [event], publish=False))
+        if command.notify:
+            notify[command.aspiration_id] = command.notify
         outcomes.append(Outcome(command.aspiration_id, "created", code))
     published = intake.store.append_many(conn, recorded)
     hidden = intake.store.append_many(conn, identified)
+    if notify:  # sealed, in this transaction, never in an event (notify_requests.py)
+        keep_requests(conn, notify_requests, contact_cipher(), notify)
     projections.record_new_aspirations(
         conn,
         [published[a.stream_id][0] for a in recorded],

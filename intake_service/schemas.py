@@ -12,6 +12,7 @@ from marshmallow import (
     validates_schema,
 )
 
+from intake_service.notify_requests import NotifyIn
 from shared.events.intake import (
     MEETING_KINDS,
     REGION_CODE,
@@ -147,6 +148,12 @@ class AspirationIn(Schema):
     urgency = fields.String(load_default="normal", validate=validate.OneOf(URGENCIES))
     confidential = fields.Boolean(load_default=False)
     raised_by = fields.Nested(Reporter, load_default=None, allow_none=True)
+    notify = fields.Nested(
+        NotifyIn,
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "the reporter's consent to hear of progress (kept private)"},
+    )
     attachments = fields.List(fields.Nested(Attachment), load_default=list)
     backing = fields.Nested(Backing, load_default=None, allow_none=True)
     supports = fields.UUID(

@@ -15,6 +15,7 @@ from sqlalchemy import (
     text,
 )
 
+from intake_service.notify_requests import define_notify_requests_table
 from shared.eventstore.tables import define_event_tables
 from shared.idempotency import define_idempotency_table
 from shared.regions.store import define_regions_table
@@ -24,6 +25,8 @@ define_event_tables(metadata)
 regions = define_regions_table(metadata)
 # Idempotency-Key answers, written in the same transaction as the events (shared.idempotency)
 idempotency_keys = define_idempotency_table(metadata)
+# reporters' notify requests, sealed, until the follow-up notifier takes them
+notify_requests = define_notify_requests_table(metadata)
 
 meetings = Table(
     "meetings",

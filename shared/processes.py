@@ -67,11 +67,13 @@ def run_consumer(
     *,
     after_commit=None,
     after_rollback=None,
+    collectors=(),
 ) -> None:
     """Consume `topics` with `handler` until stop is set.
 
     after_commit/after_rollback default to the handler's own methods of those names,
-    if it has them (see ConsumerRunner).
+    if it has them (see ConsumerRunner). `collectors`: the process's own metrics, served
+    with the consumer's on METRICS_PORT.
     """
     from shared.events import REGISTRY
     from shared.events.topics import dead_letter
@@ -81,7 +83,7 @@ def run_consumer(
 
     bounds = PartitionBounds(settings.kafka_bootstrap_servers, topics)
     lag = ConsumerLagCollector(engine, metadata.tables["consumer_offsets"], group_id, bounds)
-    serve_process_metrics(settings, *CONSUMER_METRICS, lag)
+    serve_process_metrics(settings, *CONSUMER_METRICS, lag, *collectors)
     every_topic = topics + [dead_letter(t) for t in topics]
     if not ensure_topics_when_reachable(settings.kafka_bootstrap_servers, every_topic, stop):
         return

@@ -29,6 +29,12 @@ def register_pages(app: Flask) -> None:
     )
     app.register_blueprint(tracking.build_blueprint(limiter))
     limit_misses(app, limiter)  # the tracking API's misses, on the same limiter
+    from followup_service.notifications import feeds
+    from followup_service.notifications import pages as notifications
+
+    # subscribe on /lacak, unsubscribe/confirm/dispute links, Atom feeds (issue 24)
+    app.register_blueprint(notifications.build_blueprint(limiter, tracking.LOOKUP_LIMIT))
+    app.register_blueprint(feeds.build_blueprint(limiter, tracking.LOOKUP_LIMIT))
     app.register_blueprint(open311.build_blueprint())
     app.register_blueprint(staff.build_blueprint())
     app.register_blueprint(admin.build_blueprint())

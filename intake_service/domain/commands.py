@@ -49,6 +49,7 @@ class RecordAspiration:
     channel: str = "officer"  # or "open311": filed by an organisation's app
     channel_client: str | None = None  # that app's name
     attributes: dict | None = None  # the category's extra answers, already checked
+    notify: dict | None = None  # consent and contact for progress messages: never an event
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,437 @@
+"""Residents hear back (issue 24): intake's `notify` -> the notifier -> real SMTP (aiosmtpd)
+and a local server speaking the WhatsApp Cloud API's documented answers (429, 401, 200).
+
+Intake and follow-up run as apps over HTTP, Kafka and PostgreSQL are real, the notifier's
+consumer and sender run in threads as `followup_service.cli notifier` runs them.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import uuid
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import feedparser
+import pytest
+from sqlalchemy import select, text
+
+from followup_service.notifications import smtp_sink, store
+from followup_service.notifications.channels import configured_channels
+from followup_service.notifications.intake_client import IntakeNotifyRequests
+from followup_service.notifications.notifier import NotifyOnCaseEvents, notifier_group
+from followup_service.notifications.sender import Sender
+from followup_service.notifications.settings import NotifySettings
+from followup_service.tables import cases
+from followup_service.tables import metadata as followup_metadata
+from shared.contact_cipher import ContactCipher
+from shared.events.topics import CASE_EVENTS
+from shared.processes import run_consumer, run_relay
+from tests.e2e.conftest import _Server, paired_apps
+from tests.integration.intake.conftest import Intake, aspiration_body
+from tests.support import pipeline_running, read_topic, wait_for
+
+pytestmark = pytest.mark.integration
+
+EMAIL = "bu.sri.notify-7731@example.org"
+PHONE = "+62 812-4477-9931"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class WhatsAppStub(threading.Thread):
+    """Answers POST /<phone-number-id>/messages as the Cloud API documents: a queue of
+    (status, body) answers, then 200 with a message id; records every request."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.answers: list[tuple[int, dict, dict]] = []
+        self.requests: list[dict] = []
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                stub.requests.append(
+                    {"path": self.path, "auth": self.headers["Authorization"], **body}
+                )
+                status, answer, headers = (
+                    stub.answers.pop(0)
+                    if stub.answers
+                    else (
+                        200,
+                        {"messaging_product": "whatsapp", "messages": [{"id": "wamid.X"}]},
+                        {},
+                    )
+                )
+                data = json.dumps(answer).encode()
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *_):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+
+    def run(self):
+        self.server.serve_forever()
+
+
+THROTTLED = (
+    429,
+    {"error": {"message": "(#130429) Rate limit hit", "type": "OAuthException", "code": 130429}},
+    {"Retry-After": "0"},
+)
+BAD_TOKEN = (
+    401,
+    {"error": {"message": "Error validating access token", "type": "OAuthException", "code": 190}},
+    {},
+)
+
+
+@dataclass
+class Chain:
+    intake: Intake
+    followup_app: object
+    fu: object
+    smtp: object
+    whatsapp: WhatsAppStub
+    sender: Sender
+    followup_client: object
+
+    @property
+    def mail(self):
+        return self.smtp.sink.messages
+
+    def case_of(self, aspiration_id: str):
+        with self.fu.engine.connect() as conn:
+            return conn.execute(select(cases).where(cases.c.aspiration_id == aspiration_id)).first()
+
+    def mail_for(self, code: str) -> list:
+        return [m for m in self.mail if code in m["Subject"]]
+
+
+@pytest.fixture
+def chain(create_database, stack_env, migrated_template):
+    intake_app, followup_app = paired_apps(create_database, stack_env, migrated_template)
+    intake_server = _Server(intake_app)
+    intake_server.start()
+    smtp = smtp_sink.start("127.0.0.1", free_port())
+    whatsapp = WhatsAppStub()
+    whatsapp.start()
+    notify = NotifySettings(
+        public_base_url="http://kawal.test",
+        smtp_host="127.0.0.1",
+        smtp_port=smtp.port,
+        whatsapp_api_url=whatsapp.url,
+        whatsapp_token="token-uji",
+        whatsapp_phone_number_id="1055",
+        quiet_hours="off",
+        backoff_base=0.05,
+        backoff_cap=0.2,
+        max_attempts=3,
+        sender_interval=0.05,
+    )
+    fu = followup_app.extensions["followup"]
+    settings = fu.settings
+    cipher = ContactCipher.from_env()
+    channels, skipped = configured_channels(notify)
+    assert sorted(channels) == ["email", "whatsapp"] and skipped == [
+        "sms: SMS_GATEWAY_URL, SMS_TOKEN not set"
+    ]
+    sender = Sender(fu.engine, cipher, channels, notify)
+    handler = NotifyOnCaseEvents(cipher, notify, IntakeNotifyRequests(intake_server.url, cipher))
+    stop = threading.Event()
+    threads = [
+        threading.Thread(
+            target=run_relay,
+            args=(settings, fu.engine, followup_metadata, settings.topic(CASE_EVENTS), stop),
+        ),
+        threading.Thread(
+            target=run_consumer,
+            args=(
+                settings,
+                fu.engine,
+                followup_metadata,
+                [settings.topic(CASE_EVENTS)],
+                notifier_group(settings),
+                handler,
+                stop,
+            ),
+        ),
+        threading.Thread(target=sender.run, args=(stop,)),
+    ]
+    with pipeline_running(intake_app, followup_app):
+        for thread in threads:
+            thread.start()
+        try:
+            yield Chain(
+                intake=Intake(intake_app, intake_app.config["SETTINGS"]),
+                followup_app=followup_app,
+                fu=fu,
+                smtp=smtp,
+                whatsapp=whatsapp,
+                sender=sender,
+                followup_client=followup_app.test_client(),
+            )
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join(timeout=30)
+            smtp.stop()
+            whatsapp.server.shutdown()
+            intake_server.stop()
+
+
+def _record(chain: Chain, notify: dict | None, **overrides) -> tuple[str, str]:
+    body = aspiration_body(1, **overrides)
+    if notify is not None:
+        body["notify"] = notify
+    meeting_id = chain.intake.meeting()
+    answer = chain.intake.post(
+        f"/api/v1/meetings/{meeting_id}/aspirations", {"aspirations": [body]}
+    )
+    assert answer.status_code == 201, answer.json
+    return body["id"], answer.json["items"][0]["tracking_code"]
+
+
+def _liaison(chain: Chain, agency: str) -> dict:
+    token = chain.followup_app.extensions["tokens"].issue(
+        f"liaison-{agency}", "liaison", agency=agency
+    )
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _command(chain: Chain, case_id: str, command: str, headers: dict, **body):
+    answer = chain.followup_client.post(
+        f"/api/v1/cases/{case_id}/{command}", json=body, headers=headers
+    )
+    assert answer.status_code == 200, answer.json
+    return answer.json
+
+
+def test_resident_hears_each_step_once_by_email_when_the_officer_logged_consent(chain):
+    aspiration_id, code = _record(chain, {"email": EMAIL, "channel": "email", "language": "id"})
+    routed = wait_for(lambda: chain.mail_for(code), what="the routed message")
+    case = chain.case_of(aspiration_id)
+    assert f"diteruskan ke {case.agency_name}" in routed[0].get_content()
+    assert routed[0]["To"] == EMAIL and routed[0]["List-Unsubscribe"]
+    liaison = _liaison(chain, case.agency_id)
+    _command(chain, case.case_id, "acknowledge", liaison)
+    wait_for(lambda: len(chain.mail_for(code)) == 2, what="the acknowledgement")
+    _command(chain, case.case_id, "progress", liaison, text="Tim survei dijadwalkan", public=True)
+    _command(chain, case.case_id, "progress", liaison, text="catatan internal", public=False)
+    _command(chain, case.case_id, "resolve", liaison, resolution="Lampu PJU diganti")
+    wait_for(lambda: len(chain.mail_for(code)) == 4, what="progress and resolution")
+    bodies = [m.get_content() for m in chain.mail_for(code)]
+    assert "diterima oleh" in bodies[1] and "Tim survei dijadwalkan" in bodies[2]
+    assert not any("catatan internal" in b for b in bodies)
+    resolution = bodies[3]
+    assert "Lampu PJU diganti" in resolution and "/kabar/" in resolution
+    dispute_link = next(w for w in resolution.split() if w.endswith("/bantah"))
+    path = dispute_link.removeprefix("http://kawal.test")
+    # following the dispute link reopens the case, as /lacak/<code>/bantah does
+    client = chain.followup_app.test_client()
+    form = client.get(path)
+    assert form.status_code == 200
+    csrf = form.text.split('name="csrf_token" value="')[1].split('"')[0]
+    answer = client.post(path, data={"csrf_token": csrf, "reason": "Lampu masih mati"})
+    assert answer.status_code == 302 and "bantah=ok" in answer.headers["Location"]
+    wait_for(lambda: len(chain.mail_for(code)) == 5, what="the reopened message")
+    assert "dibuka kembali" in chain.mail_for(code)[4].get_content()
+    assert chain.case_of(aspiration_id).status != "resolved_pending_verification"
+    # each (event, subscriber) once: distinct Message-IDs, no repeats
+    ids = [m["Message-ID"] for m in chain.mail_for(code)]
+    assert len(ids) == len(set(ids)) == 5
+    # the contact went from intake's private table to follow-up's store, sealed in both
+    with chain.intake.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM notify_requests")).scalar() == 0
+    with chain.fu.engine.connect() as conn:
+        dump = " ".join(
+            str(row)
+            for table in ("notify_subscriptions", "notification_outbox", "events", "outbox")
+            for row in conn.execute(text(f"SELECT * FROM {table}")).all()
+        )
+    assert EMAIL not in dump and "bu.sri" not in dump
+    topics = [chain.intake.topic, chain.fu.settings.topic(CASE_EVENTS)]
+    for topic in topics:
+        for record in read_topic(chain.fu.settings.kafka_bootstrap_servers, topic, 1, 5):
+            assert b"bu.sri" not in record.value and b"notify" not in (record.value or b"")
+    # one step to unsubscribe: the link in every email
+    unsubscribe = chain.mail_for(code)[0]["List-Unsubscribe"].strip("<>")
+    page = client.get(unsubscribe.removeprefix("http://kawal.test"))
+    assert page.status_code == 200 and code in page.text
+    with chain.fu.engine.connect() as conn:
+        assert store.subscriber_count(conn, case.case_id) == 0
+
+
+def test_whatsapp_message_goes_once_after_a_429_and_a_401_is_dead_lettered_until_replayed(chain):
+    chain.whatsapp.answers.append(THROTTLED)
+    aspiration_id, code = _record(chain, {"phone": PHONE, "channel": "whatsapp", "language": "en"})
+    wait_for(lambda: chain.whatsapp.requests and len(chain.whatsapp.requests) == 2, what="retry")
+    first, second = chain.whatsapp.requests
+    assert first == second and first["path"] == "/1055/messages"
+    assert first["auth"] == "Bearer token-uji" and first["type"] == "template"
+    assert first["to"] == "6281244779931" and first["template"]["language"] == {"code": "en"}
+    assert "forwarded to" in first["template"]["components"][0]["parameters"][1]["text"]
+    case = chain.case_of(aspiration_id)
+    chain.whatsapp.answers.append(BAD_TOKEN)
+    _command(chain, case.case_id, "acknowledge", _liaison(chain, case.agency_id))
+
+    def dead():
+        with chain.fu.engine.connect() as conn:
+            return store.dead_letters(conn)
+
+    [letter] = wait_for(dead, what="a dead letter")
+    assert letter["channel"] == "whatsapp" and letter["last_error"] == "HTTP 401 code 190"
+    assert PHONE not in json.dumps(letter, default=str)
+    assert len(chain.whatsapp.requests) == 3  # a bad token is not retried
+    with chain.fu.engine.begin() as conn:
+        assert store.replay_dead(conn, chain.fu.clock(), None) == 1
+    wait_for(lambda: len(chain.whatsapp.requests) == 4, what="the replayed message")
+    wait_for(lambda: not dead(), what="the dead letter cleared")
+
+
+def test_contact_is_erased_when_the_retention_after_closing_passed(chain):
+    aspiration_id, code = _record(chain, {"email": EMAIL, "channel": "email"})
+    wait_for(lambda: chain.mail_for(code), what="the routed message")
+    case = chain.case_of(aspiration_id)
+    with chain.fu.engine.connect() as conn:
+        assert store.subscriber_count(conn, case.case_id) == 1
+    admin = chain.followup_app.extensions["tokens"].issue("sup", "supervisor", area="national")
+    closed = chain.followup_client.post(
+        f"/api/v1/cases/{case.case_id}/close",
+        json={"outcome": "no_further_action", "reason": "uji"},
+        headers={"Authorization": f"Bearer {admin}"},
+    )
+    assert closed.status_code == 200, closed.json
+    wait_for(lambda: len(chain.mail_for(code)) == 2, what="the closed message")
+    assert "ditutup" in chain.mail_for(code)[1].get_content()
+    with chain.fu.engine.connect() as conn:
+        erase_after = conn.execute(
+            select(store.SUBSCRIPTIONS.c.erase_after).where(
+                store.SUBSCRIPTIONS.c.case_id == case.case_id
+            )
+        ).scalar_one()
+    assert erase_after is not None
+    chain.sender.clock = lambda: erase_after
+    assert chain.sender.erase_expired() == 1
+    with chain.fu.engine.connect() as conn:
+        assert store.subscriber_count(conn, case.case_id) == 0
+        outbox = conn.execute(
+            select(store.OUTBOX).where(store.OUTBOX.c.case_id == case.case_id)
+        ).all()
+    assert outbox == []
+
+
+def test_feeds_list_public_cases_of_the_area_and_one_case_timeline_never_a_sensitive_one(chain):
+    public_id, public_code = _record(chain, None)
+    tip_id, tip_code = _record(
+        chain, None, category="tawuran", confidential=True, public_summary="Potensi tawuran"
+    )
+    wait_for(lambda: chain.case_of(public_id) and chain.case_of(tip_id), what="both cases")
+    wait_for(lambda: chain.case_of(public_id).status == "routed", what="routing")
+    region = chain.case_of(public_id).region
+    kabupaten = region.replace(".", "")[:4]
+    client = chain.followup_app.test_client()
+    answer = client.get(f"/wilayah/{kabupaten}.atom")
+    assert answer.status_code == 200 and answer.content_type.startswith("application/atom+xml")
+    feed = feedparser.parse(answer.data)
+    links = [entry.link for entry in feed.entries]
+    assert any(public_code in link for link in links)
+    assert not any(tip_code in link for link in links)
+    case_feed = feedparser.parse(client.get(f"/lacak/{public_code}.atom").data)
+    titles = [entry.title for entry in case_feed.entries]
+    assert "Aspirasi dicatat" in titles and any(t.startswith("Diteruskan ke") for t in titles)
+    assert client.get("/wilayah/12.atom").status_code == 404
+    assert client.get("/lacak/KA-0000-00.atom").status_code == 404
+
+
+def test_lacak_subscription_needs_the_code_sent_to_the_address(chain):
+    aspiration_id, code = _record(chain, None)
+    wait_for(lambda: chain.case_of(aspiration_id), what="the case")
+    client = chain.followup_app.test_client()
+    form = client.get(f"/lacak/{code}/langganan")
+    assert form.status_code == 200
+    csrf = form.text.split('name="csrf_token" value="')[1].split('"')[0]
+    other = "tetangga-5521@example.org"
+    sent = client.post(
+        f"/lacak/{code}/langganan",
+        data={"csrf_token": csrf, "channel": "email", "email": other, "language": "id"},
+    )
+    assert sent.status_code == 200 and other not in sent.text
+    confirm_path = sent.text.split('id="confirm"')[0].rsplit('action="', 1)[1].split('"')[0]
+    message = wait_for(lambda: chain.mail_for(code), what="the code")[0]
+    one_time = message.get_content().split(": ")[1][:6]
+    wrong = client.post(
+        confirm_path,
+        data={"csrf_token": csrf, "code": "000000" if one_time != "000000" else "111111"},
+    )
+    assert wrong.status_code == 400
+    right = client.post(confirm_path, data={"csrf_token": csrf, "code": one_time})
+    assert right.status_code == 200
+    with chain.fu.engine.connect() as conn:
+        assert store.subscriber_count(conn, chain.case_of(aspiration_id).case_id) == 1
+    for _ in range(3):  # per address: three codes a day, then 429
+        client.post(
+            f"/lacak/{code}/langganan",
+            data={"csrf_token": csrf, "channel": "email", "email": other},
+        )
+    limited = client.post(
+        f"/lacak/{code}/langganan", data={"csrf_token": csrf, "channel": "email", "email": other}
+    )
+    assert limited.status_code == 429
+
+
+def test_intake_refuses_a_bad_notify_and_its_private_door_needs_the_key(chain):
+    body = aspiration_body(2, notify={"channel": "whatsapp", "email": EMAIL})
+    meeting_id = chain.intake.meeting()
+    answer = chain.intake.post(
+        f"/api/v1/meetings/{meeting_id}/aspirations", {"aspirations": [body]}
+    )
+    assert answer.status_code in (400, 422) and "phone" in json.dumps(answer.json)
+    client = chain.intake.client
+    assert client.get(f"/internal/v1/notify-requests/{uuid.uuid4()}").status_code == 401
+    forged = ContactCipher("B" * 43 + "=").proof()
+    headers = {"Authorization": f"Notifier {forged}"}
+    assert (
+        client.get(f"/internal/v1/notify-requests/{uuid.uuid4()}", headers=headers).status_code
+        == 401
+    )
+    good = {"Authorization": f"Notifier {ContactCipher.from_env().proof()}"}
+    assert (
+        client.get(f"/internal/v1/notify-requests/{uuid.uuid4()}", headers=good).status_code == 404
+    )
+
+
+def test_migrations_make_the_notification_tables_tables_py_defines(make_settings):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from intake_service.tables import metadata as intake_metadata
+    from shared.db import make_engine
+
+    names = (
+        "notify_requests",
+        "notify_subscriptions",
+        "notify_confirmations",
+        "notification_outbox",
+    )
+    for service, metadata in (("intake", intake_metadata), ("followup", followup_metadata)):
+        engine = make_engine(make_settings(service).database_url)
+        with engine.connect() as conn:
+            diffs = compare_metadata(MigrationContext.configure(conn), metadata)
+        engine.dispose()
+        assert [d for d in diffs if any(name in repr(d) for name in names)] == []
