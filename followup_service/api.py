@@ -11,9 +11,9 @@ from datetime import datetime, time, timedelta
 
 from flask import Blueprint, current_app, jsonify, request
 from marshmallow import Schema, ValidationError, fields, validate, validates
-from sqlalchemy import and_, func, or_, select, true
+from sqlalchemy import and_, func, select, true
 
-from followup_service import handlers, stats
+from followup_service import handlers, need_to_know, stats
 from followup_service.domain.case import (
     CLOSE_OUTCOMES,
     WITH_AGENCY,
@@ -24,10 +24,10 @@ from followup_service.domain.case import (
 )
 from followup_service.domain.deadlines import next_deadline
 from followup_service.domain.routing import RoutingRulesError
-from followup_service.domain.visibility import Viewer, may_see_details
+from followup_service.notifications.store import subscriber_count
 from followup_service.projections import tracking_view
 from followup_service.tables import case_timeline, cases
-from shared.auth import ForbiddenError, Principal
+from shared.auth import Principal
 from shared.eventstore.store import ConcurrencyError
 from shared.fields import CleanText
 from shared.timeutil import JAKARTA
@@ -123,31 +123,15 @@ def list_item(row, now: datetime) -> dict:
     }
 
 
-def _scope(who: Principal):
-    """Liaisons see their agency's queue, officers their unit's cases, the others all."""
-    if who.role == "liaison":
-        return cases.c.agency_id == who.agency
-    if who.role == "officer":
-        return or_(
-            cases.c.unit == who.unit,
-            cases.c.agency_id == who.unit,
-            _name_slug(cases.c.agency_name) == who.unit,  # their Polsek: polsek-360415
-        )
-    return None
-
-
-def _name_slug(column):
-    """SQL for shared.units.unit_id of a name: an officer's unit is the police unit whose
-    agency has that name (visibility.py says the same in Python)."""
-    return func.btrim(func.regexp_replace(func.lower(column), "[^a-z0-9]+", "-", "g"), "-")
-
-
 @bp.get("/cases")
 @require_role(*STAFF)
 def list_cases():
     q = CaseQuery().load(request.args)
     fu, now = followup(), followup().clock()
-    conditions = [c for c in [_scope(current_principal())] if c is not None]
+    who = current_principal()
+    # need to know: liaisons their agency's queue, officers their unit's cases and the
+    # cases their unit holds, supervisors their area's, admins only with the national area
+    conditions = [need_to_know.in_scope(who)]
     if "agency" in q:
         conditions.append(cases.c.agency_id == q["agency"])
     if "status" in q:
@@ -176,6 +160,8 @@ def list_cases():
             .limit(per_page)
             .offset((page - 1) * per_page)
         ).all()
+        need_to_know.record_admin_read(conn, who, [r.case_id for r in rows], _via())
+        conn.commit()
     items = [list_item(row, now) for row in rows]
     return jsonify({"items": items, "page": page, "per_page": per_page, "total": total})
 
@@ -189,9 +175,9 @@ class StatsQuery(Schema):
 def supervisor_stats():
     """Open/overdue per agency and category, median hours, the oldest open cases."""
     q = StatsQuery().load(request.args)
-    fu = followup()
+    fu, scope = followup(), need_to_know.in_scope(current_principal())
     with fu.engine.connect() as conn:
-        return jsonify(stats.supervisor_stats(conn, fu.clock(), q["oldest"]))
+        return jsonify(stats.supervisor_stats(conn, fu.clock(), q["oldest"], scope))
 
 
 def _optional_principal() -> Principal | None:
@@ -200,8 +186,8 @@ def _optional_principal() -> Principal | None:
     return current_principal()
 
 
-def _viewer(who: Principal) -> Viewer:
-    return Viewer(who.role, who.agency if who.role == "liaison" else who.unit)
+def _via() -> str:
+    return f"{request.method} {request.path}"
 
 
 def case_detail(case: Case, conn) -> dict:
@@ -234,6 +220,7 @@ def case_detail(case: Case, conn) -> dict:
         "next_deadline_at": _iso(due),
         "overdue": is_overdue(case.status, due, now),
         "allowed_actions": case.allowed_actions(),
+        "subscriber_count": subscriber_count(conn, case.case_id),  # how many, never who
         "public_timeline": public["timeline"],
         "timeline": [
             {
@@ -250,15 +237,15 @@ def case_detail(case: Case, conn) -> dict:
 
 
 def _case_response(case: Case, who: Principal | None):
-    """Details for those allowed; the public view for others (never for sensitive cases)."""
-    may_see = who is not None and may_see_details(case, _viewer(who))
+    """Details for those whose scope holds the case (shared.need_to_know); the public view
+    for others, and for a sensitive case 404, as for an unknown one."""
+    may_see = need_to_know.access(case, who).in_scope
     if not may_see and case.sensitive:
-        if who is None:
-            raise handlers.CaseNotFoundError(case.case_id)
-        raise ForbiddenError("only the assigned unit and supervisors see this case")
+        raise handlers.CaseNotFoundError(case.case_id)
     if may_see:
-        with followup().engine.connect() as conn:
+        with followup().engine.begin() as conn:
             body = case_detail(case, conn)
+            need_to_know.record_admin_read(conn, who, [case.case_id], _via())
     else:
         body = tracking_view(case, followup().rules)
     response = jsonify(body)
@@ -347,7 +334,7 @@ def _command(schema: type[Schema], run):
     data.pop("expected_version", None)
     who = current_principal()
     case = run(who, expected, data)
-    if case.sensitive and not may_see_details(case, _viewer(who)):
+    if case.sensitive and not need_to_know.access(case, who).in_scope:
         # e.g. a declined sensitive case: the decliner learns only that it moved on
         body = {"id": case.case_id, "status": case.status, "version": case.version}
         return jsonify(body), 200, {"ETag": f'"{case.version}"'}

@@ -15,13 +15,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
 
-from followup_service import projections
+from followup_service import need_to_know, projections
 from followup_service.bootstrap import Followup
 from followup_service.domain.case import Case, IllegalTransitionError, open_sub_case
 from followup_service.domain.deadlines import auto_close_due
 from followup_service.domain.events import CaseEvent, SubCase, event_type, to_payload
 from followup_service.domain.routing import Area
-from followup_service.domain.visibility import unit_is_agency
 from followup_service.tables import cases
 from shared.auth import ForbiddenError, Principal
 from shared.events.envelope import EventEnvelope, NewEvent
@@ -30,7 +29,9 @@ from shared.tracking_code import new_tracking_code
 
 log = logging.getLogger(__name__)
 
-# Who may ask for what; liaisons only on cases with their agency, officers on their unit's.
+# Who may ask for what; only on the cases in their scope (shared.need_to_know): liaisons
+# their agency's, officers their unit's and those their unit holds, supervisors their
+# area's, admins (assign) only with the national area.
 PERMISSIONS: dict[str, frozenset[str]] = {
     "assign": frozenset({"supervisor", "admin", "officer"}),
     "acknowledge": frozenset({"supervisor", "liaison"}),
@@ -60,27 +61,15 @@ def case_stream_id(aspiration_id: str) -> str:
     return f"{projections.CASE_STREAM_PREFIX}{aspiration_id}"
 
 
-def is_on_case(case: Case, who: Principal) -> bool:
-    """A liaison is on the cases with their agency, an officer on their unit's cases."""
-    if who.role in ("supervisor", SYSTEM):
-        return True
-    agency = case.agency.id if case.agency else None
-    if who.role == "liaison":
-        return agency is not None and agency == who.agency
-    if who.role == "officer":
-        return bool(who.unit) and (who.unit == case.unit or unit_is_agency(who.unit, case.agency))
-    return who.role == "admin"
-
-
 def authorize(case: Case, who: Principal, action: str) -> None:
     if who.role != SYSTEM and who.role not in PERMISSIONS[action]:
         raise ForbiddenError(f"role {who.role!r} may not {action} cases")
-    if not is_on_case(case, who):
-        raise ForbiddenError(f"this case is not with your {_scope(who)}")
+    if not need_to_know.access(case, who).in_scope:
+        raise ForbiddenError(f"this case is not within your {_scope(who)}")
 
 
 def _scope(who: Principal) -> str:
-    return "agency" if who.role == "liaison" else "unit"
+    return {"liaison": "agency", "officer": "unit"}.get(who.role, "area")
 
 
 # --- unit of work -----------------------------------------------------------------------

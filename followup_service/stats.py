@@ -1,7 +1,9 @@
 """Supervisor figures from the read models: what is open and overdue, where, and with whom.
 
 `supervisor_stats(conn, now)` is what `GET /api/v1/stats` returns; its parts
-(`open_and_overdue`, `median_hours`, `oldest_open`) can be used on their own.
+(`open_and_overdue`, `median_hours`, `oldest_open`) can be used on their own. `scope` is
+a condition on `cases` (followup_service.need_to_know.in_scope): the figures count only
+the cases the caller may see.
 Open = any status in OPEN_STATUSES; overdue = with an agency and past the next deadline
 (as the case list's `overdue` filter); durations run from the case being opened to its
 first acknowledgement / first reported resolution (from `case_timeline`).
@@ -13,16 +15,17 @@ import statistics
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import ColumnElement, Connection, func, select, true
 
 from followup_service.domain.case import OPEN_STATUSES, is_overdue
 from followup_service.tables import case_timeline, cases
 from shared.timeutil import utc_iso
 
+EVERY_CASE = true()  # the default scope: callers pass need_to_know.in_scope(principal)
 UNASSIGNED = "unassigned"  # the agency key of open cases in triage or split
 
 
-def open_and_overdue(conn: Connection, now: datetime) -> dict:
+def open_and_overdue(conn: Connection, now: datetime, scope: ColumnElement = EVERY_CASE) -> dict:
     """{"by_agency": [...], "by_category": [...], "total_open", "total_overdue"}; the
     lists are sorted by overdue then open (descending), then key."""
     rows = conn.execute(
@@ -32,7 +35,7 @@ def open_and_overdue(conn: Connection, now: datetime) -> dict:
             cases.c.category,
             cases.c.status,
             cases.c.next_deadline_at,
-        ).where(cases.c.status.in_(OPEN_STATUSES))
+        ).where(cases.c.status.in_(OPEN_STATUSES), scope)
     ).all()
     by_agency: dict[str, dict] = {}
     by_category: dict[str, dict] = {}
@@ -64,7 +67,7 @@ def open_and_overdue(conn: Connection, now: datetime) -> dict:
     }
 
 
-def median_hours(conn: Connection) -> dict:
+def median_hours(conn: Connection, scope: ColumnElement = EVERY_CASE) -> dict:
     """Median hours from opening to the first acknowledgement and to the first resolution,
     with how many cases each median is taken over."""
     firsts = conn.execute(
@@ -74,6 +77,7 @@ def median_hours(conn: Connection) -> dict:
             func.min(case_timeline.c.occurred_at).label("at"),
         )
         .where(case_timeline.c.event_type.in_(("CaseOpened", "CaseAcknowledged", "CaseResolved")))
+        .where(case_timeline.c.case_id.in_(select(cases.c.case_id).where(scope)))
         .group_by(case_timeline.c.case_id, case_timeline.c.event_type)
     ).all()
     at: dict[str, dict[str, datetime]] = defaultdict(dict)
@@ -98,7 +102,9 @@ def median_hours(conn: Connection) -> dict:
     }
 
 
-def oldest_open(conn: Connection, now: datetime, limit: int = 10) -> list[dict]:
+def oldest_open(
+    conn: Connection, now: datetime, limit: int = 10, scope: ColumnElement = EVERY_CASE
+) -> list[dict]:
     """The open cases opened longest ago: id, tracking code, agency, status, age."""
     rows = conn.execute(
         select(
@@ -111,7 +117,7 @@ def oldest_open(conn: Connection, now: datetime, limit: int = 10) -> list[dict]:
             cases.c.opened_at,
             cases.c.next_deadline_at,
         )
-        .where(cases.c.status.in_(OPEN_STATUSES))
+        .where(cases.c.status.in_(OPEN_STATUSES), scope)
         .order_by(cases.c.opened_at, cases.c.case_id)
         .limit(limit)
     ).all()
@@ -136,11 +142,13 @@ def oldest_open(conn: Connection, now: datetime, limit: int = 10) -> list[dict]:
     return items
 
 
-def supervisor_stats(conn: Connection, now: datetime, oldest: int = 10) -> dict:
+def supervisor_stats(
+    conn: Connection, now: datetime, oldest: int = 10, scope: ColumnElement = EVERY_CASE
+) -> dict:
     """Everything `GET /api/v1/stats` answers, computed at `now`."""
     return {
         "as_of": utc_iso(now),
-        **open_and_overdue(conn, now),
-        **median_hours(conn),
-        "oldest_open": oldest_open(conn, now, oldest),
+        **open_and_overdue(conn, now, scope),
+        **median_hours(conn, scope),
+        "oldest_open": oldest_open(conn, now, oldest, scope),
     }

@@ -7,6 +7,7 @@ those in (shared/table_swap.py).
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     false,
+    text,
 )
 
 from followup_service.notifications.tables import define_notification_tables
@@ -134,4 +136,16 @@ integration_tokens = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True)),
     Column("revoked_by", String(120)),
+)
+
+# Every read of case content by an admin (possible only with the national area: shared.
+# need_to_know): append-only, never updated or deleted, kept through rebuilds.
+admin_case_views = Table(
+    "admin_case_views",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("case_id", String(60), nullable=False, index=True),
+    Column("viewer", String(120), nullable=False),
+    Column("via", String(200), nullable=False),
+    Column("seen_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
 )

@@ -1,7 +1,8 @@
 """Read-model queries the staff pages need that the follow-up API does not offer (yet):
 dashboard counters and medians, the weekly series, CSV rows, the report-back list.
 
-They read the follow-up read models (`cases`, `case_timeline`) only.
+They read the follow-up read models (`cases`, `case_timeline`) only, and only the cases
+in the caller's scope: `scope` is followup_service.need_to_know.in_scope(principal).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import statistics
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select, true
 
 from followup_service.domain.case import OPEN_STATUSES, is_overdue
 from followup_service.domain.visibility import is_listed
@@ -22,10 +23,11 @@ def row_is_overdue(row, now: datetime) -> bool:
     return is_overdue(row.status, row.next_deadline_at, now)
 
 
+EVERY_CASE = true()  # the default scope: callers pass need_to_know.in_scope(principal)
 UNVERIFIED_LISTED = 100
 
 
-def dashboard(engine, now: datetime, weeks: int = 12) -> dict:
+def dashboard(engine, now: datetime, weeks: int = 12, scope: ColumnElement = EVERY_CASE) -> dict:
     """Open/overdue per agency and per category, median hours to acknowledge and to
     resolve, per-week opened/resolved counts for the last `weeks` weeks, and the oldest
     open cases whose location is not verified (for a supervisor to amend)."""
@@ -39,7 +41,7 @@ def dashboard(engine, now: datetime, weeks: int = 12) -> dict:
                 cases.c.status,
                 cases.c.next_deadline_at,
                 cases.c.opened_at,
-            )
+            ).where(scope)
         ).all()
         unverified = conn.execute(
             select(
@@ -50,13 +52,14 @@ def dashboard(engine, now: datetime, weeks: int = 12) -> dict:
                 cases.c.agency_name,
                 cases.c.opened_at,
             )
-            .where(~cases.c.location_verified, cases.c.status.in_(OPEN_STATUSES))
+            .where(~cases.c.location_verified, cases.c.status.in_(OPEN_STATUSES), scope)
             .order_by(cases.c.opened_at)
             .limit(UNVERIFIED_LISTED)
         ).all()
         marks = conn.execute(
             select(case_timeline.c.case_id, case_timeline.c.event_type, case_timeline.c.occurred_at)
             .where(case_timeline.c.event_type.in_(("CaseAcknowledged", "CaseResolved")))
+            .where(case_timeline.c.case_id.in_(select(cases.c.case_id).where(scope)))
             .order_by(case_timeline.c.seq)
         ).all()
     by_agency: dict[str, dict] = defaultdict(lambda: {"open": 0, "overdue": 0})
@@ -124,10 +127,11 @@ CSV_COLUMNS = (
 )
 
 
-def csv_rows(engine, now: datetime):
-    """Every case as a CSV row of case-handling facts (no reporter, no raw description)."""
+def csv_rows(engine, now: datetime, scope: ColumnElement = EVERY_CASE):
+    """Every case in scope as a CSV row of case-handling facts (no reporter, no raw
+    description)."""
     with engine.connect() as conn:
-        result = conn.execute(select(cases).order_by(cases.c.opened_at))
+        result = conn.execute(select(cases).where(scope).order_by(cases.c.opened_at))
         for row in result:
             yield (
                 row.tracking_code,
@@ -146,10 +150,16 @@ def csv_rows(engine, now: datetime):
             )
 
 
-def report_rows(engine, *, kelurahan: str | None = None, codes: list[str] | None = None):
-    """Cases raised in a kelurahan (or under the given tracking codes), oldest first,
-    with their public view; sensitive ones are counted but never listed."""
-    query = select(cases).where(cases.c.parent_id.is_(None))
+def report_rows(
+    engine,
+    *,
+    kelurahan: str | None = None,
+    codes: list[str] | None = None,
+    scope: ColumnElement = EVERY_CASE,
+):
+    """Cases in scope raised in a kelurahan (or under the given tracking codes), oldest
+    first, with their public view; sensitive ones are counted but never listed."""
+    query = select(cases).where(cases.c.parent_id.is_(None), scope)
     if codes:
         query = query.where(cases.c.tracking_code.in_(codes))
     elif kelurahan:

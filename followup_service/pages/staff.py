@@ -22,6 +22,7 @@ from flask import (
 )
 from werkzeug.exceptions import NotFound
 
+from followup_service import need_to_know
 from followup_service.domain.case import TRANSITIONS
 from followup_service.domain.visibility import OUTCOME_LABELS, STATUS_LABELS
 from followup_service.pages import queries
@@ -102,7 +103,7 @@ def build_blueprint():
     @login_required(*DASHBOARD_ROLES)
     def dashboard():
         now = datetime.now(UTC)
-        data = queries.dashboard(_engine(), now)
+        data = queries.dashboard(_engine(), now, scope=_in_scope())
         return render_template(
             "followup/dashboard.html",
             data=data,
@@ -114,13 +115,13 @@ def build_blueprint():
     @login_required(*DASHBOARD_ROLES)
     def cases_csv():
         now = datetime.now(UTC)
-        engine = _engine()
+        engine, scope = _engine(), _in_scope()
 
         def generate():
             buffer = io.StringIO()
             writer = csv.writer(buffer)
             writer.writerow(queries.CSV_COLUMNS)
-            for row in queries.csv_rows(engine, now):
+            for row in queries.csv_rows(engine, now, scope):
                 writer.writerow(row)
                 if buffer.tell() > 8192:
                     yield buffer.getvalue()
@@ -156,6 +157,11 @@ def build_blueprint():
         )
 
     return bp
+
+
+def _in_scope():
+    """The signed-in person's scope as a condition on the cases (shared.need_to_know)."""
+    return need_to_know.in_scope(page_principal())
 
 
 def _engine():
@@ -206,7 +212,9 @@ def _api_failure(result):
 def _report_data() -> dict:
     kelurahan = request.args.get("kelurahan", "").strip()
     codes = [c.strip().upper() for c in request.args.get("kode", "").split(",") if c.strip()]
-    rows, hidden = queries.report_rows(_engine(), kelurahan=kelurahan, codes=codes[:200])
+    rows, hidden = queries.report_rows(
+        _engine(), kelurahan=kelurahan, codes=codes[:200], scope=_in_scope()
+    )
     items = []
     for row in rows:
         view = row.public_view or {}

@@ -47,6 +47,9 @@ class LiveStack:
         return self.followup_app.extensions["followup"]
 
     def token(self, subject: str, role: str, **claims) -> str:
+        """A supervisor named with no unit or area is headquarters' (the national area)."""
+        if role == "supervisor" and not (claims.get("unit") or claims.get("area")):
+            claims["area"] = "national"
         return self.tokens.issue(subject, role, **claims)
 
 

@@ -81,7 +81,7 @@ def test_an_unknown_or_malformed_code_is_refused_with_a_field_message(stack, cod
 
 
 def test_an_unknown_code_in_a_batch_names_the_item(stack):
-    token = stack.intake_tokens.issue("budi", "supervisor")
+    token = stack.intake_tokens.issue("budi", "supervisor", area="national")
     headers = {"Authorization": f"Bearer {token}"}
     meeting_id = str(uuid.uuid4())
     meeting = stack.intake.post(
@@ -146,13 +146,14 @@ def test_unmatched_names_are_recorded_unverified_listed_and_fixed_by_an_amendmen
     assert case["id"] not in [item["id"] for item in verified["items"]]
 
     # The supervisor checks the place and amends the location with the kelurahan's code.
+    headquarters = stack.intake_tokens.issue("sri", "supervisor", area="national")
     fixed = stack.intake.post(
         f"/api/v1/aspirations/{aspiration_id}/amendments",
         json={
             "changes": {"location": {"region_code": "36.04.15.2005", "rw": "02"}},
             "reason": "Kelurahan dicek dengan Bhabinkamtibmas",
         },
-        headers={"Authorization": f"Bearer {stack.intake_tokens.issue('sri', 'supervisor')}"},
+        headers={"Authorization": f"Bearer {headquarters}"},
     )
     assert fixed.status_code == 201, fixed.json
     assert _aspiration(stack, aspiration_id)["location_verified"] is True

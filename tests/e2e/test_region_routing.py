@@ -64,7 +64,11 @@ def test_seed_aspiration_routes_to_an_agency_of_its_own_region(
 
     tracked = stack.followup.get(f"/api/v1/track/{codes[aspiration_id]}")
     assert tracked.status_code == 200
-    assert tracked.json["agency"] == case["agency"]["name"]
+    if case["sensitive"]:  # status only (issue 23): no unit or agency name, no place
+        assert tracked.json["agency"] in ("Kepolisian", "instansi terkait")
+        assert tracked.json["kelurahan"] is None
+    else:
+        assert tracked.json["agency"] == case["agency"]["name"]
     if not case["sensitive"]:  # sensitive cases are never in Open311
         request = stack.followup.get(f"/open311/v2/requests/{case['id']}.json")
         assert request.status_code == 200
@@ -102,7 +106,7 @@ def test_kota_bekasi_satpol_pp_liaison_is_only_on_bekasi_cases(seeded):
     sensitive = stack.followup.get(
         f"/api/v1/cases/{cases[MENTENG_MONEY_POLITICS]['id']}", headers=liaison
     )
-    assert sensitive.status_code == 403
+    assert sensitive.status_code == 404  # out of scope: not confirmed (issue 27)
     seen = stack.followup.get(f"/api/v1/cases/{jakarta['id']}", headers=liaison).json
     assert "description" not in seen  # only the public view of another region's case
     listed = stack.followup.get("/api/v1/cases", headers=liaison).json
@@ -164,7 +168,7 @@ def test_suggestions_go_down_kabupaten_kecamatan_kelurahan(seeded):
 def _record_public_order_in_bekasi(stack) -> dict:
     seed = SEEDS[BEKASI]
     aspiration_id = str(uuid.uuid4())
-    token = stack.intake_tokens.issue("budi", "supervisor")
+    token = stack.intake_tokens.issue("budi", "supervisor", area="national")
     answer = stack.intake.post(
         f"/api/v1/meetings/{BEKASI}/aspirations",
         json={

@@ -142,13 +142,15 @@ _NOT_OURS = [positive_data_acceptance, ignored_auth]
 
 def test_followup_api_conforms_to_its_document(followup_app):
     schema = schemathesis.openapi.from_wsgi("/openapi.json", followup_app.app)
-    token = followup_app.tokens.issue("contract-supervisor", "supervisor")
+    token = followup_app.tokens.issue("contract-supervisor", "supervisor", area="national")
     _exercise(schema, token, "followup", followup_app.real_ids)
 
 
 def test_intake_api_conforms_to_its_document(intake_app):
     schema = schemathesis.openapi.from_wsgi("/openapi.json", intake_app)
-    token = intake_app.extensions["tokens"].issue("contract-supervisor", "supervisor")
+    token = intake_app.extensions["tokens"].issue(
+        "contract-supervisor", "supervisor", area="national"
+    )
     _exercise(schema, token, "intake")
 
 

@@ -62,7 +62,7 @@ def test_a_backup_restored_into_an_empty_server_serves_the_same_public_views(
     settings = {s: make_settings(s, redis_key_prefix=prefix) for s in ("intake", "followup")}
     intake, followup = create_intake(settings["intake"]), create_followup(settings["followup"])
     make_account(followup, "lina", "liaison", agency="dishub-3604")
-    officer = followup.extensions["tokens"].issue("pengawas", "supervisor")
+    officer = followup.extensions["tokens"].issue("pengawas", "supervisor", area="national")
     codes = []
     for category, kelurahan, kecamatan, kabupaten, unit in PLACES:
         posted = intake.test_client().post(

@@ -121,7 +121,7 @@ def test_a_revoked_open311_key_files_nothing_after_redis_lost_its_data(apps):
 def test_an_operator_token_revoked_with_the_cli_is_kept_in_the_database(apps, monkeypatch, capsys):
     intake, followup = apps
     settings = followup.config["SETTINGS"]
-    token = followup.extensions["tokens"].issue("ops", "supervisor")
+    token = followup.extensions["tokens"].issue("ops", "supervisor", area="national")
     monkeypatch.setenv("FOLLOWUP_DATABASE_URL", settings.database_url)
     monkeypatch.setenv("REDIS_URL", settings.redis_url)
     monkeypatch.setenv("REDIS_KEY_PREFIX", settings.redis_key_prefix)

@@ -240,7 +240,7 @@ class Systems:
         ).json["items"][0]
         case_id = self.followup.record(aspiration_recorded())
         case = self.followup.client.get(
-            f"/api/v1/cases/{case_id}", headers={"Authorization": f"Bearer {self.supervisor}"}
+            f"/api/v1/cases/{case_id}", headers=self.followup.supervisor
         ).json
         self.ids = {
             "meeting_id": meeting,

@@ -110,7 +110,7 @@ def test_a_broker_killed_during_steady_intake_load_loses_and_doubles_nothing(
     topic = intake.extensions["intake"].settings.topic(INTAKE_EVENTS)
     ensure_topics(cluster.bootstrap, [topic])
     victim = cluster.leader_of(topic)
-    officer = followup.extensions["tokens"].issue("beban", "supervisor")
+    officer = followup.extensions["tokens"].issue("beban", "supervisor", area="national")
     engine = followup.extensions["followup"].engine
     sent: list[str] = []
     total, rate = 240, 40.0  # aspirations, per second

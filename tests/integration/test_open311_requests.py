@@ -269,7 +269,7 @@ def _officer_token(followup) -> str:
 
 
 def _sup(followup) -> str:
-    return followup.extensions["tokens"].issue("pengawas", "supervisor")
+    return followup.extensions["tokens"].issue("pengawas", "supervisor", area="national")
 
 
 def _all_records(bootstrap: str, topic: str) -> list[str]:

@@ -113,7 +113,8 @@ class Service:
 
     @property
     def supervisor(self) -> dict:
-        return self.auth("supervisor")
+        """Headquarters: a supervisor with the national area (shared.need_to_know)."""
+        return self.auth("supervisor", area="national")
 
     def liaison(self, agency: str) -> dict:
         return self.auth("liaison", agency=agency)

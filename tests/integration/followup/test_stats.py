@@ -58,9 +58,12 @@ def test_stats_show_escalated_agency_when_the_deadline_worker_moved_the_case(fol
     followup.clock.advance(days=8)
     sweep(followup.fu)
 
-    stats = followup.client.get("/api/v1/stats", headers=followup.auth("admin")).json
+    admin = followup.auth("admin", area="national")  # case figures: national area only
+    stats = followup.client.get("/api/v1/stats", headers=admin).json
 
     assert [a["agency_id"] for a in stats["by_agency"]] == ["kadishub-3604"]
+    unscoped = followup.client.get("/api/v1/stats", headers=followup.auth("admin")).json
+    assert unscoped["total_open"] == 0 and unscoped["oldest_open"] == []
     assert stats["by_agency"][0]["overdue"] == 0  # fresh deadlines at the next rung
 
 

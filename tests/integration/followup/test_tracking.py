@@ -122,10 +122,10 @@ def test_sensitive_case_absent_from_public_lists_and_details_when_tawuran_tip(fo
     other_unit = followup.client.get(
         f"/api/v1/cases/{tip['id']}", headers=followup.officer("polsek-kibin")
     )
-    assert other_unit.status_code == 403
+    assert other_unit.status_code == 404  # out of scope: not confirmed (issue 27)
     other_agency = followup.liaison("dishub-3604")
     assert (
-        followup.client.get(f"/api/v1/cases/{tip['id']}", headers=other_agency).status_code == 403
+        followup.client.get(f"/api/v1/cases/{tip['id']}", headers=other_agency).status_code == 404
     )
     assigned = followup.client.get(f"/api/v1/cases/{tip['id']}", headers=followup.officer())
     assert "Budi" in assigned.json["description"]
