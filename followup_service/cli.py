@@ -184,11 +184,13 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "rebuild-projections":
         from followup_service.accounts import rebuild_accounts
         from followup_service.projections import rebuild
+        from followup_service.report_cards.store import refresh as refresh_report_cards
 
         started = time.monotonic()
         with followup.engine.begin() as conn:
             count = rebuild(conn, followup.store, followup.rules)
             count += rebuild_accounts(conn, followup.store)
+            refresh_report_cards(conn, followup.rules, followup.clock())
         forget_cached_views(followup)
         print(f"replayed {count} events in {time.monotonic() - started:.1f}s")
         return

@@ -18,6 +18,8 @@ from followup_service.domain.deadlines import next_deadline
 from followup_service.domain.events import EVENT_TYPES, CaseEscalated, CaseEvent, from_payload
 from followup_service.domain.routing import RoutingRules
 from followup_service.domain.visibility import is_public, public_view
+from followup_service.report_cards.store import facts_row
+from followup_service.report_cards.tables import report_case_facts
 from followup_service.tables import case_timeline, cases
 from shared import table_swap
 from shared.bulk import copy_rows, insert_rows, rows_parameter, upsert_rows
@@ -26,7 +28,8 @@ from shared.eventstore.store import EventStore
 
 CASE_STREAM_PREFIX = "case-"  # the log also holds account streams, replayed elsewhere
 
-READ_MODELS = (cases, case_timeline)  # every table rebuilt from the case events
+# every table rebuilt from the case events (report_case_facts: the report cards' facts)
+READ_MODELS = (cases, case_timeline, report_case_facts)
 
 
 def to_domain(envelope: EventEnvelope) -> CaseEvent:
@@ -106,26 +109,36 @@ def project(
     """
     timeline: list[dict] = []
     rows: list[dict] = []
+    facts: list[dict] = []
     for case, new in changes:
         if new:
             # the case's history ends with the domain form of the new events
             recent = case.history[-len(new) :]
             timeline += [timeline_row(e, d) for e, d in zip(new, recent, strict=True)]
             rows.append(case_row(case, rules, new[-1].recorded_at))
+            facts.append(facts_row(case, new[-1].recorded_at))
     if not rows:
         return {}
     conn.execute(
-        _PROJECT, {**rows_parameter(timeline, "timeline"), **rows_parameter(rows, "cases")}
+        _PROJECT,
+        {
+            **rows_parameter(timeline, "timeline"),
+            **rows_parameter(rows, "cases"),
+            **rows_parameter(facts, "facts"),
+        },
     )
     return {row["case_id"]: row["public_view"] for row in rows}
 
 
 _TIMELINE_COLUMNS = [c.name for c in case_timeline.c]
 _CASE_COLUMNS = [c.name for c in cases.c]
-# Both read models in one statement (one round trip): the timeline insert rides along as
-# a data-modifying CTE of the case upsert.
-_PROJECT = upsert_rows(cases, _CASE_COLUMNS, "cases").add_cte(
-    insert_rows(case_timeline, _TIMELINE_COLUMNS, "timeline").cte("timeline_rows")
+_FACT_COLUMNS = [c.name for c in report_case_facts.c]
+# Every read model in one statement (one round trip): the timeline insert and the report
+# facts' upsert ride along as data-modifying CTEs of the case upsert.
+_PROJECT = (
+    upsert_rows(cases, _CASE_COLUMNS, "cases")
+    .add_cte(insert_rows(case_timeline, _TIMELINE_COLUMNS, "timeline").cte("timeline_rows"))
+    .add_cte(upsert_rows(report_case_facts, _FACT_COLUMNS, "facts").cte("fact_rows"))
 )
 
 
@@ -176,15 +189,16 @@ def _replay(conn, store: EventStore, rules: RoutingRules, into: dict[str, str], 
         if upcast_rows:
             copy_rows(conn, case_timeline, upcast_rows, into=into[case_timeline.name])
         count, after = count + len(page), last
-    copy_rows(
-        conn,
-        cases,
-        (
-            case_row(Case.from_events(events), rules, updated_at[stream_id])
-            for stream_id, events in streams.items()
-        ),
-        into=into[cases.name],
-    )
+    facts: list[dict] = []
+
+    def folded():  # each case folded once for both of its rows
+        for stream_id, events in streams.items():
+            case = Case.from_events(events)
+            facts.append(facts_row(case, updated_at[stream_id]))
+            yield case_row(case, rules, updated_at[stream_id])
+
+    copy_rows(conn, cases, folded(), into=into[cases.name])
+    copy_rows(conn, report_case_facts, facts, into=into[report_case_facts.name])
     return count
 
 

@@ -102,12 +102,20 @@ def run_worker(
             swept_at = time.monotonic()
             _attempt("deadline sweep", lambda: _sweep_and_log(fu))
             _attempt("publishing the credential cache", accounts.publish_all)
+            _attempt("refreshing the report cards", lambda: _refresh_report_cards(fu))
         else:
             _attempt("checking the credential cache", accounts.rebuild_credentials)
         prune_due = pruned_at is None or datetime.now(UTC) - pruned_at >= PRUNE_EVERY
         if group_id and prune_due and _attempt("pruning", lambda: prune_processed(fu, group_id)):
             pruned_at = datetime.now(UTC)
         stop.wait(min(interval, CREDENTIALS_CHECK_EVERY))
+
+
+def _refresh_report_cards(fu: Followup) -> None:
+    """The public report cards (/rapor), when cases changed or the clock moved on."""
+    from followup_service.report_cards.store import refresh_if_due
+
+    refresh_if_due(fu.engine, fu.rules, fu.clock())
 
 
 def _sweep_and_log(fu: Followup) -> None:

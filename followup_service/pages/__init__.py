@@ -21,6 +21,7 @@ def register_pages(app: Flask) -> None:
         app,
         nav=[
             ("nav.track", "/lacak", ()),
+            ("nav.rapor", "/rapor", ()),
             ("nav.worklist", "/kerja", ("liaison", "supervisor", "admin")),
             ("nav.dashboard", "/dasbor", SUPERVISORS),
             ("nav.report", "/laporan", REPORTERS),
@@ -38,6 +39,9 @@ def register_pages(app: Flask) -> None:
     app.register_blueprint(open311.build_blueprint())
     app.register_blueprint(staff.build_blueprint())
     app.register_blueprint(admin.build_blueprint())
+    from followup_service.report_cards import pages as report_cards
+
+    app.register_blueprint(report_cards.build_blueprint())  # /rapor: public report cards
 
     @app.get("/")
     def _home():

@@ -439,4 +439,141 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Formulir kedaluwarsa. Muat ulang halaman lalu kirim lagi.",
         "The form expired. Reload the page and send it again.",
     ),
+    # --- public report cards (/rapor, followup_service/report_cards) ---
+    "nav.rapor": ("Rapor wilayah", "Report cards"),
+    "rapor.title_national": (
+        "Rapor tindak lanjut aspirasi: Indonesia",
+        "Follow-up report card: Indonesia",
+    ),
+    "rapor.title": ("Rapor {name}", "Report card: {name}"),
+    "rapor.intro": (
+        "Seberapa cepat instansi di tiap wilayah menanggapi dan menyelesaikan aspirasi warga.",
+        "How quickly the agencies of each area answer and resolve residents' aspirations.",
+    ),
+    "rapor.crumbs": ("Wilayah di atasnya", "Areas above"),
+    "rapor.period": (
+        "Periode: semua kasus publik sejak {since}.",
+        "Period: every public case since {since}.",
+    ),
+    "rapor.computed": (
+        "Dihitung {at}; diperbarui tiap beberapa menit.",
+        "Computed {at}; refreshed every few minutes.",
+    ),
+    "rapor.not_computed": ("Angka belum dihitung.", "Figures not computed yet."),
+    "rapor.how": ("Cara menghitung", "How it is computed"),
+    "rapor.received": ("Kasus diterima", "Cases received"),
+    "rapor.ack_pct": ("Ditanggapi tepat waktu", "Acknowledged within deadline"),
+    "rapor.median_ack": (
+        "Median hari kerja sampai ditanggapi",
+        "Median working days to acknowledge",
+    ),
+    "rapor.median_resolve": ("Median hari kerja sampai selesai", "Median working days to resolve"),
+    "rapor.verified_pct": ("Selesai dan terverifikasi", "Resolved and verified"),
+    "rapor.disputed_pct": ("Dibantah atau dibuka lagi", "Disputed or reopened"),
+    "rapor.open": ("Masih terbuka", "Open now"),
+    "rapor.overdue": ("Terlambat", "Overdue"),
+    "rapor.overdue_mark": ("terlambat", "overdue"),
+    "rapor.weekly": (
+        "Kasus dibuka dan ditutup per minggu (26 minggu)",
+        "Cases opened and closed per week (26 weeks)",
+    ),
+    "rapor.opened": ("Dibuka", "Opened"),
+    "rapor.closed": ("Ditutup", "Closed"),
+    "rapor.chart.weekly_title": ("Kasus per minggu di {name}", "Cases per week in {name}"),
+    "rapor.chart.week_text": (
+        "minggu {week}: dibuka {opened}, ditutup {closed}",
+        "week of {week}: opened {opened}, closed {closed}",
+    ),
+    "rapor.chart.ack_title": (
+        "Ditanggapi tepat waktu per instansi",
+        "Acknowledged within deadline by agency",
+    ),
+    "rapor.by_province": ("Per provinsi dan kabupaten/kota", "By province and kabupaten/kota"),
+    "rapor.by_province_caption": (
+        "Kasus, persentase ditanggapi tepat waktu dan median hari kerja sampai selesai",
+        "Cases, share acknowledged within deadline and median working days to resolve",
+    ),
+    "rapor.by_agency": ("Per instansi", "By agency"),
+    "rapor.by_agency_caption": ("Angka per instansi", "Figures by agency"),
+    "rapor.by_category": ("Per kategori", "By category"),
+    "rapor.by_category_caption": ("Angka per kategori", "Figures by category"),
+    "rapor.by_area": ("Per wilayah", "By area"),
+    "rapor.by_area_caption": ("Angka per wilayah di bawahnya", "Figures by the areas within"),
+    "rapor.area": ("Wilayah", "Area"),
+    "rapor.agency": ("Instansi", "Agency"),
+    "rapor.category": ("Kategori", "Category"),
+    "rapor.code": ("Kode lacak", "Tracking code"),
+    "rapor.age": ("Umur (hari kerja)", "Age (working days)"),
+    "rapor.slowest": ("Kasus terbuka paling lama", "Slowest open cases"),
+    "rapor.slowest_caption": (
+        "Kasus publik yang masih terbuka, yang terlama dulu (maksimal 10)",
+        "Public cases still open, oldest first (at most 10)",
+    ),
+    "rapor.none": ("Belum ada kasus publik.", "No public cases yet."),
+    "rapor.empty": ("Belum ada kasus publik di wilayah ini.", "No public cases in this area yet."),
+    "rapor.open_data": ("Data terbuka", "Open data"),
+    "rapor.cases_csv": ("Daftar kasus (CSV, per 1.000)", "Case list (CSV, 1,000 a page)"),
+    "rapor.method_title": ("Cara menghitung", "How the figures are computed"),
+    "rapor.method.received": (
+        "Kasus diterima: kasus publik yang dibuka di wilayah ini sejak awal, per instansi yang "
+        "memegangnya sekarang atau terakhir, dan per kategori.",
+        "Cases received: public cases opened in the area since the start, by the agency that "
+        "holds it now or held it last, and by category.",
+    ),
+    "rapor.method.ack": (
+        "Ditanggapi tepat waktu: dari kasus yang tanggapannya sudah jatuh tempo, bagian yang "
+        "ditanggapi pertama kali sebelum tenggat yang berlaku dan tanpa tenggat yang terlewat.",
+        "Acknowledged within deadline: of the cases whose acknowledgement was due, the share "
+        "first acknowledged before the deadline in force and with no deadline missed before.",
+    ),
+    "rapor.method.median": (
+        "Median hari kerja: dari diteruskan ke instansi sampai tanggapan pertama / laporan "
+        "selesai pertama; Senin-Jumat kecuali libur nasional, waktu Jakarta.",
+        "Median working days: from the first routing to an agency to the first "
+        "acknowledgement / first reported resolution; Monday to Friday except public "
+        "holidays, Jakarta time.",
+    ),
+    "rapor.method.verified": (
+        "Selesai dan terverifikasi: ditutup sebagai selesai dan terverifikasi, dari kasus "
+        "diterima.",
+        "Resolved and verified: closed as resolved and verified, of cases received.",
+    ),
+    "rapor.method.disputed": (
+        "Dibantah atau dibuka lagi: penyelesaiannya pernah dibantah atau kasusnya dibuka lagi, "
+        "dari kasus diterima.",
+        "Disputed or reopened: a resolution was disputed or the case reopened at least once, "
+        "of cases received.",
+    ),
+    "rapor.method.open": (
+        "Masih terbuka dan terlambat: pada saat dihitung; terlambat berarti instansi memegangnya "
+        "melewati tenggat berikutnya.",
+        "Open now and overdue: at the time of computing; overdue means an agency holds it past "
+        "its next deadline.",
+    ),
+    "rapor.method.weekly": (
+        "Per minggu: Senin-Minggu waktu Jakarta, 26 minggu terakhir termasuk minggu ini; "
+        "ditutup dihitung pada penutupan terakhir.",
+        "Per week: Monday to Sunday, Jakarta time, the last 26 weeks including this one; a "
+        "closing counts at the case's last closing.",
+    ),
+    "rapor.method.small": (
+        "Angka kecil: jumlah 1-4, dan persentase atau median dari kurang dari 5 kasus, "
+        'ditampilkan "< 5" agar satu laporan tidak dapat dikenali.',
+        "Small numbers: counts of 1-4, and shares or medians over fewer than 5 cases, show "
+        '"< 5" so a single report cannot be singled out.',
+    ),
+    "rapor.method.privacy": (
+        "Kategori sensitif (mis. tawuran, narkoba, politik uang) dan aspirasi rahasia tidak "
+        "masuk angka atau daftar mana pun.",
+        "Sensitive categories (e.g. tawuran, narcotics, money politics) and confidential "
+        "aspirations are left out of every figure and list.",
+    ),
+    "rapor.licence": (
+        "Angka dan daftar ini data terbuka dengan lisensi",
+        "These figures and lists are open data under",
+    ),
+    "rapor.licence_regions": (
+        "Nama dan kode wilayah: idn-area-data 4.0.1 (ODbL).",
+        "Region names and codes: idn-area-data 4.0.1 (ODbL).",
+    ),
 }
