@@ -134,6 +134,8 @@ def main(argv: list[str] | None = None) -> None:
     replay_notes = notes.add_parser("replay", help="queue dead letters again")
     replay_notes.add_argument("keys", nargs="*", metavar="EVENT_ID:SUBSCRIPTION_ID")
     replay_notes.add_argument("--all", action="store_true")
+    stop_notes = notes.add_parser("stop", help="STOP: the address on stdin, erased on a channel")
+    stop_notes.add_argument("--channel", required=True, choices=("email", "whatsapp", "sms"))
     sub.add_parser(
         "police-directory",
         help="write deploy/routing/police-units.json.gz from the routing rules and police.yaml",

@@ -113,6 +113,9 @@ class CaseOut(_PublicFields):
     next_deadline_at = fields.String(allow_none=True, required=True)
     overdue = fields.Boolean(required=True)
     allowed_actions = fields.List(fields.String(), required=True)
+    subscriber_count = fields.Integer(
+        required=True, metadata={"description": "residents following it (never who)"}
+    )
     public_timeline = fields.List(fields.Nested(PublicTimelineEntry), required=True)
     timeline = fields.List(fields.Nested(TimelineEntry), required=True)
 

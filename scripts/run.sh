@@ -13,7 +13,9 @@
 # Ports (env): INTAKE_PORT 8001, FOLLOWUP_PORT 8002, KAFKA_PORT 19092,
 # KAFKA_CONTROLLER_PORT (KAFKA_PORT+1), PG_PORT 15432, REDIS_PORT 16379; metrics of the
 # processes that are not APIs: INTAKE_RELAY_METRICS_PORT 9101, FOLLOWUP_RELAY_METRICS_PORT
-# 9102, FOLLOWUP_CONSUMER_METRICS_PORT 9103, FOLLOWUP_WORKER_METRICS_PORT 9104.
+# 9102, FOLLOWUP_CONSUMER_METRICS_PORT 9103, FOLLOWUP_WORKER_METRICS_PORT 9104,
+# FOLLOWUP_NOTIFIER_METRICS_PORT 9105. Residents' messages go to a local SMTP sink on
+# SMTP_PORT 8025 that writes each one as a file under MAIL_DIR (.local/mail).
 # Folders (env): RUN_LOG_DIR .local/run-logs, RUN_DIR .local/run (pid files, demo sign-ins).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -47,6 +49,11 @@ export FOLLOWUP_DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:$PG_PORT/k
 export INTAKE_SIGN_IN_URL="http://127.0.0.1:$FOLLOWUP_PORT/masuk"
 export FOLLOWUP_TRUSTED_ORIGINS="http://127.0.0.1:$INTAKE_PORT"
 export FOLLOWUP_INTAKE_URL="http://127.0.0.1:$INTAKE_PORT"  # Open311 POSTs go on to intake
+# Residents' messages (the notifier): SMTP to the local sink, links to this follow-up
+FOLLOWUP_NOTIFIER_METRICS_PORT="${FOLLOWUP_NOTIFIER_METRICS_PORT:-9105}"
+export SMTP_HOST=127.0.0.1 SMTP_PORT="${SMTP_PORT:-8025}"
+export PUBLIC_BASE_URL="${PUBLIC_BASE_URL:-http://127.0.0.1:$FOLLOWUP_PORT}"
+MAIL_DIR="${MAIL_DIR:-$ROOT/.local/mail}"
 LOGS="${RUN_LOG_DIR:-$ROOT/.local/run-logs}"
 RUN_DIR="${RUN_DIR:-$ROOT/.local/run}"
 mkdir -p "$LOGS" "$RUN_DIR"
@@ -169,7 +176,7 @@ start() {  # start NAME COMMAND...: supervised in the background, log to .local/
   pids+=($!)
   names+=("$name")
 }
-say "starting both APIs, both relays, the consumer and the deadline worker"
+say "starting both APIs, both relays, the consumer, the deadline worker, the notifier and the SMTP sink"
 # gunicorn_conf.py: each API's workers share a fresh Prometheus multiprocess directory
 start intake-api "$VENV/gunicorn" -c shared/gunicorn_conf.py -b "127.0.0.1:$INTAKE_PORT" \
   -w 2 --threads 4 "intake_service.app:create_app()"
@@ -183,6 +190,10 @@ start followup-relay env METRICS_PORT="$FOLLOWUP_RELAY_METRICS_PORT" \
   "$VENV/python" -m followup_service.cli relay
 start followup-worker env METRICS_PORT="$FOLLOWUP_WORKER_METRICS_PORT" \
   "$VENV/python" -m followup_service.cli worker
+start smtp-sink "$VENV/python" -m followup_service.notifications.smtp_sink \
+  --port "$SMTP_PORT" --dir "$MAIL_DIR"
+start followup-notifier env METRICS_PORT="$FOLLOWUP_NOTIFIER_METRICS_PORT" \
+  "$VENV/python" -m followup_service.cli notifier
 
 INTAKE="http://127.0.0.1:$INTAKE_PORT" FOLLOWUP="http://127.0.0.1:$FOLLOWUP_PORT"
 say "loading the demo meetings (log: $LOGS/demo.log)"
@@ -215,6 +226,10 @@ Kawal Aspirasi is running.
     follow-up relay       http://127.0.0.1:$FOLLOWUP_RELAY_METRICS_PORT/metrics
     follow-up consumer    http://127.0.0.1:$FOLLOWUP_CONSUMER_METRICS_PORT/metrics
     deadline worker       http://127.0.0.1:$FOLLOWUP_WORKER_METRICS_PORT/metrics
+    notifier              http://127.0.0.1:$FOLLOWUP_NOTIFIER_METRICS_PORT/metrics
+
+  Residents' messages (email) go to a local SMTP sink (127.0.0.1:$SMTP_PORT): each one
+  is a file in $MAIL_DIR/. Feeds: $FOLLOWUP/lacak/$code.atom
 
   Staff accounts    $FOLLOWUP/admin/akun   (admins; supervisors for their unit's officers)
   Sign in at /masuk on either service (demo accounts, also in $SIGNIN):

@@ -11,6 +11,8 @@ from followup_service.notifications import store
 
 
 def notifications_command(args, followup) -> int:
+    if args.action == "stop":
+        return stop_command(args, followup)
     if args.action == "dead-letters":
         with followup.engine.connect() as conn:
             letters = store.dead_letters(conn)
@@ -33,4 +35,20 @@ def notifications_command(args, followup) -> int:
     with followup.engine.begin() as conn:
         count = store.replay_dead(conn, datetime.now(UTC), keys)
     print(f"queued {count} dead letters again")
+    return 0
+
+
+def stop_command(args, followup) -> int:
+    """STOP from a number (or an address): erase its subscriptions on that channel. The
+    address is read from standard input, so it stays out of shell history and process lists."""
+    from shared.contact_cipher import ContactCipher
+
+    address = sys.stdin.readline().strip()
+    if not address:
+        print("give the address on standard input", file=sys.stderr)
+        return 2
+    digest = ContactCipher.from_env().digest(address)
+    with followup.engine.begin() as conn:
+        count = store.unsubscribe_address(conn, digest, args.channel)
+    print(f"erased {count} subscriptions on {args.channel}")
     return 0

@@ -187,7 +187,7 @@ class Sender:
         while not stop.is_set():
             try:
                 now = self.clock()
-                if now - self._last_erasure > timedelta(minutes=1):
+                if now - self._last_erasure > timedelta(seconds=self.settings.erase_interval):
                     erased = self.erase_expired()
                     self._last_erasure = now
                     if erased:

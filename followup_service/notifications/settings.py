@@ -17,7 +17,8 @@ def _flag(name: str, default: bool = False) -> bool:
 @dataclass(frozen=True)
 class NotifySettings:
     public_base_url: str = "http://127.0.0.1:8002"
-    retention_days: int = 30  # contacts erased this long after their case closes
+    retention_days: float = 30  # contacts erased this long after their case closes
+    erase_interval: float = 60.0  # seconds between the sender's erasure sweeps
     quiet_hours: str = "21:00-06:00"  # Asia/Jakarta; WhatsApp and SMS wait, email does not
     max_attempts: int = 6  # then the message goes to the dead-letter list
     backoff_base: float = 2.0  # seconds; doubled per attempt, with jitter, capped
@@ -48,7 +49,8 @@ class NotifySettings:
     def from_env(cls) -> NotifySettings:
         return cls(
             public_base_url=_env("PUBLIC_BASE_URL", cls.public_base_url).rstrip("/"),
-            retention_days=int(_env("NOTIFY_RETENTION_DAYS", "30")),
+            retention_days=float(_env("NOTIFY_RETENTION_DAYS", "30")),
+            erase_interval=float(_env("NOTIFY_ERASE_INTERVAL", "60")),
             quiet_hours=_env("NOTIFY_QUIET_HOURS", cls.quiet_hours),
             max_attempts=int(_env("NOTIFY_MAX_ATTEMPTS", "6")),
             backoff_base=float(_env("NOTIFY_BACKOFF_BASE", "2")),
@@ -70,3 +72,32 @@ class NotifySettings:
             sms_token=_env("SMS_TOKEN"),
             sms_sender=_env("SMS_SENDER", cls.sms_sender),
         )
+
+
+# every variable this module and shared/contact_cipher.py read (tests/unit/test_compose.py)
+ENV_NAMES = (
+    "PUBLIC_BASE_URL",
+    "NOTIFY_CONTACT_KEY",
+    "NOTIFY_RETENTION_DAYS",
+    "NOTIFY_ERASE_INTERVAL",
+    "NOTIFY_QUIET_HOURS",
+    "NOTIFY_MAX_ATTEMPTS",
+    "NOTIFY_BACKOFF_BASE",
+    "NOTIFY_BACKOFF_CAP",
+    "NOTIFY_SENDER_INTERVAL",
+    "NOTIFY_LEASE_SECONDS",
+    "SMTP_HOST",
+    "SMTP_PORT",
+    "SMTP_USER",
+    "SMTP_PASSWORD",
+    "SMTP_STARTTLS",
+    "SMTP_SSL",
+    "SMTP_FROM",
+    "WHATSAPP_API_URL",
+    "WHATSAPP_TOKEN",
+    "WHATSAPP_PHONE_NUMBER_ID",
+    "WHATSAPP_TEMPLATE",
+    "SMS_GATEWAY_URL",
+    "SMS_TOKEN",
+    "SMS_SENDER",
+)

@@ -8,7 +8,10 @@ consumer and sender run in threads as `followup_service.cli notifier` runs them.
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
+import sys
 import threading
 import uuid
 from dataclasses import dataclass
@@ -302,6 +305,20 @@ def test_whatsapp_message_goes_once_after_a_429_and_a_401_is_dead_lettered_until
         assert store.replay_dead(conn, chain.fu.clock(), None) == 1
     wait_for(lambda: len(chain.whatsapp.requests) == 4, what="the replayed message")
     wait_for(lambda: not dead(), what="the dead letter cleared")
+    # STOP: an operator erases the number's subscriptions (the number on stdin)
+    env = {**os.environ, "FOLLOWUP_DATABASE_URL": chain.fu.settings.database_url}
+    stopped = subprocess.run(
+        [sys.executable, "-m", "followup_service.cli", "notifications", "stop"]
+        + ["--channel", "whatsapp"],
+        input="0812 4477 9931\n",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert stopped.returncode == 0 and "erased 1 subscriptions" in stopped.stdout, stopped.stderr
+    with chain.fu.engine.connect() as conn:
+        assert store.subscriber_count(conn, case.case_id) == 0
 
 
 def test_contact_is_erased_when_the_retention_after_closing_passed(chain):

@@ -12,6 +12,7 @@ import shlex
 import pytest
 import yaml
 
+from followup_service.notifications.settings import ENV_NAMES as NOTIFY_ENV_NAMES
 from shared.config import Settings
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -26,6 +27,8 @@ def _env_names_the_code_reads() -> set[str]:
     for f in dataclasses.fields(Settings):
         names.add(f.name.upper())
         names.update(f"{svc}_{f.name.upper()}" for svc in ("INTAKE", "FOLLOWUP"))
+    for name in NOTIFY_ENV_NAMES:  # the notifier's own (followup_service.notifications)
+        names.update((name, f"FOLLOWUP_{name}", f"INTAKE_{name}"))
     return names
 
 
