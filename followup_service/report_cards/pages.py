@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 
 from flask import Blueprint, abort, current_app, jsonify, make_response, render_template, request
 
@@ -17,6 +18,7 @@ from followup_service.report_cards import charts, store
 from followup_service.report_cards.domain import FIGURES, NATIONAL, SMALL
 from shared.pages import render_error
 from shared.pages.i18n import current_lang, translate
+from shared.pages.session import page_principal
 from shared.regions.directory import is_region_code
 
 LICENCE = {
@@ -42,41 +44,14 @@ def build_blueprint() -> Blueprint:
 
     @bp.get("/rapor")
     def national():
-        card, computed_at = _card(NATIONAL) or (None, None)
-        provinces = []
-        for province in (card or {}).get("areas", []):
-            kabupaten = [
-                k for k in card.get("kabupaten", []) if k["key"].startswith(province["key"] + ".")
-            ]
-            provinces.append({**province, "kabupaten": kabupaten})
-        return _cached(
-            render_template(
-                "rapor/index.html",
-                card=card,
-                computed_at=computed_at,
-                provinces=provinces,
-                fmt=_format,
-                weekly_svg=_weekly_svg(card) if card else "",
-            )
-        )
+        return _cached(_shared_page(_national_page))
 
     @bp.get("/rapor/<code>")
     def area(code: str):
         for suffix, answer in ((".json", _json), (".csv", _csv)):
             if code.endswith(suffix):
                 return answer(code.removesuffix(suffix))
-        place, card, computed_at = _area_and_card(code)
-        return _cached(
-            render_template(
-                "rapor/card.html",
-                place=place,
-                card=card,
-                computed_at=computed_at,
-                fmt=_format,
-                weekly_svg=_weekly_svg(card) if card else "",
-                agency_svg=_agency_svg(card) if card else "",
-            )
-        )
+        return _cached(_shared_page(lambda: _area_page(code)))
 
     @bp.get("/rapor/<code>/kasus.csv")
     def cases_csv(code: str):
@@ -101,6 +76,60 @@ def build_blueprint() -> Blueprint:
         return response
 
     return bp
+
+
+def _national_page() -> str:
+    card, computed_at = _card(NATIONAL) or (None, None)
+    provinces = []
+    for province in (card or {}).get("areas", []):
+        prefix = province["key"] + "."
+        kabupaten = [k for k in card.get("kabupaten", []) if k["key"].startswith(prefix)]
+        provinces.append({**province, "kabupaten": kabupaten})
+    return render_template(
+        "rapor/index.html",
+        card=card,
+        computed_at=computed_at,
+        provinces=provinces,
+        fmt=_format,
+        weekly_svg=_weekly_svg(card) if card else "",
+    )
+
+
+def _area_page(code: str) -> str:
+    place, card, computed_at = _area_and_card(code)
+    return render_template(
+        "rapor/card.html",
+        place=place,
+        card=card,
+        computed_at=computed_at,
+        fmt=_format,
+        weekly_svg=_weekly_svg(card) if card else "",
+        agency_svg=_agency_svg(card) if card else "",
+    )
+
+
+PAGE_TTL = 10.0  # seconds an anonymous page is served from this process's memory
+PAGE_CACHE_SIZE = 2048
+
+
+def _shared_page(render) -> str:
+    """The page for anonymous visitors from a short-lived per-process cache (key: path,
+    query and language), so a busy card costs one render per process per PAGE_TTL. The
+    cards change only when the worker recomputes them (every 30 s at most). A signed-in
+    visitor's page carries their name and a sign-out form: rendered afresh, never kept."""
+    if page_principal() is not None:
+        return render()
+    cache = current_app.extensions.setdefault("report_card_pages", {})
+    key = (request.full_path, current_lang())
+    now = time.monotonic()
+    hit = cache.get(key)
+    if hit is not None and now - hit[0] < PAGE_TTL:
+        return hit[1]
+    body = render()
+    if len(cache) >= PAGE_CACHE_SIZE:
+        cache.clear()
+    cache[key] = (now, body)
+    return body
 
 
 def _card(code: str):

@@ -18,6 +18,7 @@ from followup_service.report_cards.pages import card_csv_rows
 from followup_service.report_cards.tables import report_case_facts
 from followup_service.tables import cases
 from followup_service.worker import sweep
+from shared.pages.session import COOKIE as SESSION_COOKIE
 
 pytestmark = pytest.mark.integration
 
@@ -213,3 +214,15 @@ def test_bad_codes_and_pages_are_a_clear_4xx(followup, path, status):
     assert response.status_code == status, path
     if path.endswith((".json", ".csv")) or "kasus.csv" in path and status >= 400:
         assert response.json["error"] in ("not found", "bad request")
+
+
+def test_a_signed_in_page_is_never_kept_for_anonymous_visitors(followup):
+    _refresh(followup)
+    client = followup.client
+    anonymous = client.get("/rapor/36.04").get_data(as_text=True)
+    token = followup.tokens.issue("sri-rapor", "supervisor", area="national")
+    client.set_cookie(SESSION_COOKIE, token)
+    signed_in = client.get("/rapor/36.04").get_data(as_text=True)
+    assert "sri-rapor" in signed_in and "sri-rapor" not in anonymous
+    client.delete_cookie(SESSION_COOKIE)
+    assert "sri-rapor" not in client.get("/rapor/36.04").get_data(as_text=True)
