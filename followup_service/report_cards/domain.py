@@ -312,7 +312,8 @@ def compute_cards(
     the one visibility rule, whatever the caller passes."""
     area_names = area_names or {}
     category_labels = category_labels or {}
-    cards: dict[str, _Card] = defaultdict(_Card)
+    # the country has its card even before its first public case
+    cards: dict[str, _Card] = defaultdict(_Card, {NATIONAL: _Card()})
     first_week = week_start(now) - timedelta(weeks=WEEKS - 1)
     for f in facts:
         if not is_public(f):

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timedelta
 
 import orjson
@@ -35,9 +36,11 @@ log = logging.getLogger(__name__)
 
 FACT_FIELDS = tuple(CaseFacts.__dataclass_fields__)
 FACT_COLUMNS = [c.name for c in report_case_facts.c]
-REFRESH_AFTER_CHANGE = timedelta(seconds=30)  # at most this often while cases change
+REFRESH_AFTER_CHANGE = timedelta(seconds=30)  # at most this often while cases change...
+REFRESH_SHARE = 10  # ...and at most a tenth of the worker's time (10 x the last refresh)
 REFRESH_ANYWAY = timedelta(minutes=15)  # "open now", "overdue" and weeks move with the clock
 _LOCK = 26_026  # advisory lock: one refresh at a time across workers
+_last_took = timedelta()  # how long this process's last refresh took
 
 
 def facts_row(case: Case, updated_at: datetime) -> dict:
@@ -72,9 +75,6 @@ def refresh(conn: Connection, rules: RoutingRules, now: datetime) -> int:
         except Exception:  # a category the current rules no longer know: its id
             labels[category] = (category, category)
     cards = compute_cards(facts, now, area_names=names, category_labels=labels)
-    if NATIONAL not in cards:  # an empty country still has its page
-        cards.update(compute_cards([], now))
-        cards[NATIONAL] = _empty(now)
     conn.execute(delete(report_cards))
     conn.execute(
         insert(report_cards),
@@ -86,44 +86,25 @@ def refresh(conn: Connection, rules: RoutingRules, now: datetime) -> int:
     return len(cards)
 
 
-def _empty(now: datetime) -> dict:
-    from followup_service.report_cards.domain import Tally, week_start
-
-    first = week_start(now) - timedelta(weeks=25)
-    return {
-        "code": NATIONAL,
-        "name": "Indonesia",
-        "as_of": now,
-        "period": {"from": None, "to": now},
-        "total": Tally().published(),
-        "by_agency": [],
-        "by_category": [],
-        "areas": [],
-        "kabupaten": [],
-        "weekly": [
-            {"week": (first + timedelta(weeks=n)).isoformat(), "opened": 0, "closed": 0}
-            for n in range(26)
-        ],
-        "slowest_open": [],
-    }
-
-
 def refresh_if_due(engine, rules: RoutingRules, now: datetime) -> int | None:
     """Refresh when facts changed since the cards were computed (at most once a
     REFRESH_AFTER_CHANGE) or the cards are older than REFRESH_ANYWAY; None when not due
     or another worker holds the refresh."""
+    global _last_took
     with engine.begin() as conn:
         computed = conn.execute(select(func.min(report_cards.c.computed_at))).scalar()
         if computed is not None and now - computed < REFRESH_ANYWAY:
-            if now - computed < REFRESH_AFTER_CHANGE:
+            if now - computed < max(REFRESH_AFTER_CHANGE, REFRESH_SHARE * _last_took):
                 return None
             changed = conn.execute(select(func.max(report_case_facts.c.updated_at))).scalar()
             if changed is None or changed <= computed:
                 return None
         if not conn.execute(text(f"SELECT pg_try_advisory_xact_lock({_LOCK})")).scalar():
             return None
+        started = time.monotonic()
         written = refresh(conn, rules, now)
-    log.info("report cards refreshed: %d areas", written)
+        _last_took = timedelta(seconds=time.monotonic() - started)
+    log.info("report cards refreshed: %d areas in %.1f s", written, _last_took.total_seconds())
     return written
 
 

@@ -5,6 +5,7 @@ sensitive or confidential cases are in none of them."""
 import csv
 import io
 import re
+from datetime import UTC, datetime
 from html import unescape
 
 import orjson
@@ -226,3 +227,17 @@ def test_a_signed_in_page_is_never_kept_for_anonymous_visitors(followup):
     assert "sri-rapor" in signed_in and "sri-rapor" not in anonymous
     client.delete_cookie(SESSION_COOKIE)
     assert "sri-rapor" not in client.get("/rapor/36.04").get_data(as_text=True)
+
+
+def test_the_worker_refreshes_when_cases_changed_or_the_clock_moved_on(followup):
+    engine, rules, clock = followup.fu.engine, followup.fu.rules, followup.clock
+    clock.now = datetime.now(UTC)
+    assert store.refresh_if_due(engine, rules, clock()) == 1  # no cards yet: the country's
+    followup.open("street_lighting")
+    assert store.refresh_if_due(engine, rules, clock()) is None  # changed, but just computed
+    clock.advance(seconds=31)
+    assert store.refresh_if_due(engine, rules, clock()) == 4  # ID, 36, 36.04, 36.04.15
+    clock.advance(seconds=40)
+    assert store.refresh_if_due(engine, rules, clock()) is None  # nothing changed
+    clock.advance(minutes=15)
+    assert store.refresh_if_due(engine, rules, clock()) == 4  # open/overdue move with time
