@@ -32,7 +32,7 @@ DISPUTE_LIMIT = (5, 3600)  # per client address and tracking code: 5 an hour
 # alike: a resident who mistypes a few times is never stopped, a harvester is. Hits do not
 # count. Once over, every lookup from the address answers 429 with Retry-After until the
 # window moves on: answering hits then would tell a harvester which guesses are right.
-MISS_LIMIT = "10/minute;60/hour"
+MISS_LIMIT = "10/minute;60/hour"  # the default of the TRACKING_MISS_LIMIT setting
 MISS_LOG_SECONDS = 60  # one warning per address and minute while it is limited
 
 
@@ -78,12 +78,17 @@ def miss_limit_breached(surface: str):
     return on_breach
 
 
+def miss_limit() -> str:
+    """The miss limit in force (the TRACKING_MISS_LIMIT setting), read per request."""
+    return getattr(current_app.config["SETTINGS"], "tracking_miss_limit", "") or MISS_LIMIT
+
+
 def limit_misses(app, limiter) -> None:
     """Put the miss limit on GET /api/v1/track/<code>, with the pages' limiter (Redis
     storage, moving window); called once that limiter exists (register_pages)."""
     endpoint = f"{bp.name}.track"
     app.view_functions[endpoint] = limiter.limit(
-        MISS_LIMIT,
+        miss_limit,
         deduct_when=missed,
         scope="track-api-miss",
         on_breach=miss_limit_breached("api"),

@@ -50,6 +50,12 @@ class Settings:
     # seconds of Strict-Transport-Security, sent only on requests that came over TLS
     # (or X-Forwarded-Proto: https from the proxy); 0: never (plain HTTP, run.sh)
     hsts_max_age: int = 0
+    # follow-up: misses (malformed or unknown tracking codes) allowed per client address on
+    # the tracking API and pages, in flask-limiter notation (README, probing)
+    tracking_miss_limit: str = "10/minute;60/hour"
+    # reverse proxies in front of the service whose X-Forwarded-For/-Proto it trusts (0:
+    # none, the peer's address is the client's); per-address limits key on the client
+    proxy_hops: int = 0
 
     @classmethod
     def from_env(cls, service_name: str, default_database_url: str, **overrides) -> Settings:

@@ -17,13 +17,18 @@ response (pages, API, Open311, metrics, errors) gets:
   ``X-Forwarded-Proto: https`` from the reverse proxy) and ``HSTS_MAX_AGE`` is above 0.
 
 Talisman does not redirect to HTTPS here (``force_https=False``): TLS ends at the
-reverse proxy, and the local run path and the tests speak plain HTTP.
+reverse proxy, and the local run path and the tests speak plain HTTP. With ``PROXY_HOPS``
+set (the reverse proxies in front), werkzeug's ProxyFix takes the client's address and
+scheme from their X-Forwarded-For/-Proto, so per-address limits (tracking-code misses,
+sign-in failures) count each resident, not the proxy; unset, those headers are ignored
+and cannot be forged to dodge a limit.
 """
 
 from __future__ import annotations
 
 from flask import Flask
 from flask_talisman import Talisman
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 DENIED_FEATURES = ("camera", "microphone", "geolocation", "payment", "usb")
 PERMISSIONS_POLICY = {feature: "()" for feature in DENIED_FEATURES}
@@ -46,18 +51,28 @@ def content_security_policy(trusted_origins: tuple[str, ...] = ()) -> dict[str, 
     }
 
 
+def form_targets(settings) -> tuple[str, ...]:
+    """Origins a form may post (or be redirected) to besides the service itself: the
+    sign-in's trusted return origins (follow-up) and the sign-in service (intake)."""
+    trusted = tuple(o.strip().rstrip("/") for o in settings.trusted_origins.split(",") if o.strip())
+    if _origin(settings.sign_in_url):
+        trusted += (_origin(settings.sign_in_url),)
+    return trusted
+
+
 def install_security_headers(app: Flask) -> Talisman:
     """Set the headers on every response of `app`; returns the Talisman instance."""
     settings = app.config["SETTINGS"]
-    trusted = tuple(o.strip().rstrip("/") for o in settings.trusted_origins.split(",") if o.strip())
-    if _origin(settings.sign_in_url):  # intake's sign-in goes to follow-up's /masuk
-        trusted += (_origin(settings.sign_in_url),)
     hsts_max_age = int(settings.hsts_max_age or 0)
+    # One policy object, updated in place before each request from the settings then in
+    # force (they may be replaced after the app is built): Chromium checks form-action on
+    # the redirect a sign-in answers with, so it must name the origin the user returns to.
+    policy = content_security_policy(form_targets(settings))
     talisman = Talisman(
         app,
         force_https=False,
         frame_options="DENY",
-        content_security_policy=content_security_policy(trusted),
+        content_security_policy=policy,
         referrer_policy=REFERRER_POLICY,
         permissions_policy=PERMISSIONS_POLICY,
         feature_policy={},
@@ -70,6 +85,17 @@ def install_security_headers(app: Flask) -> Talisman:
         x_content_type_options=True,
     )
     app.extensions["talisman"] = talisman
+    hops = int(settings.proxy_hops or 0)
+    if hops > 0:  # behind a reverse proxy: the client's address and scheme from its headers
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+
+    @app.before_request
+    def _current_form_targets():  # Talisman keeps its own copy of the policy: update that
+        targets = form_targets(app.config["SETTINGS"])
+        talisman.content_security_policy["form-action"] = content_security_policy(targets)[
+            "form-action"
+        ]
+
     return talisman
 
 

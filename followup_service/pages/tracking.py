@@ -13,7 +13,7 @@ from urllib.parse import quote
 from flask import abort, current_app, make_response, redirect, render_template, request, url_for
 
 from followup_service.metrics import TRACKING_MISSES
-from followup_service.tracking import MISS_LIMIT, miss_limit_breached, missed
+from followup_service.tracking import miss_limit, miss_limit_breached, missed
 from shared.pages import page_blueprint
 from shared.pages.api_client import call_api
 from shared.pages.format import parse_when
@@ -22,9 +22,9 @@ from shared.pages.qr import qr_svg
 from shared.tracking_code import is_valid, normalize
 
 # Failed lookups (malformed or unknown codes) per client address, as on the API
-# (followup_service.tracking.MISS_LIMIT); good codes do not count. LOOKUP_LIMIT caps every
+# (followup_service.tracking.miss_limit); good codes do not count. LOOKUP_LIMIT caps every
 # lookup of one address (a flood guard far above what a resident does).
-GUESS_LIMIT = MISS_LIMIT
+GUESS_LIMIT = miss_limit  # the TRACKING_MISS_LIMIT setting (default MISS_LIMIT)
 LOOKUP_LIMIT = "120/minute"
 
 

@@ -161,6 +161,8 @@ def _bearer(token: str) -> dict:
 
 
 def _operator(subject: str, role: str, **claims) -> str:
+    if role in ("supervisor", "admin"):
+        claims.setdefault("area", "national")  # headquarters: every unit's cases
     return Tokens(DEVELOPMENT_SECRET, ISSUER).issue(subject, role, **claims)
 
 

@@ -254,7 +254,7 @@ def test_every_endpoint_is_scraped_and_its_numbers_move_when_work_flows(system):
     # 7. Each process serves the metrics of what it does, and no other process's.
     own = {
         "intake-api": {"kawal_http_request"},
-        "followup-api": {"kawal_http_request", "kawal_tracking_cache"},
+        "followup-api": {"kawal_http_request", "kawal_tracking_cache", "kawal_tracking_miss"},
         "intake-relay": {"kawal_relay", "kawal_outbox"},
         "followup-relay": {"kawal_relay", "kawal_outbox"},
         "followup-consumer": {"kawal_consumer"},

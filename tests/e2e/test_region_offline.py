@@ -9,10 +9,19 @@ import pytest
 from sqlalchemy import select
 
 from intake_service.tables import meetings
-from tests.e2e.conftest import login, screenshot, staff
+from tests.e2e.conftest import PHONE, login, screenshot, staff
 from tests.support import wait_for
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def phone(browser):
+    """A phone as conftest's, whose pages let Playwright's wait_for_function evaluate its
+    predicate (a string eval the pages' CSP forbids; the CSP is tried in test_attacks.py)."""
+    context = browser.new_context(**PHONE, locale="id-ID", bypass_csp=True)
+    yield context
+    context.close()
 
 
 def _options(page, list_id: str) -> list[str]:

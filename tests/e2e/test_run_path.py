@@ -373,6 +373,11 @@ def test_a_newcomer_uses_every_page_and_api_of_run_sh_as_every_role(run_sh, worl
                     if role == "anonymous":
                         assert REPORTER_NAME not in response.text, where
                         assert REPORTER_CONTACT not in response.text, where
+                    csp = response.headers.get("Content-Security-Policy", "")
+                    assert "frame-ancestors 'none'" in csp, f"no CSP: {where}"
+                    assert "unsafe-inline" not in csp, where
+                    assert response.headers.get("X-Content-Type-Options") == "nosniff", where
+                    assert response.headers.get("X-Frame-Options") == "DENY", where
                     if "text/html" in response.headers.get("Content-Type", ""):
                         assert XSS not in response.text, f"unescaped markup: {where}"
                         escaped_seen += "&lt;script&gt;" in response.text

@@ -71,3 +71,23 @@ def test_misses_on_the_pages_and_the_api_count_against_one_address(followup):
     # each page miss asked the API too: the API is spent for this address as well
     api = client.get(f"/api/v1/track/{new_tracking_code()}", environ_base=HARVESTER)
     assert api.status_code == 429 and api.is_json and "Retry-After" in api.headers
+
+
+def test_behind_a_proxy_each_client_has_its_own_allowance_and_xff_is_ignored_otherwise(
+    make_settings,
+):
+    from followup_service.app import create_app
+
+    def misses(client, forwarded_for: str) -> list[int]:
+        headers = {"X-Forwarded-For": forwarded_for}
+        return [
+            client.get(f"/api/v1/track/{new_tracking_code()}", headers=headers).status_code
+            for _ in range(11)
+        ]
+
+    proxied = create_app(make_settings("followup", proxy_hops=1)).test_client()
+    assert misses(proxied, "198.51.100.1") == [404] * 10 + [429]
+    assert misses(proxied, "198.51.100.2") == [404] * 10 + [429]  # another resident
+    direct = create_app(make_settings("followup")).test_client()
+    assert misses(direct, "198.51.100.3")[-1] == 429
+    assert misses(direct, "198.51.100.4") == [429] * 11  # a forged header changes nothing
