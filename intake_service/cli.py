@@ -86,7 +86,8 @@ def _demo_token(settings) -> str:
     from shared.auth import Tokens
 
     tokens = Tokens(settings.jwt_secret, settings.jwt_issuer)
-    return tokens.issue("demo-loader", "supervisor", ttl=timedelta(hours=1))
+    # headquarters (the national area): a supervisor's token needs a unit or an area
+    return tokens.issue("demo-loader", "supervisor", area="national", ttl=timedelta(hours=1))
 
 
 if __name__ == "__main__":
