@@ -27,6 +27,8 @@ class AccountCreatedV1(Schema):
     unit = fields.String(load_default=None, allow_none=True)
     agency = fields.String(load_default=None, allow_none=True)
     must_change_password = fields.Boolean(load_default=True)
+    # a supervisor's or admin's area (issue 27); events written before have none
+    area = fields.String(load_default=None, allow_none=True)
 
 
 @REGISTRY.event("AccountScopeChanged", version=1)
@@ -36,6 +38,7 @@ class AccountScopeChangedV1(Schema):
     role = fields.String(required=True, validate=ROLE)
     unit = fields.String(load_default=None, allow_none=True)
     agency = fields.String(load_default=None, allow_none=True)
+    area = fields.String(load_default=None, allow_none=True)
 
 
 @REGISTRY.event("PasswordReset", version=1)

@@ -13,7 +13,6 @@ standing into Redis for both services.
 
 from __future__ import annotations
 
-import functools
 import logging
 import secrets
 import threading
@@ -21,7 +20,6 @@ import uuid
 from collections.abc import Callable, Container
 from dataclasses import dataclass, replace
 
-import yaml
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, delete, select
@@ -39,12 +37,13 @@ from followup_service.tables import (
 )
 from followup_service.tables import accounts as accounts_table
 from shared.auth import INTEGRATION_TTL, AccountGate, Principal, RevocationList, Tokens
-from shared.config import REPO_ROOT
-from shared.units import unit_id, unit_name
+from shared.need_to_know import area_code
+from shared.police import load_police_directory
+from shared.regions.dataset import load_directory
+from shared.regions.directory import is_region_code
 
 log = logging.getLogger(__name__)
 _REBUILD_LOCK = threading.Lock()
-UNITS_FILE = f"{REPO_ROOT}/deploy/routing/units.yaml"
 ACCOUNT_READ_MODELS = (accounts_table, integration_tokens)  # rebuilt by rebuild_accounts
 # Not derivable from events, on purpose: hashes never enter the log. A restore from backup
 # needs this table as well as the log.
@@ -101,7 +100,33 @@ class SignIn:
 
 
 def manager_of(principal: Principal) -> Manager:
-    return Manager(username=principal.subject, role=principal.role, unit=principal.unit)
+    """The acting account, its unit read as the police directory's id (old ids too)."""
+    unit = load_police_directory().canonical(principal.unit)
+    return Manager(username=principal.subject, role=principal.role, unit=unit)
+
+
+@dataclass(frozen=True)
+class _KnownAreas:
+    """The areas a supervisor may be given: national, or a province, kabupaten/kota or
+    kecamatan code of the region directory."""
+
+    regions: object
+
+    def __contains__(self, area: object) -> bool:
+        if area == domain.NATIONAL:
+            return True
+        return (
+            isinstance(area, str)
+            and is_region_code(area)
+            and area.count(".") <= 2
+            and area in self.regions
+        )
+
+
+def _area(value: str | None) -> str | None:
+    """An area as typed on the form or the CLI: "nasional"/"national" or a code."""
+    area = area_code(value or None)
+    return domain.NATIONAL if area == "" else (area or None)
 
 
 def one_time_password() -> str:
@@ -123,11 +148,10 @@ class AccountService:
     # --- reading ----------------------------------------------------------------------
 
     def directory(self, conn: Connection) -> Directory:
-        units = {unit_id(name): unit_name(unit_id(name)) for name in _listed_units()}
+        """Units from the police unit directory (shared.police: every Polda, Polres and
+        Polsek), agencies from the rules and the cases."""
+        units = {uid: unit.name for uid, unit in load_police_directory().units.items()}
         agencies = dict(self.followup.rules.fixed_agencies())
-        for unit in conn.execute(select(cases.c.unit).distinct()).scalars():
-            if unit:
-                units.setdefault(unit, unit_name(unit))
         routed = select(cases.c.agency_id, cases.c.agency_name).distinct()
         for agency_id, name in conn.execute(routed.where(cases.c.agency_id.is_not(None))):
             agencies.setdefault(agency_id, name or agency_id)
@@ -141,7 +165,10 @@ class AccountService:
         if not domain.valid_username(username):
             return None  # no such account can exist; never send odd bytes to the database
         envelopes = self.store.read_stream(conn, account_events.account_stream(username))
-        return domain.fold([account_events.from_envelope(e) for e in envelopes])
+        account = domain.fold([account_events.from_envelope(e) for e in envelopes])
+        if account is not None and account.unit:  # an old unit id: its directory id
+            account = replace(account, unit=load_police_directory().canonical(account.unit))
+        return account
 
     def history(self, conn: Connection, username: str) -> list[dict]:
         """Who changed this account, when, and how: its events, newest first."""
@@ -157,8 +184,9 @@ class AccountService:
         supervisor."""
         query = select(accounts_table).order_by(accounts_table.c.role, accounts_table.c.username)
         if manager.role != "admin":
+            spellings = load_police_directory().spellings([manager.unit or ""])
             query = query.where(
-                accounts_table.c.role == "officer", accounts_table.c.unit == manager.unit
+                accounts_table.c.role == "officer", accounts_table.c.unit.in_(spellings)
             )
         return [dict(row._mapping) for row in conn.execute(query)]
 
@@ -174,11 +202,12 @@ class AccountService:
         unit: str | None = None,
         agency: str | None = None,
         password: str | None = None,
+        area: str | None = None,
     ) -> tuple[Account, str | None]:
         """Create an account; returns it and the one-time password to show once (None when
         a password was given, e.g. demo accounts and the first admin's chosen one)."""
         username = username.strip().lower()
-        unit = unit_id(unit) if unit else None
+        unit = load_police_directory().canonical(unit) if unit else None
         with self.engine.begin() as conn:
             directory = self.directory(conn)
             event = domain.create(
@@ -188,6 +217,8 @@ class AccountService:
                 role=role,
                 unit=unit,
                 agency=agency or None,
+                area=_area(area),
+                areas=_KnownAreas(load_directory()),
                 units=directory.unit_ids,
                 agencies=directory.agency_ids,
                 existing=self.load(conn, username),
@@ -205,14 +236,17 @@ class AccountService:
         return account, (None if password is not None else secret)
 
     def change_scope(self, manager: Manager, username: str, **fields) -> Account:
-        fields["unit"] = unit_id(fields.get("unit")) if fields.get("unit") else None
+        unit = fields.get("unit")
+        fields["unit"] = load_police_directory().canonical(unit) if unit else None
         fields["agency"] = fields.get("agency") or None
+        fields["area"] = _area(fields.get("area"))
         with self.engine.begin() as conn:
             account = self._existing(conn, username)
             directory = self.directory(conn)
             events = domain.change_scope(
                 manager,
                 account,
+                areas=_KnownAreas(load_directory()),
                 units=directory.unit_ids,
                 agencies=directory.agency_ids,
                 now=self.clock(),
@@ -499,6 +533,7 @@ def _project_account(conn: Connection, account: Account) -> None:
         "role": account.role,
         "unit": account.unit,
         "agency": account.agency,
+        "area": account.area,
         "active": account.active,
         "must_change_password": account.must_change_password,
         "version": account.version,
@@ -540,10 +575,3 @@ def _verify_hash(stored: str, password: str) -> bool:
         return HASHER.verify(stored, password)
     except (VerificationError, InvalidHashError):
         return False
-
-
-@functools.cache
-def _listed_units() -> tuple[str, ...]:
-    """The units file, read once per process (it changes with a deployment, not at run time)."""
-    with open(UNITS_FILE, encoding="utf-8") as fh:
-        return tuple(yaml.safe_load(fh).get("units") or ())

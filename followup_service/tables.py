@@ -101,6 +101,8 @@ accounts = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("sessions_valid_after", DateTime(timezone=True), nullable=False),
+    # a supervisor's area (region code or "national"), an admin's "national" (issue 27)
+    Column("area", String(20)),
 )
 
 # The argon2 hash of each account's password: beside the log, never in an event.

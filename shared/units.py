@@ -3,8 +3,9 @@
 The id is a slug of the name ("Polsek Krangkeng" -> "polsek-krangkeng"): tokens, events,
 read models and every comparison on both services use it, so "Polsek Krangkeng",
 "polsek krangkeng" and "polsek-krangkeng" are the same unit everywhere. Display names
-are looked up from the id, never compared. (The regions issue will bring the official
-directory; until then the name is the id's words, capitalised, with known acronyms.)
+are looked up from the id, never compared: police units from the police unit directory
+(shared.police, whose ids are polsek-360415, and which reads the old slugs as aliases),
+anything else as the id's words, capitalised, with known acronyms.
 """
 
 from __future__ import annotations
@@ -23,10 +24,16 @@ def unit_id(value: str | None) -> str | None:
 
 
 def unit_name(value: str | None) -> str | None:
-    """A unit's display name from its id (or any spelling of it)."""
+    """A unit's display name from its id (or any spelling of it): the police unit
+    directory's name ("polsek-360415" is Polsek Cikande), else the id's words."""
     canonical = unit_id(value)
     if canonical is None:
         return None
+    from shared.police import load_police_directory  # the directory imports this module
+
+    named = load_police_directory().name(canonical)
+    if named:
+        return named
     return " ".join(w.upper() if w in _UPPER else w.capitalize() for w in canonical.split("-"))
 
 

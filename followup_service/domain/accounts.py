@@ -16,6 +16,7 @@ from datetime import datetime
 ROLES = ("officer", "liaison", "supervisor", "admin")
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,39}$")
 MIN_PASSWORD_LENGTH = 10
+NATIONAL = "national"  # the area of headquarters: every region
 
 
 class AccountRuleError(ValueError):
@@ -48,6 +49,7 @@ class AccountCreated(AccountEvent):
     unit: str | None = None
     agency: str | None = None
     must_change_password: bool = True
+    area: str | None = None  # a supervisor's area, an admin's "national" (older: none)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,6 +58,7 @@ class AccountScopeChanged(AccountEvent):
     role: str
     unit: str | None = None
     agency: str | None = None
+    area: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -105,6 +108,9 @@ class Account:
     updated_at: datetime
     # sessions that began before this moment are over (reset, role change, deactivation)
     sessions_valid_after: datetime
+    # a supervisor's area (a region code, "national"), an admin's "national": what they
+    # may see beyond a unit (shared.need_to_know); None for accounts made before areas
+    area: str | None = None
 
     @property
     def scope(self) -> str | None:
@@ -127,6 +133,7 @@ def apply(account: Account | None, event: AccountEvent) -> Account:
             role=event.role,
             unit=event.unit,
             agency=event.agency,
+            area=event.area,
             active=True,
             must_change_password=event.must_change_password,
             version=1,
@@ -143,6 +150,7 @@ def apply(account: Account | None, event: AccountEvent) -> Account:
             role=event.role,
             unit=event.unit,
             agency=event.agency,
+            area=event.area,
             sessions_valid_after=at,
         )
     elif isinstance(event, PasswordReset):
@@ -213,10 +221,13 @@ def check_scope(
     unit: str | None,
     agency: str | None,
     *,
-    units: frozenset[str],
+    units: Container[str],
     agencies: Container[str],
+    area: str | None = None,
+    areas: Container[str] = (),
 ) -> dict[str, list[str]]:
-    """Field messages for a role and the unit or agency it acts for (from the directory)."""
+    """Field messages for a role and the unit, agency or area it acts for (from the
+    directories): a supervisor needs a unit or an area, an admin's only area is national."""
     errors: dict[str, list[str]] = {}
     if role not in ROLES:
         errors["role"] = ["role_unknown"]
@@ -233,6 +244,14 @@ def check_scope(
         errors["agency"] = ["agency_not_for_role"]
     if role in ("liaison", "admin") and unit:
         errors["unit"] = ["unit_not_for_role"]
+    if area and role not in ("supervisor", "admin"):
+        errors["area"] = ["area_not_for_role"]
+    elif area and area not in areas:
+        errors["area"] = ["area_unknown"]
+    elif area and role == "admin" and area != NATIONAL:
+        errors["area"] = ["area_admin_national"]
+    if role == "supervisor" and not (unit or area) and "unit" not in errors:
+        errors["area"] = ["area_or_unit_required"]
     return errors
 
 
@@ -244,12 +263,14 @@ def create(
     role: str,
     unit: str | None,
     agency: str | None,
-    units: frozenset[str],
+    units: Container[str],
     agencies: Container[str],
     existing: Account | None,
     now: datetime,
+    area: str | None = None,
+    areas: Container[str] = (),
 ) -> AccountCreated:
-    errors = check_scope(role, unit, agency, units=units, agencies=agencies)
+    errors = check_scope(role, unit, agency, units=units, agencies=agencies, area=area, areas=areas)
     if not valid_username(username):
         errors["username"] = ["username_format"]
     elif existing is not None:
@@ -265,6 +286,7 @@ def create(
         role=role,
         unit=unit or None,
         agency=agency or None,
+        area=area or None,
         occurred_at=now,
         actor=manager.actor,
     )
@@ -278,12 +300,14 @@ def change_scope(
     role: str,
     unit: str | None,
     agency: str | None,
-    units: frozenset[str],
+    units: Container[str],
     agencies: Container[str],
     now: datetime,
+    area: str | None = None,
+    areas: Container[str] = (),
 ) -> list[AccountScopeChanged]:
     _require(manager, account.role, account.unit)
-    errors = check_scope(role, unit, agency, units=units, agencies=agencies)
+    errors = check_scope(role, unit, agency, units=units, agencies=agencies, area=area, areas=areas)
     if problem := _name_problem(display_name):
         errors["display_name"] = problem
     if manager.username == account.username and role != account.role:
@@ -291,8 +315,8 @@ def change_scope(
     if errors:
         raise AccountRuleError(errors)
     _require(manager, role, unit)
-    new = (display_name.strip(), role, unit or None, agency or None)
-    if new == (account.display_name, account.role, account.unit, account.agency):
+    new = (display_name.strip(), role, unit or None, agency or None, area or None)
+    if new == (account.display_name, account.role, account.unit, account.agency, account.area):
         return []
     return [
         AccountScopeChanged(
@@ -301,6 +325,7 @@ def change_scope(
             role=role,
             unit=new[2],
             agency=new[3],
+            area=new[4],
             occurred_at=now,
             actor=manager.actor,
         )

@@ -120,6 +120,7 @@ def _scope_form() -> dict:
         "role": form.get("role", ""),
         "unit": form.get("unit") or None,
         "agency": form.get("agency") or None,
+        "area": form.get("area") or None,
     }
 
 

@@ -91,6 +91,20 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "admin.role": ("Peran", "Role"),
     "admin.unit": ("Satuan (petugas, atasan)", "Unit (officers, supervisors)"),
     "admin.agency": ("Instansi (penghubung)", "Agency (liaisons)"),
+    "admin.area": ("Wilayah (atasan; admin: nasional)", "Area (supervisors; admins: national)"),
+    "admin.area_help": (
+        "Atasan melihat kasus di wilayahnya: kode kecamatan, kabupaten/kota atau provinsi "
+        "(mis. 36.04 untuk Kabupaten Serang), atau nasional untuk Mabes. Kosong: wilayah "
+        "satuannya. Admin dengan wilayah nasional dapat membuka isi kasus; setiap akses dicatat.",
+        "Supervisors see the cases of their area: a kecamatan, kabupaten/kota or province code "
+        "(e.g. 36.04 for Kabupaten Serang), or national for headquarters. Empty: their unit's "
+        "area. An admin with the national area can open case content; every access is recorded.",
+    ),
+    "admin.unit_help": (
+        "Ketik nama satuan (mis. Polsek Cikande) atau kodenya (polsek-360415).",
+        "Type the unit's name (e.g. Polsek Cikande) or its id (polsek-360415).",
+    ),
+    "identity.views": ("Siapa melihat identitas pelapor", "Who saw the reporter's identity"),
     "admin.scope": ("Satuan / instansi", "Unit / agency"),
     "admin.scope_help": (
         "Petugas Polri dan atasan memilih satuan; penghubung diikat ke instansi: ketik kodenya "
@@ -173,6 +187,24 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "account.err.unit_not_for_role": (
         "Peran ini tidak terikat ke satuan.",
         "This role is not bound to a unit.",
+    ),
+    "account.err.area_not_for_role": (
+        "Hanya atasan dan admin yang diberi wilayah.",
+        "Only supervisors and admins are given an area.",
+    ),
+    "account.err.area_unknown": (
+        "Wilayah tidak dikenal: tulis nasional, atau kode provinsi, kabupaten/kota atau "
+        "kecamatan (mis. 36.04).",
+        "Unknown area: write national, or a province, kabupaten/kota or kecamatan code "
+        "(e.g. 36.04).",
+    ),
+    "account.err.area_admin_national": (
+        "Wilayah admin hanya nasional (akses isi kasus dicatat).",
+        "An admin's only area is national (case content reads are recorded).",
+    ),
+    "account.err.area_or_unit_required": (
+        "Atasan perlu satuan atau wilayah.",
+        "A supervisor needs a unit or an area.",
     ),
     "account.err.username_format": (
         "3-40 karakter: huruf kecil, angka, '.', '_' atau '-'.",

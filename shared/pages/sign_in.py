@@ -153,6 +153,7 @@ def _signed_in(account, next_url: str):
         display_name=account.display_name,
         unit=account.unit,
         agency=account.agency,
+        area=getattr(account, "area", None),  # a supervisor's area, an admin's national
     )
     response = redirect(next_url)
     set_session(response, token)

@@ -9,6 +9,7 @@ give None (the page then suggests online only). Pure.
 
 from __future__ import annotations
 
+from shared.police import load_police_directory
 from shared.regions.directory import DISTRICT, REGENCY, RegionDirectory, level_of
 from shared.units import unit_id
 
@@ -17,7 +18,13 @@ _POLRES = {"polres", "polresta", "polrestabes"}
 
 
 def unit_regency(directory: RegionDirectory, unit: str | None) -> str | None:
-    """The code of the kabupaten/kota the unit works in, or None."""
+    """The code of the kabupaten/kota the unit works in, or None. A unit of the police
+    unit directory (any of its ids: polsek-360415, polsek-cikande, polsek-tambora) by its
+    area; other names by the regions they name."""
+    known = load_police_directory().get(unit)
+    if known is not None:
+        regencies = {".".join(a.split(".")[:2]) for a in known.areas if a.count(".") >= 1}
+        return regencies.pop() if len(regencies) == 1 else None
     words = (unit_id(unit) or "").split("-")
     kind, rest = words[0], [w for w in words[1:] if w != "metro"]
     if not rest or kind not in _POLSEK | _POLRES:
@@ -41,6 +48,11 @@ def unit_place(directory: RegionDirectory, unit: str | None) -> dict[str, str]:
     if regency is None:
         return {}
     place = {"kabupaten": directory.get(regency).name}
+    known = load_police_directory().get(unit)
+    if known is not None:
+        if known.kind == "polsek" and len(known.areas) == 1:
+            place["kecamatan"] = directory.get(known.areas[0]).name
+        return place
     words = (unit_id(unit) or "").split("-")
     if words[0] in _POLSEK:
         district = directory.resolve(None, " ".join(words[1:])).code

@@ -140,6 +140,8 @@ def staff(stack: LiveStack, username: str, role: str, **scope) -> str:
     with stack.followup.engine.connect() as conn:
         exists = accounts.load(conn, username) is not None
     if not exists:
+        if role == "supervisor" and not scope:
+            scope = {"area": "national"}  # headquarters (a supervisor needs a unit or area)
         make_account(stack.followup_app, username, role, **scope)
     return username
 

@@ -279,7 +279,23 @@ def test_scope_comes_from_the_directory_with_field_messages(apps):
     taken = _post(client, "/admin/akun", {"username": "ayu", "display_name": "A", "role": "admin"})
     assert taken.status_code == 400 and "sudah dipakai" in taken.get_data(as_text=True)
     page = client.get("/admin/akun").get_data(as_text=True)
-    assert 'value="polsek-cikande"' in page and 'list="agency-list"' in page
+    # units are the police unit directory's: Polres and Polda offered, a Polsek typed
+    assert 'value="polres-3604"' in page and 'list="agency-list"' in page
+    assert 'name="area"' in page
+    officer = {"username": "budi", "display_name": "Budi", "role": "officer"}
+    typed_unit = _post(client, "/admin/akun", {**officer, "unit": "Polsek Cikande"})
+    assert typed_unit.status_code == 201, typed_unit.get_data(as_text=True)
+    area = {"username": "dedi", "display_name": "Dedi", "role": "supervisor", "area": "36.04"}
+    assert _post(client, "/admin/akun", area).status_code == 201
+    nowhere = {**area, "username": "eko", "area": ""}
+    refused = _post(client, "/admin/akun", nowhere)
+    assert refused.status_code == 400 and "Atasan perlu satuan atau wilayah" in (
+        refused.get_data(as_text=True)
+    )
+    with followup.extensions["accounts"].engine.connect() as conn:
+        service = followup.extensions["accounts"]
+        assert service.load(conn, "budi").unit == "polsek-360415"
+        assert service.load(conn, "dedi").area == "36.04"
     # No case has reached Satpol PP Kota Bekasi yet: its region-scoped id is known all the
     # same (typed, not picked from a list of every agency in the country).
     unknown_region = _post(

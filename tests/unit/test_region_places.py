@@ -178,7 +178,11 @@ def test_upcast_place_matches_names_even_when_a_code_slot_is_empty(directory):
         ("polsek-krangkeng", "32.12"),
         ("polres-metro-jakarta-barat", "31.73"),
         ("polsek-menteng", "31.71"),
-        ("polsek-tambora", None),  # two kecamatan Tambora: no guess
+        # two kecamatan Tambora: police.yaml's aliases settle the old id (issue 27)
+        ("polsek-tambora", "31.73"),
+        ("polsek-520614", "52.06"),  # the other Tambora's Polsek, by its directory id
+        ("polsek-360415", "36.04"),
+        ("polres-3604", "36.04"),
         ("polda-banten", None),
         (None, None),
     ],
@@ -193,7 +197,12 @@ def test_a_units_area_is_its_kabupaten_or_kota(directory, unit, regency):
         ("polsek-cikande", {"kabupaten": "Kabupaten Serang", "kecamatan": "Cikande"}),
         ("Polsek Krangkeng", {"kabupaten": "Kabupaten Indramayu", "kecamatan": "Krangkeng"}),
         ("polres-metro-bekasi-kota", {"kabupaten": "Kota Bekasi"}),
-        ("polsek-tambora", {}),  # two kecamatan bear the name: nothing is guessed
+        (
+            "polsek-tambora",
+            {"kabupaten": "Kota Administrasi Jakarta Barat", "kecamatan": "Tambora"},
+        ),
+        ("polsek-360415", {"kabupaten": "Kabupaten Serang", "kecamatan": "Cikande"}),
+        ("polsek-nowhere", {}),  # not a unit the directory or the regions know
         (None, {}),
     ],
 )

@@ -116,13 +116,56 @@ def test_an_unchanged_scope_appends_nothing_and_nobody_changes_their_own_role():
             me,
             display_name="Ayu",
             role="supervisor",
-            unit=None,
+            unit="polsek-cikande",
             agency=None,
             units=UNITS,
             agencies=AGENCIES,
             now=T0,
         )
     assert caught.value.messages == {"role": ["own_role"]}
+
+
+AREAS = frozenset({"national", "36", "36.04", "36.04.15"})
+
+
+@pytest.mark.parametrize(
+    "role, unit, agency, area, problem",
+    [
+        ("supervisor", None, None, "36.04", None),  # an area instead of a unit
+        ("supervisor", "polsek-cikande", None, None, None),  # the unit's area
+        ("supervisor", None, None, None, ("area", "area_or_unit_required")),
+        ("supervisor", None, None, "99.99", ("area", "area_unknown")),
+        ("admin", None, None, "national", None),
+        ("admin", None, None, "36", ("area", "area_admin_national")),
+        ("officer", "polsek-cikande", None, "36", ("area", "area_not_for_role")),
+        ("liaison", None, "dishub-3604", "national", ("area", "area_not_for_role")),
+    ],
+)
+def test_a_supervisor_has_a_unit_or_an_area_and_an_admins_only_area_is_national(
+    role, unit, agency, area, problem
+):
+    """Issue 27: the scope an admin sets on an account, kept in its events."""
+    fields = dict(role=role, unit=unit, agency=agency, area=area, areas=AREAS)
+    if problem is None:
+        assert domain.fold([_create(**fields)]).area == area
+    else:
+        with pytest.raises(AccountRuleError) as caught:
+            _create(**fields)
+        assert caught.value.messages == {problem[0]: [problem[1]]}
+
+
+def test_accounts_made_before_areas_fold_with_none_and_a_change_sets_one():
+    old = domain.AccountCreated(
+        username="sari", display_name="Sari", role="supervisor", unit="polsek-cikande",
+        occurred_at=T0, actor="admin:ayu",
+    )  # fmt: skip
+    account = domain.fold([old])
+    assert account.area is None and account.unit == "polsek-cikande"
+    [changed] = domain.change_scope(
+        ADMIN, account, display_name="Sari", role="supervisor", unit=None, agency=None,
+        area="36.04", areas=AREAS, units=UNITS, agencies=AGENCIES, now=T0,
+    )  # fmt: skip
+    assert domain.apply(account, changed).area == "36.04"
 
 
 @pytest.mark.parametrize(
