@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Local Kafka + PostgreSQL + Redis for development and tests.
+# Local Kafka + PostgreSQL + Redis + s3proxy (the photo store's S3 path) for development
+# and tests.
 #   eval "$(deploy/stack.sh up)"     start all three (safe when already up), print exports
 #   deploy/stack.sh status|down
 # Env: KAFKA_PORT KAFKA_CONTROLLER_PORT KAFKA_DATA_DIR PG_PORT PG_DATA_DIR REDIS_PORT
-#      (see each script). Exports are also written to <repo>/.local/stack-$KAFKA_PORT.env.
+#      S3PROXY_PORT S3PROXY_DATA_DIR (see each script). Exports are also written to
+#      <repo>/.local/stack-$KAFKA_PORT.env.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -11,8 +13,9 @@ ROOT=$(cd "$HERE/.." && pwd)
 export KAFKA_PORT=${KAFKA_PORT:-19092}
 export PG_PORT=${PG_PORT:-15432}
 export REDIS_PORT=${REDIS_PORT:-16379}
+export S3PROXY_PORT=${S3PROXY_PORT:-18081}
 ENVFILE=$ROOT/.local/stack-$KAFKA_PORT.env
-SCRIPTS=("$HERE/kafka/kafka.sh" "$HERE/postgres/pg.sh" "$HERE/redis/redis.sh")
+SCRIPTS=("$HERE/kafka/kafka.sh" "$HERE/postgres/pg.sh" "$HERE/redis/redis.sh" "$HERE/s3proxy/s3proxy.sh")
 
 # run_all CMD: run every script with CMD in parallel; fail if any failed.
 run_all() {
@@ -35,6 +38,9 @@ case ${1:-} in
 export DATABASE_ADMIN_URL=postgresql+psycopg://postgres@127.0.0.1:$PG_PORT/postgres
 export KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$KAFKA_PORT
 export REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0
+export S3PROXY_ENDPOINT=http://127.0.0.1:$S3PROXY_PORT
+export S3PROXY_ACCESS_KEY=${S3PROXY_ACCESS_KEY:-local-identity}
+export S3PROXY_SECRET_KEY=${S3PROXY_SECRET_KEY:-local-credential}
 EOF
     echo "stack: up; exports in $ENVFILE" >&2
     cat "$ENVFILE"

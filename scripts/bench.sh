@@ -17,14 +17,15 @@ if ! command -v wrk >/dev/null; then
   fi
 fi
 
-read -r KAFKA_PORT KAFKA_CONTROLLER_PORT PG_PORT REDIS_PORT < <(python3 scripts/free_ports.py 4)
-export KAFKA_PORT KAFKA_CONTROLLER_PORT PG_PORT REDIS_PORT
+read -r KAFKA_PORT KAFKA_CONTROLLER_PORT PG_PORT REDIS_PORT S3PROXY_PORT < <(python3 scripts/free_ports.py 5)
+export KAFKA_PORT KAFKA_CONTROLLER_PORT PG_PORT REDIS_PORT S3PROXY_PORT
+export S3PROXY_DATA_DIR="/tmp/kawal-bench-s3proxy-$S3PROXY_PORT"
 export KAFKA_DATA_DIR="$ROOT/.local/bench-kafka-$KAFKA_PORT"
 export PG_DATA_DIR="/tmp/kawal-bench-pg-$PG_PORT"
 
 cleanup() {
   deploy/stack.sh down >/dev/null 2>&1 || true
-  rm -rf "$KAFKA_DATA_DIR" "$PG_DATA_DIR"
+  rm -rf "$KAFKA_DATA_DIR" "$PG_DATA_DIR" "$S3PROXY_DATA_DIR"
 }
 trap cleanup EXIT
 eval "$(deploy/stack.sh up)"

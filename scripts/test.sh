@@ -9,14 +9,15 @@ cd "$ROOT"
 export KAWAL_ENV=development   # the suite signs tokens with the built-in development secret
 PY="$ROOT/.local/venv/bin/python"
 
-read -r KAFKA_PORT KAFKA_CONTROLLER_PORT PG_PORT REDIS_PORT < <(python3 scripts/free_ports.py 4)
-export KAFKA_PORT KAFKA_CONTROLLER_PORT PG_PORT REDIS_PORT
+read -r KAFKA_PORT KAFKA_CONTROLLER_PORT PG_PORT REDIS_PORT S3PROXY_PORT < <(python3 scripts/free_ports.py 5)
+export KAFKA_PORT KAFKA_CONTROLLER_PORT PG_PORT REDIS_PORT S3PROXY_PORT
+export S3PROXY_DATA_DIR="/tmp/kawal-test-s3proxy-$S3PROXY_PORT"
 export KAFKA_DATA_DIR="$ROOT/.local/test-kafka-$KAFKA_PORT"
 export PG_DATA_DIR="/tmp/kawal-test-pg-$PG_PORT"
 
 cleanup() {
   deploy/stack.sh down >/dev/null 2>&1 || true
-  rm -rf "$KAFKA_DATA_DIR"
+  rm -rf "$KAFKA_DATA_DIR" "$S3PROXY_DATA_DIR"
 }
 trap cleanup EXIT
 eval "$(deploy/stack.sh up)"

@@ -57,6 +57,14 @@ def _checked(key: str) -> str:
     return key
 
 
+def _is_key(key: str) -> bool:
+    try:
+        _checked(key)
+    except ValueError:
+        return False
+    return True
+
+
 class PhotoStore(Protocol):
     kind: str
 
@@ -216,7 +224,8 @@ class S3PhotoStore:
                 page = self._call(self.client.list_objects_v2, **kwargs) or {}
             except _NoBucket:
                 return []
-            found += [o["Key"] for o in page.get("Contents", [])]
+            # (a filesystem-backed store lists its folders as keys too: skip them)
+            found += [o["Key"] for o in page.get("Contents", []) if _is_key(o["Key"])]
             if not page.get("IsTruncated"):
                 return sorted(found)
             token = page.get("NextContinuationToken")
