@@ -1,4 +1,5 @@
-"""Who sees what: the public tracking view, the restricted lane and plain-language labels."""
+"""Who sees what in public: the tracking view, the restricted lane and plain-language labels
+(what staff see and do is shared.need_to_know's rule, by scope)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,6 @@ from followup_service.domain.events import (
     ResolutionDisputed,
     VerificationConfirmed,
 )
-from followup_service.domain.routing import Agency
 
 ROLES = ("liaison", "officer", "supervisor", "admin")
 
@@ -53,12 +53,6 @@ BREACH_LABELS = {
     "acknowledge": ("tanggapan", "response"),
     "resolve": ("penyelesaian", "resolution"),
 }
-
-
-@dataclass(frozen=True)
-class Viewer:
-    role: str  # one of ROLES
-    agency_id: str | None = None  # a liaison's agency, or an officer's unit (e.g. polsek-cikande)
 
 
 # --- the one rule for every public surface ---------------------------------------------
@@ -140,35 +134,6 @@ def public_summary(case: Case, category_label: tuple[str, str] | None = None) ->
     if written:
         return written, written
     return neutral_summary(category_label, case.category)
-
-
-def may_see_details(case: Case, viewer: Viewer) -> bool:
-    """Details (raw description, internal notes) go to the assigned unit and supervisors;
-    officers also see non-sensitive cases."""
-    if viewer.role == "supervisor":
-        return True
-    assigned = _assigned(case, viewer)
-    if case.sensitive:
-        return viewer.role in ("liaison", "officer") and assigned
-    return viewer.role == "officer" or (viewer.role == "liaison" and assigned)
-
-
-def _assigned(case: Case, viewer: Viewer) -> bool:
-    if case.agency is None or viewer.agency_id is None:
-        return False
-    if viewer.role == "officer":
-        return unit_is_agency(viewer.agency_id, case.agency)
-    return viewer.agency_id == case.agency.id
-
-
-def unit_is_agency(unit: str | None, agency: Agency | None) -> bool:
-    """Whether a police unit (an officer's, by id) is this agency: the officers of Polsek
-    Cikande (unit polsek-cikande) are the agency named "Polsek Cikande", whose id is scoped
-    by its kecamatan's code (polsek-360415)."""
-    if not unit or agency is None:
-        return False
-    named = re.sub(r"[^a-z0-9]+", "-", agency.name.lower()).strip("-")
-    return unit in (agency.id, named)
 
 
 def public_view(case: Case, category_label: tuple[str, str] | None = None) -> dict:

@@ -2,12 +2,9 @@ import json
 from datetime import datetime, timedelta
 
 from followup_service.domain.deadlines import JAKARTA
-from followup_service.domain.visibility import (
-    Viewer,
-    is_publicly_listed,
-    may_see_details,
-    public_view,
-)
+from followup_service.domain.visibility import is_publicly_listed, public_view
+from followup_service.need_to_know import access
+from shared.auth import Principal
 
 T0 = datetime(2026, 2, 5, 9, 0, tzinfo=JAKARTA)  # same opening time as conftest.open_case
 
@@ -51,25 +48,33 @@ def test_closed_view_names_honest_outcome_when_case_withdrawn(open_case):
     assert (view["outcome"], view["status_label"]["en"]) == ("withdrawn", "Withdrawn")
 
 
-def test_sensitive_case_restricted_to_assigned_unit_and_supervisors_when_tawuran_tip(open_case):
+def _who(role, **scope):
+    return Principal("x", role, "t", **scope)
+
+
+def test_sensitive_case_restricted_to_its_unit_and_area_when_tawuran_tip(open_case):
+    """Details by shared.need_to_know (issue 27): no longer every supervisor."""
     case = open_case("tawuran")
 
     assert case.sensitive and not is_publicly_listed(case)
-    assert may_see_details(case, Viewer("officer", "polsek-cikande"))
-    assert may_see_details(case, Viewer("supervisor"))
-    assert not may_see_details(case, Viewer("officer", "polsek-kibin"))
-    assert not may_see_details(case, Viewer("liaison", "dishub-3604"))
-    assert not may_see_details(case, Viewer("admin"))
+    assert access(case, _who("officer", unit="polsek-cikande")).in_scope
+    assert access(case, _who("supervisor", area="36.04")).in_scope
+    assert not access(case, _who("supervisor", unit="polsek-menteng")).in_scope
+    assert not access(case, _who("officer", unit="polsek-kibin")).in_scope
+    assert not access(case, _who("liaison", agency="dishub-3604")).in_scope
+    assert not access(case, _who("admin")).in_scope
     assert "Otong" not in json.dumps(public_view(case))
 
 
-def test_officers_and_assigned_liaison_see_details_when_case_not_sensitive(open_case):
+def test_the_assigned_liaison_sees_details_and_other_units_officers_do_not(open_case):
+    """Another unit's officer gets the public view of a case that is not sensitive, as
+    anyone else (issue 27: officers no longer see every unit's cases)."""
     case = open_case("street_lighting")
 
     assert is_publicly_listed(case)
-    assert may_see_details(case, Viewer("officer", "polsek-kibin"))
-    assert may_see_details(case, Viewer("liaison", "dishub-3604"))
-    assert not may_see_details(case, Viewer("liaison", "pupr-3604"))
+    assert not access(case, _who("officer", unit="polsek-kibin")).in_scope
+    assert access(case, _who("liaison", agency="dishub-3604")).in_scope
+    assert not access(case, _who("liaison", agency="pupr-3604")).in_scope
 
 
 # --- status-only cases (sensitive categories, confidential aspirations) -------------------
