@@ -234,6 +234,17 @@ class Tally:
             self.open += 1
             self.overdue += is_overdue(f.status, f.next_deadline_at, now)
 
+    def merge(self, other: Tally) -> None:
+        self.received += other.received
+        self.ack_due += other.ack_due
+        self.ack_on_time += other.ack_on_time
+        self.ack_days += other.ack_days
+        self.resolve_days += other.resolve_days
+        self.verified += other.verified
+        self.disputed += other.disputed
+        self.open += other.open
+        self.overdue += other.overdue
+
     def published(self) -> dict:
         """The cell as the public sees it: counts 1-4 and figures over < 5 cases are SMALL."""
         return {
@@ -286,6 +297,10 @@ def week_start(at: datetime) -> date:
     return day - timedelta(days=day.weekday())
 
 
+def _age_order(f: CaseFacts) -> tuple:
+    return (f.opened_at, f.case_id)
+
+
 @dataclass
 class _Card:
     total: Tally = field(default_factory=Tally)
@@ -315,30 +330,42 @@ def compute_cards(
     # the country has its card even before its first public case
     cards: dict[str, _Card] = defaultdict(_Card, {NATIONAL: _Card()})
     first_week = week_start(now) - timedelta(weeks=WEEKS - 1)
+    # First each case once into its leaf (areas, agency, category), then every leaf into
+    # the cards it belongs to: a case counts in up to four cards and five cells of each.
+    leaves: dict[tuple, _Card] = defaultdict(_Card)
     for f in facts:
         if not is_public(f):
             continue
-        on_time = acknowledged_on_time(f, now)
-        areas = f.areas
-        agency = f.agency_id or "-"
+        leaf = leaves[(tuple(f.areas), f.agency_id or "-", f.category)]
+        leaf.total.add(f, acknowledged_on_time(f, now), now)
+        if f.agency_id:
+            leaf.agency_names[f.agency_id] = f.agency_name or f.agency_id
+        if (opened := week_start(f.opened_at)) >= first_week:
+            leaf.opened[opened] += 1
+        if f.closed_at is not None and (closed := week_start(f.closed_at)) >= first_week:
+            leaf.closed[closed] += 1
+        if f.status in OPEN_STATUSES:
+            leaf.open_cases.append(f)
+        if leaf.first_opened is None or f.opened_at < leaf.first_opened:
+            leaf.first_opened = f.opened_at
+    for (areas, agency, category), leaf in leaves.items():
+        slowest = heapq.nsmallest(SLOWEST, leaf.open_cases, key=_age_order)
         for depth, code in enumerate([NATIONAL, *areas]):
             card = cards[code]
-            for tally in (card.total, card.agencies[agency], card.categories[f.category]):
-                tally.add(f, on_time, now)
-            if f.agency_id:
-                card.agency_names[agency] = f.agency_name or f.agency_id
+            for tally in (card.total, card.agencies[agency], card.categories[category]):
+                tally.merge(leaf.total)
+            card.agency_names.update(leaf.agency_names)
             if depth < len(areas):
-                card.children[areas[depth]].add(f, on_time, now)
+                card.children[areas[depth]].merge(leaf.total)
             if code == NATIONAL and len(areas) >= 2:
-                card.grandchildren[areas[1]].add(f, on_time, now)
-            if week_start(f.opened_at) >= first_week:
-                card.opened[week_start(f.opened_at)] += 1
-            if f.closed_at is not None and week_start(f.closed_at) >= first_week:
-                card.closed[week_start(f.closed_at)] += 1
-            if f.status in OPEN_STATUSES:
-                card.open_cases.append(f)
-            if card.first_opened is None or f.opened_at < card.first_opened:
-                card.first_opened = f.opened_at
+                card.grandchildren[areas[1]].merge(leaf.total)
+            for week, n in leaf.opened.items():
+                card.opened[week] += n
+            for week, n in leaf.closed.items():
+                card.closed[week] += n
+            card.open_cases += slowest
+            if card.first_opened is None or leaf.first_opened < card.first_opened:
+                card.first_opened = leaf.first_opened
     weeks = [first_week + timedelta(weeks=n) for n in range(WEEKS)]
     return {
         code: _publish(code, card, now, weeks, area_names, category_labels)
@@ -363,7 +390,7 @@ def _publish(code, card: _Card, now, weeks, area_names, category_labels) -> dict
         label = category_labels.get(key, (key, key))
         return {"name": label[0], "name_en": label[1]}
 
-    slowest = heapq.nsmallest(SLOWEST, card.open_cases, key=lambda f: (f.opened_at, f.case_id))
+    slowest = heapq.nsmallest(SLOWEST, card.open_cases, key=_age_order)
     return {
         "code": code,
         "name": area_names.get(code, "Indonesia" if code == NATIONAL else code),
