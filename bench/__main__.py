@@ -30,6 +30,7 @@ FIGURES = {
     "rebuild": "bench.fig5_rebuild",
     "tracking": "bench.fig6_tracking",
     "scaling": "bench.fig7_scaling",
+    "notifier": "bench.fig9_notifier",
 }
 
 

@@ -177,7 +177,22 @@ def _command(fields: MultiDict, principal) -> RecordAspiration:
         channel="open311",
         channel_client=principal.display_name or key_id,
         attributes=attributes,
+        notify=_notify(data),
     )
+
+
+def _notify(data: dict) -> dict | None:
+    """The extension fields `notify` (a channel) and `notify_language`: the requester's
+    consent to hear of progress, at the email or phone the request gives."""
+    channel = data.get("notify")
+    if not channel:
+        return None
+    address = data["email"] if channel == "email" else data["phone"]
+    if not address:
+        needed = "email" if channel == "email" else "phone"
+        raise ValidationError(f"notify={channel} needs {needed}.", "notify")
+    field = "email" if channel == "email" else "phone"
+    return {field: address, "channel": channel, "language": data.get("notify_language") or "id"}
 
 
 def _categories():

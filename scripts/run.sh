@@ -228,8 +228,9 @@ Kawal Aspirasi is running.
     deadline worker       http://127.0.0.1:$FOLLOWUP_WORKER_METRICS_PORT/metrics
     notifier              http://127.0.0.1:$FOLLOWUP_NOTIFIER_METRICS_PORT/metrics
 
-  Residents' messages (email) go to a local SMTP sink (127.0.0.1:$SMTP_PORT): each one
-  is a file in $MAIL_DIR/. Feeds: $FOLLOWUP/lacak/$code.atom
+  Residents' messages     email to a local SMTP sink, 127.0.0.1:$SMTP_PORT
+    each message a file in $MAIL_DIR/
+  Feeds (Atom)            $FOLLOWUP/lacak/$code.atom   $FOLLOWUP/wilayah/3604.atom
 
   Staff accounts    $FOLLOWUP/admin/akun   (admins; supervisors for their unit's officers)
   Sign in at /masuk on either service (demo accounts, also in $SIGNIN):

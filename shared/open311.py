@@ -110,6 +110,12 @@ class RequestIn(Schema):
     last_name = CleanText(load_default=None, allow_none=True, validate=validate.Length(max=100))
     phone = CleanText(load_default=None, allow_none=True, validate=validate.Length(max=40))
     email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    # extension (issue 24): the requester asks to hear of progress over this channel, at
+    # the email (channel email) or phone (whatsapp, sms) given above; kept private
+    notify = fields.String(
+        load_default=None, allow_none=True, validate=validate.OneOf(("email", "whatsapp", "sms"))
+    )
+    notify_language = fields.String(load_default="id", validate=validate.OneOf(("id", "en")))
     device_id = fields.String(load_default=None, allow_none=True)
     account_id = fields.String(load_default=None, allow_none=True)
     media_url = fields.Url(load_default=None, allow_none=True, schemes={"http", "https"})

@@ -173,6 +173,7 @@ def run_sh(tmp_path_factory, stack_env):
     names += ("REDIS_PORT", "PG_PORT")
     names += ("INTAKE_RELAY_METRICS_PORT", "FOLLOWUP_RELAY_METRICS_PORT")
     names += ("FOLLOWUP_CONSUMER_METRICS_PORT", "FOLLOWUP_WORKER_METRICS_PORT")
+    names += ("FOLLOWUP_NOTIFIER_METRICS_PORT", "SMTP_PORT")  # the notifier, its mail sink
     ports = dict(zip(names, _free_ports(len(names)), strict=True))
     data = tmp_path_factory.mktemp("run-sh")
     os.chmod(data, 0o755)  # the postgres user must reach its data folder
@@ -187,6 +188,7 @@ def run_sh(tmp_path_factory, stack_env):
     env["KAFKA_DATA_DIR"] = str(data / "kafka")
     env["RUN_DIR"] = str(data / "run")  # pid files and logs of this run only
     env["RUN_LOG_DIR"] = str(data / "logs")
+    env["MAIL_DIR"] = str(data / "mail")  # the SMTP sink's messages
     process = subprocess.Popen(
         [os.path.join(REPO_ROOT, "scripts", "run.sh"), "--fresh"],
         cwd=REPO_ROOT,
@@ -321,6 +323,8 @@ def world(run_sh):
         "code": hostile_code,
         "username": "newcomer-officer",
         "fmt": "xml",  # Open311's required format (JSON is swept by the API tests)
+        "kode": "3604",  # Kab. Serang: a region's feed
+        "token": "bukan-tautan-yang-ada",  # a message link that was never sent
     }
     return {"credentials": credentials, "values": values, "hostile_code": hostile_code}
 
@@ -399,6 +403,38 @@ def test_the_greeting_names_every_processs_metrics_and_each_answers(run_sh, worl
         response = http("GET", url)
         assert response.status == 200, url
         assert "# TYPE kawal_" in response.text, url
+
+
+def test_a_resident_who_left_an_email_finds_the_routed_message_in_the_mail_folder(run_sh, world):
+    mail_dir = next(
+        line.split()[-1].rstrip("/") for line in run_sh.output if "each message a file in" in line
+    )
+    officer = world["credentials"]["officer"][0]
+    posted = http(
+        "POST",
+        f"{run_sh.intake}/api/v1/aspirations",
+        body={
+            "category": "street_lighting",
+            "summary": "PJU mati di depan masjid",
+            "kelurahan": "Cikande",
+            "notify": {"email": "warga.runsh@example.org", "language": "id"},
+        },
+        headers={"Authorization": f"Bearer {officer}"},
+    )
+    assert posted.status == 201, posted.text
+    code = posted.json()["tracking_code"]
+
+    def mailed() -> list[str]:
+        if not os.path.isdir(mail_dir):
+            return []
+        texts = []
+        for name in os.listdir(mail_dir):
+            with open(os.path.join(mail_dir, name), encoding="utf-8") as fh:
+                texts.append(fh.read())
+        return [t for t in texts if code in t and "diteruskan ke" in t]
+
+    [message] = wait_for(mailed, timeout=60, what="the routed message in the sink's folder")
+    assert "To: warga.runsh@example.org" in message and f"/lacak/{code}" in message
 
 
 def test_open311_and_tracking_give_every_demo_deadline_as_the_same_instant(run_sh, world):

@@ -25,7 +25,14 @@ from followup_service.notifications import smtp_sink, store
 from followup_service.notifications.channels import configured_channels
 from followup_service.notifications.intake_client import IntakeNotifyRequests
 from followup_service.notifications.notifier import NotifyOnCaseEvents, notifier_group
-from followup_service.notifications.sender import Sender
+from followup_service.notifications.sender import (
+    DEAD_LETTERED,
+    FAILED,
+    RETRIED,
+    SENT,
+    QueueAgeCollector,
+    Sender,
+)
 from followup_service.notifications.settings import NotifySettings
 from followup_service.tables import cases
 from followup_service.tables import metadata as followup_metadata
@@ -280,7 +287,12 @@ def test_resident_hears_each_step_once_by_email_when_the_officer_logged_consent(
         assert store.subscriber_count(conn, case.case_id) == 0
 
 
+def _count(metric, channel: str) -> float:
+    return metric.labels(channel=channel)._value.get()
+
+
 def test_whatsapp_message_goes_once_after_a_429_and_a_401_is_dead_lettered_until_replayed(chain):
+    before = {m: _count(m, "whatsapp") for m in (SENT, FAILED, RETRIED, DEAD_LETTERED)}
     chain.whatsapp.answers.append(THROTTLED)
     aspiration_id, code = _record(chain, {"phone": PHONE, "channel": "whatsapp", "language": "en"})
     wait_for(lambda: chain.whatsapp.requests and len(chain.whatsapp.requests) == 2, what="retry")
@@ -305,6 +317,10 @@ def test_whatsapp_message_goes_once_after_a_429_and_a_401_is_dead_lettered_until
         assert store.replay_dead(conn, chain.fu.clock(), None) == 1
     wait_for(lambda: len(chain.whatsapp.requests) == 4, what="the replayed message")
     wait_for(lambda: not dead(), what="the dead letter cleared")
+    counted = {m: _count(m, "whatsapp") - before[m] for m in before}
+    assert counted == {SENT: 2, FAILED: 2, RETRIED: 1, DEAD_LETTERED: 1}
+    [family] = QueueAgeCollector(chain.fu.engine).collect()
+    assert {s.labels["channel"] for s in family.samples} == {"email", "whatsapp", "sms"}
     # STOP: an operator erases the number's subscriptions (the number on stdin)
     env = {**os.environ, "FOLLOWUP_DATABASE_URL": chain.fu.settings.database_url}
     stopped = subprocess.run(
@@ -452,3 +468,36 @@ def test_migrations_make_the_notification_tables_tables_py_defines(make_settings
             diffs = compare_metadata(MigrationContext.configure(conn), metadata)
         engine.dispose()
         assert [d for d in diffs if any(name in repr(d) for name in names)] == []
+
+
+def test_open311_requester_who_asks_for_updates_has_the_contact_kept_sealed(make_settings):
+    from tests.integration.test_open311_requests import (
+        CONTACT,
+        create_followup,
+        create_intake,
+        issue_key,
+        request_form,
+    )
+
+    prefix = f"t{uuid.uuid4().hex[:10]}"
+    followup = create_followup(make_settings("followup", redis_key_prefix=prefix))
+    intake = create_intake(make_settings("intake", redis_key_prefix=prefix))
+    api_key = issue_key(followup)
+    client = intake.test_client()
+    lacking = client.post(
+        "/open311/v2/requests.json", data=request_form(api_key, notify="sms", phone=None)
+    )
+    assert lacking.status_code == 400 and "notify" in lacking.get_data(as_text=True)
+    filed = client.post(
+        "/open311/v2/requests.json",
+        data=request_form(api_key, notify="email", notify_language="en"),
+    )
+    assert filed.status_code == 201, filed.get_data(as_text=True)
+    with intake.extensions["intake"].engine.connect() as conn:
+        [sealed] = conn.execute(text("SELECT sealed_contact FROM notify_requests")).scalars()
+    assert CONTACT["email"] not in sealed
+    assert ContactCipher.from_env().open(sealed) == {
+        "address": CONTACT["email"],
+        "channel": "email",
+        "language": "en",
+    }

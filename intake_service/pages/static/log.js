@@ -56,16 +56,23 @@
     ev.preventDefault();
     if (!state.current) return;
     var by = val("a-by"), contact = val("a-contact"), backing = val("a-back");
+    // consent to hear of progress: kept private by intake, never in an event (issue 24)
+    var channel = $("a-notify-channel").value, address = val("a-notify-address");
+    var notify = $("a-notify").checked && address ? {
+      channel: channel, language: $("a-notify-lang").value,
+      email: channel === "email" ? address : null, phone: channel === "email" ? null : address
+    } : null;
     state.items.push({
       meeting: state.current, status: "pending", code: null, error: null,
       body: { id: uuid(), category: $("a-cat").value, summary: val("a-sum"),
               public_summary: val("a-pub") || "", description: val("a-desc") || "",
               urgency: $("a-urgent").checked ? "high" : "normal", confidential: $("a-conf").checked,
               raised_by: by || contact ? { name: by || "-", kind: "person", contact: contact } : null,
+              notify: notify,
               backing: { count: backing ? parseInt(backing, 10) : 0, groups: [] } }
     });
-    ["a-sum", "a-pub", "a-desc", "a-by", "a-contact", "a-back"].forEach(function (f) { $(f).value = ""; });
-    $("a-urgent").checked = false; $("a-conf").checked = false;
+    ["a-sum", "a-pub", "a-desc", "a-by", "a-contact", "a-back", "a-notify-address"].forEach(function (f) { $(f).value = ""; });
+    $("a-urgent").checked = false; $("a-conf").checked = false; $("a-notify").checked = false;
     publicSummaryRule();
     save();
     flush();
