@@ -1,6 +1,10 @@
 """Intake pages: the officer's meeting log, made for a phone with a patchy connection.
 
 GET  /catat                                  the logging page (officer login)
+GET  /aspirasi/<id>                          one aspiration in the caller's scope; the
+                                             reporter for those who may see them (each
+                                             view recorded), and for the area's supervisor
+                                             who saw the informant, when
 GET  /lokasi                                 aspirations whose location is not verified
 POST /lokasi/<id>                            amend one's location (a code or names)
 POST /catat/api/meetings                     forwarded to POST /api/v1/meetings
@@ -16,7 +20,17 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Flask, current_app, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Flask,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from werkzeug.exceptions import NotFound
 
 from shared.pages import install_pages, page_blueprint
 from shared.pages.api_client import call_api
@@ -103,6 +117,22 @@ def register_pages(app: Flask) -> None:
             return redirect(url_for(".unverified_locations", ok=code))
         problem = result.data.get("fields") or result.data.get("message") or result.status
         return redirect(url_for(".unverified_locations", err=f"{code}: {problem}"))
+
+    @bp.get("/aspirasi/<uuid:aspiration_id>")
+    @login_required(*LOGGERS)
+    def aspiration(aspiration_id: uuid.UUID):
+        """The aspiration as the API gives it to the caller (out of scope: 404), and the
+        list of who saw the informant for the supervisors of its area (issue 27)."""
+        result = call_api("GET", f"/api/v1/aspirations/{aspiration_id}")
+        if result.status == 404:
+            raise NotFound()
+        if not result.ok:
+            abort(result.status if 400 <= result.status < 500 else 502)
+        views = None
+        if page_principal().role == "supervisor":
+            seen = call_api("GET", f"/api/v1/aspirations/{aspiration_id}/identity-views")
+            views = seen.data.get("items", []) if seen.ok else None
+        return render_template("intake/aspiration.html", a=result.data, views=views)
 
     @bp.post("/catat/api/meetings")
     @login_required(*LOGGERS)

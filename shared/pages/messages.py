@@ -105,6 +105,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Type the unit's name (e.g. Polsek Cikande) or its id (polsek-360415).",
     ),
     "identity.views": ("Siapa melihat identitas pelapor", "Who saw the reporter's identity"),
+    "identity.none": ("Belum ada yang melihat.", "Nobody has seen it yet."),
+    "identity.viewer": ("Siapa", "Who"),
+    "identity.at": ("Kapan (UTC)", "When (UTC)"),
+    "identity.via": ("Lewat", "Through"),
+    "asp.title": ("Aspirasi", "Aspiration"),
+    "asp.confidential": ("rahasia", "confidential"),
+    "asp.reporter": ("Pelapor", "Reporter"),
+    "asp.reporter_recorded": (
+        "Tampilan identitas ini dicatat (siapa dan kapan) dan dapat dilihat atasan wilayah.",
+        "This view of the identity is recorded (who and when) for the area's supervisor.",
+    ),
+    "asp.reporter_hidden": (
+        "Identitas pelapor hanya untuk petugas satuannya dan atasan wilayahnya.",
+        "The reporter's identity is for the unit's officers and the area's supervisors only.",
+    ),
     "admin.scope": ("Satuan / instansi", "Unit / agency"),
     "admin.scope_help": (
         "Petugas Polri dan atasan memilih satuan; penghubung diikat ke instansi: ketik kodenya "

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tests.integration.intake.conftest import OTHER_UNIT, aspiration_body
+from tests.integration.intake.conftest import OTHER_UNIT, UNIT, aspiration_body
 from tests.support import wait_for
 
 pytestmark = pytest.mark.integration
@@ -149,3 +149,31 @@ def test_every_answer_showing_the_informant_is_recorded_for_the_supervisor(recor
     # the list is the supervisor's: not the officer's, not another area's supervisor's
     assert intake.get(views).status_code == 403
     assert intake.get(views, as_role="supervisor", as_unit=OTHER_UNIT).status_code == 404
+
+
+def test_the_aspirations_page_lists_who_saw_the_informant_for_the_areas_supervisor(recorded):
+    """Issue 27: the unit's supervisor sees, on the aspiration's page, who was shown the
+    reporter and when; another unit's officer gets 404; an admin no identity."""
+    from shared.pages.session import COOKIE
+
+    intake, _, aspiration_id = recorded
+    intake.get(f"/api/v1/aspirations/{aspiration_id}")  # the unit's officer saw it
+
+    def page(role, unit=UNIT, **claims):
+        client = intake.app.test_client()
+        token = intake.tokens.issue(f"{role}-page", role, unit=unit, **claims)
+        client.set_cookie(COOKIE, token)
+        return client.get(f"/aspirasi/{aspiration_id}")
+
+    supervisor = page("supervisor")
+    text = supervisor.get_data(as_text=True)
+    assert supervisor.status_code == 200 and NEW_CONTACT in text
+    assert 'id="identity-views"' in text and "officer:officer-polsek-bekasi-selatan" in text
+    assert "Siapa melihat identitas pelapor" in text
+    officer = page("officer")
+    assert officer.status_code == 200 and 'id="identity-views"' not in officer.get_data(
+        as_text=True
+    )
+    assert page("officer", unit=OTHER_UNIT).status_code == 404
+    admin = page("admin", unit=None, area="national")
+    assert admin.status_code == 200 and NEW_CONTACT not in admin.get_data(as_text=True)
