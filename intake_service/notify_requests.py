@@ -10,12 +10,14 @@ The follow-up notifier, when it handles the case's CaseOpened, asks
 `GET /internal/v1/notify-requests/<aspiration_id>` for it (proving it holds the contact
 key), stores it in its own contact store and then `DELETE`s it here. The answer carries
 the sealed contact only (a Fernet token): nothing readable crosses the wire or lands in
-a log. A request the notifier never took is erased with the rest after the retention.
+a log. A request the notifier never took (no case opened: an aspiration linked as
+support, withdrawn at once) is erased by the notifier's erasure sweep through
+`DELETE /internal/v1/stale-notify-requests?older_than_days=<retention>`.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, abort, current_app, jsonify, request
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -88,7 +90,7 @@ def _contact(notify: dict) -> dict:
 
 def internal_blueprint(table: Table) -> Blueprint:
     """The notifier's private door: sealed contacts by aspiration id, then erased."""
-    bp = Blueprint("intake_notify_requests", __name__, url_prefix="/internal/v1/notify-requests")
+    bp = Blueprint("intake_notify_requests", __name__, url_prefix="/internal/v1")
 
     @bp.before_request
     def _notifier_only():
@@ -103,7 +105,7 @@ def internal_blueprint(table: Table) -> Blueprint:
     def engine():
         return current_app.extensions["intake"].engine
 
-    @bp.get("/<aspiration_id>")
+    @bp.get("/notify-requests/<aspiration_id>")
     def take(aspiration_id: str):
         with engine().connect() as conn:
             sealed = conn.execute(
@@ -113,11 +115,22 @@ def internal_blueprint(table: Table) -> Blueprint:
             return jsonify({"error": "not found"}), 404
         return jsonify({"aspiration_id": aspiration_id, "sealed_contact": sealed})
 
-    @bp.delete("/<aspiration_id>")
+    @bp.delete("/notify-requests/<aspiration_id>")
     def erase(aspiration_id: str):
         with engine().begin() as conn:
             conn.execute(delete(table).where(table.c.aspiration_id == aspiration_id[:36]))
         return "", 204
+
+    @bp.delete("/stale-notify-requests")
+    def erase_stale():
+        """Requests no notifier took within the retention (no case opened for them)."""
+        days = request.args.get("older_than_days", type=float)
+        if days is None or days < 0:
+            return jsonify({"error": "older_than_days: a number of days, 0 or more"}), 400
+        before = datetime.now(UTC) - timedelta(days=days)
+        with engine().begin() as conn:
+            erased = erase_older_than(conn, table, before)
+        return jsonify({"erased": erased})
 
     return bp
 

@@ -25,8 +25,8 @@ class IntakeNotifyRequests:
         self.base_url = base_url.rstrip("/")
         self.cipher = cipher
 
-    def _request(self, method: str, aspiration_id: str):
-        url = f"{self.base_url}/internal/v1/notify-requests/{aspiration_id}"
+    def _request(self, method: str, path: str):
+        url = f"{self.base_url}/internal/v1/{path}"
         headers = {"Authorization": f"Notifier {self.cipher.proof()}"}
         return urllib.request.urlopen(
             urllib.request.Request(url, headers=headers, method=method), timeout=TIMEOUT_SECONDS
@@ -35,7 +35,7 @@ class IntakeNotifyRequests:
     def take(self, aspiration_id: str) -> str | None:
         """The sealed contact for an aspiration, or None when its reporter asked nothing."""
         try:
-            with self._request("GET", aspiration_id) as answer:
+            with self._request("GET", f"notify-requests/{aspiration_id}") as answer:
                 return json.loads(answer.read())["sealed_contact"]
         except urllib.error.HTTPError as exc:
             if exc.code == 404:
@@ -46,7 +46,16 @@ class IntakeNotifyRequests:
 
     def forget(self, aspiration_id: str) -> None:
         try:
-            with self._request("DELETE", aspiration_id):
+            with self._request("DELETE", f"notify-requests/{aspiration_id}"):
                 pass
         except (urllib.error.URLError, OSError) as exc:
+            raise IntakeUnavailableError(type(exc).__name__) from None
+
+    def erase_stale(self, older_than_days: float) -> int:
+        """Have intake erase requests no case took within the retention; how many."""
+        try:
+            path = f"stale-notify-requests?older_than_days={older_than_days}"
+            with self._request("DELETE", path) as answer:
+                return json.loads(answer.read())["erased"]
+        except (urllib.error.URLError, OSError, ValueError, KeyError) as exc:
             raise IntakeUnavailableError(type(exc).__name__) from None

@@ -177,7 +177,7 @@ def main(followup, stop) -> None:
         intake = IntakeNotifyRequests(settings.intake_url, cipher)
     else:
         log.warning("notifier: FOLLOWUP_INTAKE_URL not set; reporters' notify requests unread")
-    sender = Sender(followup.engine, cipher, channels, notify)
+    sender = Sender(followup.engine, cipher, channels, notify, intake=intake)
     thread = threading.Thread(target=sender.run, args=(stop,), name="notification-sender")
     thread.start()
     try:

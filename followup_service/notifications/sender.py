@@ -90,6 +90,7 @@ class Sender:
         channels: dict[str, Channel],
         settings: NotifySettings,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        intake=None,  # intake_client.IntakeNotifyRequests: erase its untaken requests too
     ):
         self.engine = engine
         self.cipher = cipher
@@ -97,6 +98,7 @@ class Sender:
         self.settings = settings
         self.quiet = QuietHours.parse(settings.quiet_hours)
         self.clock = clock
+        self.intake = intake
         self._last_erasure = datetime.min.replace(tzinfo=UTC)
 
     def open_channels(self, now: datetime) -> list[str]:
@@ -179,8 +181,16 @@ class Sender:
                 )
 
     def erase_expired(self) -> int:
+        """Erase subscriptions past their retention here, and have intake erase requests
+        no case took within it; returns how many subscriptions were erased."""
         with self.engine.begin() as conn:
-            return store.erase_due(conn, self.clock())
+            erased = store.erase_due(conn, self.clock())
+        if self.intake is not None:
+            try:
+                self.intake.erase_stale(self.settings.retention_days)
+            except Exception:  # noqa: BLE001 - tried again at the next sweep
+                log.warning("intake could not erase stale notify requests yet")
+        return erased
 
     def run(self, stop: threading.Event) -> None:
         backoff = self.settings.sender_interval

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import feedparser
@@ -161,8 +161,9 @@ def chain(create_database, stack_env, migrated_template):
     assert sorted(channels) == ["email", "whatsapp"] and skipped == [
         "sms: SMS_GATEWAY_URL, SMS_TOKEN not set"
     ]
-    sender = Sender(fu.engine, cipher, channels, notify)
-    handler = NotifyOnCaseEvents(cipher, notify, IntakeNotifyRequests(intake_server.url, cipher))
+    intake_client = IntakeNotifyRequests(intake_server.url, cipher)
+    sender = Sender(fu.engine, cipher, channels, notify, intake=intake_client)
+    handler = NotifyOnCaseEvents(cipher, notify, intake_client)
     stop = threading.Event()
     threads = [
         threading.Thread(
@@ -317,6 +318,8 @@ def test_whatsapp_message_goes_once_after_a_429_and_a_401_is_dead_lettered_until
         assert store.replay_dead(conn, chain.fu.clock(), None) == 1
     wait_for(lambda: len(chain.whatsapp.requests) == 4, what="the replayed message")
     wait_for(lambda: not dead(), what="the dead letter cleared")
+    # counted once the provider's answer is marked (just after the stub saw the request)
+    wait_for(lambda: _count(SENT, "whatsapp") - before[SENT] == 2, what="the second send counted")
     counted = {m: _count(m, "whatsapp") - before[m] for m in before}
     assert counted == {SENT: 2, FAILED: 2, RETRIED: 1, DEAD_LETTERED: 1}
     [family] = QueueAgeCollector(chain.fu.engine).collect()
@@ -359,8 +362,20 @@ def test_contact_is_erased_when_the_retention_after_closing_passed(chain):
             )
         ).scalar_one()
     assert erase_after is not None
+    # a request intake kept because no case took it (here: written by hand, 31 days old)
+    stale = ContactCipher.from_env().seal({"address": EMAIL, "channel": "email"})
+    with chain.intake.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO notify_requests VALUES (:a, :s, now() - interval '31 days'), "
+                "(:b, :s, now())"
+            ),
+            {"a": str(uuid.uuid4()), "b": str(uuid.uuid4()), "s": stale},
+        )
     chain.sender.clock = lambda: erase_after
     assert chain.sender.erase_expired() == 1
+    with chain.intake.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM notify_requests")).scalar() == 1
     with chain.fu.engine.connect() as conn:
         assert store.subscriber_count(conn, case.case_id) == 0
         outbox = conn.execute(
@@ -443,7 +458,10 @@ def test_intake_refuses_a_bad_notify_and_its_private_door_needs_the_key(chain):
         client.get(f"/internal/v1/notify-requests/{uuid.uuid4()}", headers=headers).status_code
         == 401
     )
+    assert client.delete("/internal/v1/stale-notify-requests?older_than_days=1").status_code == 401
     good = {"Authorization": f"Notifier {ContactCipher.from_env().proof()}"}
+    bad_days = client.delete("/internal/v1/stale-notify-requests?older_than_days=x", headers=good)
+    assert bad_days.status_code == 400 and "older_than_days" in bad_days.json["error"]
     assert (
         client.get(f"/internal/v1/notify-requests/{uuid.uuid4()}", headers=good).status_code == 404
     )
@@ -501,3 +519,120 @@ def test_open311_requester_who_asks_for_updates_has_the_contact_kept_sealed(make
         "channel": "email",
         "language": "en",
     }
+
+
+class GatewayStub(WhatsAppStub):
+    """The generic SMS gateway's documented answers: 2xx sent; {"error": {...}} else."""
+
+
+def _outbox_sender(make_settings, channel_name: str, notify: NotifySettings, channel, address):
+    """A sender over a fresh follow-up database holding one message for `address`."""
+    from followup_service.bootstrap import system_clock
+    from shared.db import make_engine
+
+    engine = make_engine(make_settings("followup").database_url)
+    cipher = ContactCipher.from_env()
+    sealed = cipher.seal({"address": address, "channel": channel_name, "language": "id"})
+    sub = store.Subscription(str(uuid.uuid4()), "case-x", channel_name, "id", sealed, "tok")
+    row = store.outbox_row(
+        event_id=str(uuid.uuid4()),
+        subscription=sub,
+        event_type="CaseRouted",
+        subject="[KA-AAAA-AA] Diteruskan",
+        body="Aspirasi Anda KA-AAAA-AA diteruskan ke Dinas PUPR.",
+        now=system_clock(),
+    )
+    with engine.begin() as conn:
+        store.enqueue(conn, [row])
+    return engine, Sender(engine, cipher, {channel_name: channel}, notify)
+
+
+def _drain(sender: Sender, rounds: int = 20) -> None:
+    """Send until nothing is due, moving the sender's clock past every backoff."""
+    from datetime import timedelta
+
+    now = sender.clock()
+    for n in range(rounds):
+        sender.clock = lambda n=n: now + timedelta(seconds=10 * (n + 1))
+        sender.send_once()
+
+
+def _status(engine) -> tuple:
+    with engine.connect() as conn:
+        row = conn.execute(select(store.OUTBOX.c.status, store.OUTBOX.c.attempts)).one()
+    return tuple(row)
+
+
+def test_sms_gateway_5xx_is_retried_then_dead_lettered_and_a_2xx_sends(make_settings):
+    from followup_service.notifications.channels import SmsChannel
+
+    gateway = GatewayStub()
+    gateway.start()
+    unavailable = (503, {"error": {"code": "unavailable", "message": "try later"}}, {})
+    gateway.answers.extend([unavailable] * 3)
+    notify = NotifySettings(
+        sms_gateway_url=f"{gateway.url}/v1/messages", sms_token="sms-uji", max_attempts=3
+    )
+    engine, sender = _outbox_sender(make_settings, "sms", notify, SmsChannel(notify), PHONE)
+    try:
+        _drain(sender)
+        assert _status(engine) == ("dead", 3) and len(gateway.requests) == 3
+        first = gateway.requests[0]
+        assert first["path"] == "/v1/messages" and first["auth"] == "Bearer sms-uji"
+        assert first["to"] == "+6281244779931" and first["from"] == "KAWAL"
+        assert first["text"].startswith("Aspirasi Anda KA-AAAA-AA diteruskan")
+        with engine.begin() as conn:
+            store.replay_dead(conn, sender.clock(), None)
+        _drain(sender)
+        assert _status(engine) == ("sent", 1) and len(gateway.requests) == 4
+    finally:
+        gateway.server.shutdown()
+        engine.dispose()
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_email_logs_in_to_a_server_that_requires_auth_when_configured(make_settings):
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    from followup_service.notifications.channels import EmailChannel
+
+    def authenticate(server, session, envelope, mechanism, auth_data):
+        ok = auth_data.login == b"kabar" and auth_data.password == b"rahasia"
+        return AuthResult(success=ok)
+
+    sink = smtp_sink.MailSink()
+    port = free_port()
+    controller = Controller(
+        sink,
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=authenticate,
+        auth_required=True,
+        auth_require_tls=False,
+    )
+    controller.start()
+    try:
+        wrong = NotifySettings(smtp_host="127.0.0.1", smtp_port=port, max_attempts=2)
+        engine, sender = _outbox_sender(make_settings, "email", wrong, EmailChannel(wrong), EMAIL)
+        _drain(sender)
+        assert _status(engine) == ("dead", 1) and sink.messages == []  # 530: permanent
+        engine.dispose()
+        right = replace(wrong, smtp_user="kabar", smtp_password="rahasia")
+        engine, sender = _outbox_sender(make_settings, "email", right, EmailChannel(right), EMAIL)
+        _drain(sender)
+        assert _status(engine) == ("sent", 1) and [m["To"] for m in sink.messages] == [EMAIL]
+        engine.dispose()
+    finally:
+        controller.stop()
+
+
+def test_whatsapp_and_sms_wait_out_the_quiet_hours_and_email_does_not():
+    from datetime import UTC, datetime
+
+    notify = NotifySettings(quiet_hours="21:00-06:00")
+    sender = Sender(None, None, {"email": None, "whatsapp": None, "sms": None}, notify)
+    night = datetime(2026, 12, 6, 16, 0, tzinfo=UTC)  # 23:00 WIB
+    day = datetime(2026, 12, 6, 3, 0, tzinfo=UTC)  # 10:00 WIB
+    assert sender.open_channels(night) == ["email"]
+    assert sender.open_channels(day) == ["email", "whatsapp", "sms"]
