@@ -27,6 +27,7 @@ from intake_service.domain.errors import (
     ItemsRejectedError,
     NotFoundError,
 )
+from intake_service.photos import links as photo_links
 from intake_service.private_events import PRIVATE_EVENT_TYPES
 from intake_service.tables import aspirations, identity_views, meetings
 from shared import logs
@@ -371,7 +372,10 @@ def withdraw_aspiration(aspiration_id):
         note=data["note"],
     )
     respond = answer_from(lambda outcome: (_write_out(outcome), 201))
-    return respond(handlers.withdraw_aspiration(intake(), command, current_principal()))
+    store = current_app.extensions.get("photo_store")
+    return respond(
+        handlers.withdraw_aspiration(intake(), command, current_principal(), photo_store=store)
+    )
 
 
 # --- helpers ----------------------------------------------------------------------
@@ -396,6 +400,7 @@ def _record_command(item: dict, unit: str | None = None) -> RecordAspiration:
         supports=str(item["supports"]) if item["supports"] else None,
         unit=unit,
         notify=item.get("notify"),
+        photos=tuple({"id": str(p["id"]), "public": p["public"]} for p in item.get("photos", [])),
     )
 
 
@@ -507,6 +512,11 @@ def _aspiration_out(row) -> dict:
         "attributes": row.attributes or {},
         "amendments": extra.get("amendments", 0),
         "withdrawal": extra.get("withdrawal"),
+        "photos": [
+            {**p, **photo_links(str(p["id"]))}
+            for p in extra.get("photos", [])
+            if str(p["id"]) not in extra.get("photos_removed", ())
+        ],
     }
     out["unit_name"] = unit_name(row.unit)
     # Only aspirations in the caller's scope are answered (lists filter by the rule in

@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from intake_service.open311 import build_blueprint as open311_blueprint
     from intake_service.openapi import bp as openapi_bp
     from intake_service.pages import register_pages
+    from intake_service.photos import install_photos
     from intake_service.tables import notify_requests
 
     app.register_blueprint(api_bp)
@@ -56,4 +57,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     app.register_blueprint(metrics_blueprint())
     register_pages(app)
+    install_photos(app)
     return app

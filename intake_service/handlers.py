@@ -32,6 +32,10 @@ from intake_service.domain.errors import (
 )
 from intake_service.domain.meeting import Meeting, meeting_recorded
 from intake_service.notify_requests import contact_cipher, keep_requests
+from intake_service.photos import bind as bind_photos
+from intake_service.photos import delete_blobs
+from intake_service.photos import remove_for as remove_photos
+from intake_service.photos import resolve_references as photo_refs
 from intake_service.tables import aspirations, metadata, notify_requests
 from shared import idempotency
 from shared.auth import ForbiddenError, Principal
@@ -265,6 +269,10 @@ def _record_new(intake, conn, meeting, unit, commands, principal) -> list[Outcom
     if not commands:
         return []
     recorded, identified, outcomes, notify = [], [], [], {}
+    commands = [  # photo references checked and given their sha256 (intake_service/photos.py)
+        replace(c, photos=tuple(photo_refs(conn, list(c.photos), principal))) if c.photos else c
+        for c in commands
+    ]
     for command, code in zip(commands, _unused_tracking_codes(conn, len(commands)), strict=True):
         payload = decide.recorded_event(command, code, meeting, unit)
         stream = stream_id(command.aspiration_id)
@@ -280,6 +288,9 @@ def _record_new(intake, conn, meeting, unit, commands, principal) -> list[Outcom
         outcomes.append(Outcome(command.aspiration_id, "created", code))
     published = intake.store.append_many(conn, recorded)
     hidden = intake.store.append_many(conn, identified)
+    for command in commands:
+        if command.photos:
+            bind_photos(conn, command.aspiration_id, list(command.photos))
     if notify:  # sealed, in this transaction, never in an event (notify_requests.py)
         keep_requests(conn, notify_requests, contact_cipher(), notify)
     projections.record_new_aspirations(
@@ -373,11 +384,14 @@ def amend_aspiration(intake: Intake, command: AmendAspiration, principal: Princi
 
 
 def withdraw_aspiration(
-    intake: Intake, command: WithdrawAspiration, principal: Principal
+    intake: Intake, command: WithdrawAspiration, principal: Principal, photo_store=None
 ) -> Outcome:
-    """Withdraw an aspiration recorded by mistake or as a duplicate of another."""
+    """Withdraw an aspiration recorded by mistake or as a duplicate of another. Its photos
+    are removed with it (a private PhotosRemoved event; blobs deleted after the commit)."""
+    orphans: list[str] = []
 
     def work(conn):
+        orphans.clear()
         target = _must_load(intake, conn, command.aspiration_id)
         _check_unit(principal, target.unit, target.fields.get("location"))
         duplicate = None
@@ -387,9 +401,19 @@ def withdraw_aspiration(
         event = NewEvent("AspirationWithdrawn", payload, actor=principal.actor)
         stream = stream_id(target.aspiration_id)
         _append(intake, conn, stream, target.version, [event], message_key=target.message_key)
+        photo_ids, shas = remove_photos(conn, target.aspiration_id)
+        if photo_ids:
+            removed = {"aspiration_id": target.aspiration_id, "photo_ids": photo_ids}
+            removed["reason"] = "withdrawn"
+            event = NewEvent("PhotosRemoved", removed, actor=principal.actor)
+            _append(intake, conn, stream, target.version + 1, [event], publish=False)
+            orphans.extend(shas)
         return Outcome(target.aspiration_id, "created", target.tracking_code)
 
-    return _retrying(intake, work)
+    outcome = _retrying(intake, work)
+    if orphans and photo_store is not None:
+        delete_blobs(photo_store, orphans)  # a store away leaves them for `photos prune`
+    return outcome
 
 
 def _must_load(intake: Intake, conn, aspiration_id: str) -> Aspiration:

@@ -97,6 +97,51 @@ def _read(summary, answer, params=(), query=None) -> dict:
     }
 
 
+def _photo_upload() -> dict:
+    return {
+        "summary": "Upload a photo (JPEG, PNG, WebP or HEIC; at most 15 MB and 50 MP)",
+        "description": f"Roles: {WRITERS}. Decoded to check it, re-encoded as JPEG with the "
+        "orientation applied and every metadata field (EXIF GPS above all) removed, at most "
+        "1600 px, with a thumbnail; stored by sha256. Name it in an aspiration's `photos`. "
+        "Send your own `id` to make a resend safe.",
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {
+                            "file": {"type": "string", "format": "binary"},
+                            "id": {"type": "string", "format": "uuid"},
+                        },
+                    }
+                }
+            },
+        },
+        "responses": {
+            "201": {"description": "stored", **_json("PhotoUploadOut")},
+            "200": {"description": "already stored (resent id)", **_json("PhotoUploadOut")},
+            **_errors(400, 401, 403, 409, 413, 415, 422, 503),
+        },
+    }
+
+
+def _photo_read(summary: str) -> dict:
+    return {
+        "summary": summary,
+        "description": f"Roles: {READERS}, for aspirations in their scope (others: 404).",
+        "parameters": [_path_param("photo_id")],
+        "responses": {
+            "200": {
+                "description": "the JPEG",
+                "content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}},
+            },
+            **_errors(401, 403, 404, 503),
+        },
+    }
+
+
 def _paths() -> dict[str, dict]:
     meeting, aspiration = _path_param("meeting_id"), _path_param("aspiration_id")
     withdrawal = {"reason": "duplicate_of", "duplicate_of": "5d1f7c3e-0000-4000-8000-000000000012"}
@@ -209,6 +254,11 @@ def _paths() -> dict[str, dict]:
                 [aspiration],
             ),
         },
+        "/api/v1/photos": {"post": _photo_upload()},
+        "/api/v1/photos/{photo_id}": {"get": _photo_read("The photo (JPEG, long side <= 1600 px)")},
+        "/api/v1/photos/{photo_id}/thumbnail": {
+            "get": _photo_read("The photo's thumbnail (JPEG, long side <= 320 px)")
+        },
         "/open311/v2/requests.{fmt}": {"post": open311.filing_operation()},
         **operational_paths(),
     }
@@ -217,7 +267,7 @@ def _paths() -> dict[str, dict]:
 SCHEMAS = (
     "MeetingIn", "SingleAspirationIn", "BatchIn", "BackingIn", "AmendmentIn", "WithdrawalIn",
     "WriteOut", "BatchOut", "MeetingOut", "AspirationOut", "MeetingPage", "AspirationPage",
-    "CandidatesOut", "HistoryOut", "RegionsOut", "AreaOut", "IdentityViewsOut",
+    "CandidatesOut", "HistoryOut", "RegionsOut", "AreaOut", "IdentityViewsOut", "PhotoUploadOut",
 )  # fmt: skip
 
 

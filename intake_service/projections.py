@@ -74,7 +74,7 @@ def aspiration_row(recorded: EventEnvelope, identified: EventEnvelope | None = N
         "position": recorded.global_position,
         "version": recorded.stream_version,
         "recorded_at": recorded.recorded_at,
-        "extra": {"amendments": 0},
+        "extra": {"amendments": 0, "photos": p.get("photos", [])},
     }
     if identified is not None:  # what _reporter_identified would then set
         row["private"]["raised_by"] = _person(identified.payload)
@@ -175,6 +175,12 @@ def _aspiration_withdrawn(conn, event, p):
     )
 
 
+def _photos_removed(conn, event, p):
+    row = _row(conn, p["aspiration_id"])
+    removed = sorted({*row.extra.get("photos_removed", ()), *map(str, p["photo_ids"])})
+    _set(conn, event, p["aspiration_id"], extra={**row.extra, "photos_removed": removed})
+
+
 _HANDLERS = {
     "MeetingRecorded": _meeting_recorded,
     "AspirationRecorded": _aspiration_recorded,
@@ -182,6 +188,7 @@ _HANDLERS = {
     "AspirationBacked": _aspiration_backed,
     "AspirationAmended": _aspiration_amended,
     "AspirationWithdrawn": _aspiration_withdrawn,
+    "PhotosRemoved": _photos_removed,
 }
 
 

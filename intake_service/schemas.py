@@ -132,6 +132,31 @@ class MeetingIn(Schema):
     notes = CleanText(load_default="", validate=validate.Length(max=5000))
 
 
+class PhotoIn(Schema):
+    id = fields.UUID(required=True, metadata={"description": "from POST /api/v1/photos"})
+    public = fields.Boolean(
+        load_default=False,
+        metadata={"description": "shown to the public (never for a sensitive or confidential one)"},
+    )
+
+
+class PhotoUploadOut(Schema):
+    id = fields.UUID(required=True)
+    sha256 = fields.String(required=True, metadata={"description": "of the stored JPEG"})
+    url = fields.String(required=True)
+    thumbnail_url = fields.String(required=True)
+    width = fields.Integer(required=True)
+    height = fields.Integer(required=True)
+
+
+class PhotoOut(Schema):
+    id = fields.UUID(required=True)
+    sha256 = fields.String(required=True)
+    public = fields.Boolean(required=True)
+    url = fields.String(required=True)
+    thumbnail_url = fields.String(required=True)
+
+
 class AspirationIn(Schema):
     id = fields.UUID(load_default=None, metadata={"description": "client-generated id"})
     category = Category(required=True, metadata={"example": "street_lighting"})
@@ -155,6 +180,12 @@ class AspirationIn(Schema):
         metadata={"description": "the reporter's consent to hear of progress (kept private)"},
     )
     attachments = fields.List(fields.Nested(Attachment), load_default=list)
+    photos = fields.List(
+        fields.Nested(PhotoIn),
+        load_default=list,
+        validate=validate.Length(max=5),
+        metadata={"description": "photos uploaded with POST /api/v1/photos (at most 5)"},
+    )
     backing = fields.Nested(Backing, load_default=None, allow_none=True)
     supports = fields.UUID(
         load_default=None,
@@ -359,6 +390,7 @@ class AspirationOut(Schema):
     backing_count = fields.Integer()
     backing_groups = fields.List(fields.String())
     attachments = fields.List(fields.Nested(Attachment))
+    photos = fields.List(fields.Nested(PhotoOut))
     channel = fields.String(metadata={"description": "officer | open311"})
     channel_client = fields.String(
         allow_none=True, metadata={"description": "the Open311 app that filed it"}

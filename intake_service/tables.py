@@ -16,6 +16,7 @@ from sqlalchemy import (
 )
 
 from intake_service.notify_requests import define_notify_requests_table
+from intake_service.photos import define_photos_table
 from shared.eventstore.tables import define_event_tables
 from shared.idempotency import define_idempotency_table
 from shared.regions.store import define_regions_table
@@ -27,6 +28,8 @@ regions = define_regions_table(metadata)
 idempotency_keys = define_idempotency_table(metadata)
 # reporters' notify requests, sealed, until the follow-up notifier takes them
 notify_requests = define_notify_requests_table(metadata)
+# uploaded photos (issue 25): who uploaded which blob, which aspiration names it
+photos = define_photos_table(metadata)
 
 meetings = Table(
     "meetings",

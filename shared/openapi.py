@@ -24,6 +24,7 @@ ERROR_TEXT = {
     415: "the body must be application/json",
     422: "validation failed, with per-field (and per-item) messages",
     429: "too many requests; see retry_after",
+    503: "a part (database, Redis, photo store) is away for a moment; see Retry-After",
 }
 
 

@@ -122,6 +122,7 @@ def recorded_event(
         "channel": command.channel,
         "channel_client": command.channel_client,
         "attributes": dict(command.attributes or {}),
+        "photos": [dict(p) for p in command.photos],
     }
 
 

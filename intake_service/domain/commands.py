@@ -50,6 +50,7 @@ class RecordAspiration:
     channel_client: str | None = None  # that app's name
     attributes: dict | None = None  # the category's extra answers, already checked
     notify: dict | None = None  # consent and contact for progress messages: never an event
+    photos: tuple[dict, ...] = ()  # {id, public} as given; the handler adds each sha256
 
 
 @dataclass(frozen=True)

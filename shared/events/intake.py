@@ -216,6 +216,29 @@ def _aspiration_recorded_v4_to_v5(payload: dict, directory) -> dict:
     return {**payload, "location": upcast_place(directory, payload["location"])}
 
 
+class PhotoRef(Schema):
+    """A photo an aspiration refers to (issue 25): its id on intake, the sha256 its blobs
+    are stored under, and whether the officer marked it public. Never the bytes."""
+
+    id = fields.UUID(required=True)
+    sha256 = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
+    public = fields.Boolean(load_default=False)
+
+
+@REGISTRY.event("AspirationRecorded", version=6)
+class AspirationRecordedV6(AspirationRecordedV5):
+    """v6: `photos`, references to the photos the officer attached (at most 5)."""
+
+    photos = fields.List(
+        fields.Nested(PhotoRef), load_default=list, validate=validate.Length(max=5)
+    )
+
+
+@REGISTRY.upcaster("AspirationRecorded", from_version=5)
+def _aspiration_recorded_v5_to_v6(payload: dict) -> dict:
+    return {**payload, "photos": []}
+
+
 @REGISTRY.event("AspirationBacked", version=1)
 class AspirationBackedV1(Schema):
     """More residents back an aspiration, possibly raised again at a later meeting."""

@@ -114,7 +114,7 @@ V4 = {
 def test_old_aspirations_are_upcast_by_matching_their_names(location, code, verified):
     payload = {**V4, "kelurahan": location["kelurahan"], "location": location}
     upcast = REGISTRY.upcast(_envelope("AspirationRecorded", 4, payload))
-    assert upcast.schema_version == 5
+    assert upcast.schema_version == 6
     assert (upcast.payload["location"]["region_code"], upcast.payload["location"]["verified"]) == (
         code,
         verified,

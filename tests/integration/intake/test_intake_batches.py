@@ -42,7 +42,7 @@ def test_twenty_events_arrive_on_kafka_in_order_when_a_batch_of_twenty_is_posted
     offsets = [r.offset for r, _ in recorded]
     assert offsets == sorted(offsets)
     first = recorded[0][1]
-    assert first.schema_version == 5
+    assert first.schema_version == 6
     assert (first.payload["channel"], first.payload["attributes"]) == ("officer", {})
     assert first.payload["meeting_id"] == meeting_id
     assert first.payload["location"]["kelurahan"] == "Pekayon Jaya"  # the meeting's place

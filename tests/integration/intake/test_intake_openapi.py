@@ -45,6 +45,10 @@ def test_every_write_has_an_example_body_when_documented(intake):
                 body = operation["requestBody"]["content"]["application/x-www-form-urlencoded"]
                 assert "example" in body, path
                 assert {"201", "400", "403"} <= set(operation["responses"])
+            elif method == "post" and path == "/api/v1/photos":  # a multipart upload
+                body = operation["requestBody"]["content"]["multipart/form-data"]
+                assert body["schema"]["required"] == ["file"]
+                assert {"201", "413", "415", "422"} <= set(operation["responses"])
             elif method == "post":
                 body = operation["requestBody"]["content"]["application/json"]
                 assert "example" in body, path

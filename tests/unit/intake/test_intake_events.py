@@ -26,7 +26,7 @@ def _envelope(event_type: str, version: int, payload: dict) -> EventEnvelope:
 
 def test_v1_aspiration_recorded_is_upcast_to_the_latest_when_read():
     upcast = REGISTRY.upcast(_envelope("AspirationRecorded", 1, V1))
-    assert upcast.schema_version == 5
+    assert upcast.schema_version == 6
     p = upcast.payload
     assert p["location"]["kelurahan"] == p["kelurahan"] == "Cikande"
     # "Cikande" alone names kelurahan in several kecamatan: kept, not verified
@@ -39,10 +39,11 @@ def test_v1_aspiration_recorded_is_upcast_to_the_latest_when_read():
     )
     assert p["backing_count"] == 0 and p["public_summary"] == ""
     assert (p["channel"], p["channel_client"], p["attributes"]) == ("officer", None, {})
+    assert p["photos"] == []  # v6: photo references (issue 25)
 
 
 def test_new_aspirations_and_meetings_carry_unit_ids():
-    assert REGISTRY.latest_version("AspirationRecorded") == 5
+    assert REGISTRY.latest_version("AspirationRecorded") == 6
     assert REGISTRY.latest_version("MeetingRecorded") == 3
 
 
