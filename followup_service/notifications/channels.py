@@ -73,17 +73,15 @@ class EmailChannel(Channel):
 
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
+        context = ssl.create_default_context(cafile=s.smtp_ca_file or None)
         if s.smtp_ssl:
             smtp = smtplib.SMTP_SSL(
-                s.smtp_host,
-                s.smtp_port,
-                timeout=s.smtp_timeout,
-                context=ssl.create_default_context(),
+                s.smtp_host, s.smtp_port, timeout=s.smtp_timeout, context=context
             )
         else:
             smtp = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout)
             if s.smtp_starttls:
-                smtp.starttls(context=ssl.create_default_context())
+                smtp.starttls(context=context)
         if s.smtp_user:
             smtp.login(s.smtp_user, s.smtp_password)
         return smtp

@@ -35,6 +35,7 @@ class NotifySettings:
     smtp_starttls: bool = False
     smtp_ssl: bool = False
     smtp_from: str = "Kawal Aspirasi <kabar@kawal-aspirasi.local>"
+    smtp_ca_file: str = ""  # a CA bundle to trust for TLS (default: the system's)
     smtp_timeout: float = 10.0
     whatsapp_api_url: str = ""  # e.g. https://graph.facebook.com/v21.0
     whatsapp_token: str = ""
@@ -64,6 +65,7 @@ class NotifySettings:
             smtp_starttls=_flag("SMTP_STARTTLS"),
             smtp_ssl=_flag("SMTP_SSL"),
             smtp_from=_env("SMTP_FROM", cls.smtp_from),
+            smtp_ca_file=_env("SMTP_CA_FILE"),
             whatsapp_api_url=_env("WHATSAPP_API_URL").rstrip("/"),
             whatsapp_token=_env("WHATSAPP_TOKEN"),
             whatsapp_phone_number_id=_env("WHATSAPP_PHONE_NUMBER_ID"),
@@ -93,6 +95,7 @@ ENV_NAMES = (
     "SMTP_STARTTLS",
     "SMTP_SSL",
     "SMTP_FROM",
+    "SMTP_CA_FILE",
     "WHATSAPP_API_URL",
     "WHATSAPP_TOKEN",
     "WHATSAPP_PHONE_NUMBER_ID",

@@ -636,3 +636,75 @@ def test_whatsapp_and_sms_wait_out_the_quiet_hours_and_email_does_not():
     day = datetime(2026, 12, 6, 3, 0, tzinfo=UTC)  # 10:00 WIB
     assert sender.open_channels(night) == ["email"]
     assert sender.open_channels(day) == ["email", "whatsapp", "sms"]
+
+
+def _self_signed(directory) -> tuple[str, str]:
+    """A certificate for 127.0.0.1 and its key (PEM files), made with `cryptography`."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "smtp.pem", directory / "smtp.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return str(cert_path), str(key_path)
+
+
+def test_email_goes_over_starttls_when_the_server_requires_it(make_settings, tmp_path):
+    import ssl
+
+    from aiosmtpd.controller import Controller
+
+    from followup_service.notifications.channels import EmailChannel
+
+    cert, key = _self_signed(tmp_path)
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(cert, key)
+    sink = smtp_sink.MailSink()
+    port = free_port()
+    controller = Controller(
+        sink, hostname="127.0.0.1", port=port, tls_context=tls, require_starttls=True
+    )
+    controller.start()
+    try:
+        plain = NotifySettings(smtp_host="127.0.0.1", smtp_port=port, max_attempts=1)
+        engine, sender = _outbox_sender(make_settings, "email", plain, EmailChannel(plain), EMAIL)
+        _drain(sender)
+        assert _status(engine)[0] == "dead" and sink.messages == []  # 530: STARTTLS first
+        engine.dispose()
+        secured = replace(plain, smtp_starttls=True, smtp_ca_file=cert)
+        channel = EmailChannel(secured)
+        engine, sender = _outbox_sender(make_settings, "email", secured, channel, EMAIL)
+        _drain(sender)
+        assert _status(engine) == ("sent", 1) and [m["To"] for m in sink.messages] == [EMAIL]
+        engine.dispose()
+    finally:
+        controller.stop()
