@@ -471,3 +471,21 @@ def test_account_read_models_rebuilt_from_the_log_equal_the_live_ones(apps):
     with engine.begin() as conn:
         assert rebuild_accounts(conn, followup.extensions["followup"].store) == 5  # 2+2+1
     assert dump() == live
+
+
+def test_a_supervisors_area_travels_in_the_session_and_its_renewals(apps):
+    """Issue 27: an admin gives a supervisor an area; the signed-in session carries it,
+    and the cases API answers by it."""
+    _, followup = apps
+    make_account(followup, "dedi", "supervisor", area="36.04")
+    make_account(followup, "lama", "supervisor", unit="polsek-cikande")  # no area: its unit
+    tokens = followup.extensions["tokens"]
+    dedi = tokens.verify(session_token_of(sign_in(followup.test_client(), "dedi")))
+    assert (dedi.unit, dedi.area) == (None, "36.04")
+    assert tokens.verify(tokens.renew(dedi)).area == "36.04"
+    lama = tokens.verify(session_token_of(sign_in(followup.test_client(), "lama")))
+    assert (lama.unit, lama.area) == ("polsek-360415", None)  # the old id, as its directory id
+    listed = followup.test_client().get(
+        "/api/v1/cases", headers={"Authorization": f"Bearer {tokens.renew(dedi)}"}
+    )
+    assert listed.status_code == 200
