@@ -115,8 +115,8 @@ def project(
             # the case's history ends with the domain form of the new events
             recent = case.history[-len(new) :]
             timeline += [timeline_row(e, d) for e, d in zip(new, recent, strict=True)]
-            rows.append(case_row(case, rules, new[-1].recorded_at))
-            facts.append(facts_row(case, new[-1].recorded_at))
+            rows.append(row := case_row(case, rules, new[-1].recorded_at))
+            facts.append(facts_row(case, row["updated_at"], row["next_deadline_at"]))
     if not rows:
         return {}
     conn.execute(
@@ -194,8 +194,9 @@ def _replay(conn, store: EventStore, rules: RoutingRules, into: dict[str, str], 
     def folded():  # each case folded once for both of its rows
         for stream_id, events in streams.items():
             case = Case.from_events(events)
-            facts.append(facts_row(case, updated_at[stream_id]))
-            yield case_row(case, rules, updated_at[stream_id])
+            row = case_row(case, rules, updated_at[stream_id])
+            facts.append(facts_row(case, row["updated_at"], row["next_deadline_at"]))
+            yield row
 
     copy_rows(conn, cases, folded(), into=into[cases.name])
     copy_rows(conn, report_case_facts, facts, into=into[report_case_facts.name])

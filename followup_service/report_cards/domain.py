@@ -119,8 +119,12 @@ def working_days_between(start: datetime, end: datetime) -> float:
     return round(total.total_seconds() / 86400, 4)
 
 
-def facts_of(case: Case) -> CaseFacts:
-    """The facts of a folded case (its history holds every event)."""
+NOT_GIVEN = object()
+
+
+def facts_of(case: Case, next_deadline_at=NOT_GIVEN) -> CaseFacts:
+    """The facts of a folded case (its history holds every event); `next_deadline_at` is
+    `deadlines.next_deadline(case)`, computed here unless the caller has it."""
     routed_at = acknowledged_at = ack_due = resolved_at = closed_at = None
     ack_breached = disputed = False
     agency_id = case.agency.id if case.agency else None
@@ -170,7 +174,9 @@ def facts_of(case: Case) -> CaseFacts:
         resolved_at=resolved_at,
         closed_at=closed_at,
         disputed_or_reopened=disputed,
-        next_deadline_at=next_deadline(case),
+        next_deadline_at=(
+            next_deadline(case) if next_deadline_at is NOT_GIVEN else next_deadline_at
+        ),
         ack_working_days=_span(routed_at, acknowledged_at),
         resolve_working_days=_span(routed_at, resolved_at),
     )

@@ -24,6 +24,7 @@ from followup_service.domain.routing import RoutingRules
 from followup_service.listing import publicly_listed
 from followup_service.report_cards.domain import (
     NATIONAL,
+    NOT_GIVEN,
     CaseFacts,
     area_codes,
     compute_cards,
@@ -43,8 +44,9 @@ _LOCK = 26_026  # advisory lock: one refresh at a time across workers
 _last_took = timedelta()  # how long this process's last refresh took
 
 
-def facts_row(case: Case, updated_at: datetime) -> dict:
-    facts = facts_of(case)
+def facts_row(case: Case, updated_at: datetime, next_deadline_at=NOT_GIVEN) -> dict:
+    """`next_deadline_at`: the case row's, when the caller has it (saves computing it again)."""
+    facts = facts_of(case, next_deadline_at)
     row = {name: getattr(facts, name) for name in FACT_FIELDS}
     codes = area_codes(facts.region) + [None, None, None]
     row.update(province=codes[0], kabupaten=codes[1], kecamatan=codes[2], updated_at=updated_at)
