@@ -1,7 +1,7 @@
 """Run the benchmarks against the stack named by the environment.
 
 python -m bench --size tiny|small|full
-                [--only relay,consumer,ceilings,http,e2e,rebuild,tracking,scaling]
+                [--only relay,consumer,ceilings,http,e2e,rebuild,tracking,scaling,rapor]
                 [--out bench/results] [--profile consumer|relay|rebuild|intake-api]
 """
 
@@ -31,6 +31,7 @@ FIGURES = {
     "tracking": "bench.fig6_tracking",
     "scaling": "bench.fig7_scaling",
     "notifier": "bench.fig9_notifier",
+    "rapor": "bench.fig8_rapor",
 }
 
 
