@@ -708,3 +708,33 @@ def test_email_goes_over_starttls_when_the_server_requires_it(make_settings, tmp
         engine.dispose()
     finally:
         controller.stop()
+
+
+@pytest.mark.parametrize(
+    ("answer", "status"),
+    [
+        ((401, {"error": {"code": "unauthorized", "message": "bad token"}}, {}), ("dead", 1)),
+        ((429, {"error": {"code": "rate_limited"}}, {"Retry-After": "5"}), ("sent", 2)),
+        ((500, {}, {}), ("sent", 2)),
+    ],
+)
+def test_sms_gateway_401_is_given_up_at_once_and_429_or_5xx_is_tried_again(
+    make_settings, answer, status
+):
+    from followup_service.notifications.channels import SmsChannel
+
+    gateway = GatewayStub()
+    gateway.start()
+    gateway.answers.append(answer)
+    notify = NotifySettings(sms_gateway_url=gateway.url, sms_token="t", max_attempts=3)
+    engine, sender = _outbox_sender(make_settings, "sms", notify, SmsChannel(notify), PHONE)
+    try:
+        _drain(sender)
+        assert _status(engine) == status
+        if answer[0] == 401:
+            with engine.connect() as conn:
+                [letter] = store.dead_letters(conn)
+            assert letter["last_error"] == "HTTP 401 code unauthorized"
+    finally:
+        gateway.server.shutdown()
+        engine.dispose()
