@@ -192,7 +192,7 @@ def build_blueprint(limiter, guess_limit: str):
                 [
                     {
                         "event_id": f"confirm:{confirmation_id}",
-                        "subscription_id": "-",
+                        "subscription_id": store.CODE_MESSAGE,
                         "case_id": case.case_id,
                         "channel": channel,
                         "language": language,

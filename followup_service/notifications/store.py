@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import insert
 from followup_service.tables import metadata
 
 SUBSCRIPTIONS = metadata.tables["notify_subscriptions"]
+CODE_MESSAGE = "-"  # the subscription id of a one-time code's message (no subscription yet)
 CONFIRMATIONS = metadata.tables["notify_confirmations"]
 OUTBOX = metadata.tables["notification_outbox"]
 
@@ -202,6 +203,12 @@ def erase_due(conn: Connection, now: datetime) -> int:
     if gone:
         conn.execute(delete(OUTBOX).where(OUTBOX.c.subscription_id.in_(gone)))
     conn.execute(delete(CONFIRMATIONS).where(CONFIRMATIONS.c.expires_at <= now))
+    # a one-time code's message (sent or given up on) outlives its use by a day at most
+    conn.execute(
+        delete(OUTBOX).where(
+            OUTBOX.c.subscription_id == CODE_MESSAGE, OUTBOX.c.created_at <= now - timedelta(days=1)
+        )
+    )
     return len(gone)
 
 

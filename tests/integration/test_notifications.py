@@ -441,6 +441,15 @@ def test_lacak_subscription_needs_the_code_sent_to_the_address(chain):
         f"/lacak/{code}/langganan", data={"csrf_token": csrf, "channel": "email", "email": other}
     )
     assert limited.status_code == 429
+    # the codes' messages (and the contacts they were sent to) are gone a day later
+    from datetime import timedelta
+
+    with chain.fu.engine.begin() as conn:
+        store.erase_due(conn, chain.fu.clock() + timedelta(days=1, minutes=1))
+        left = conn.execute(
+            select(store.OUTBOX).where(store.OUTBOX.c.subscription_id == store.CODE_MESSAGE)
+        ).all()
+    assert left == []
 
 
 def test_intake_refuses_a_bad_notify_and_its_private_door_needs_the_key(chain):
