@@ -16,6 +16,7 @@ from sqlalchemy import Connection, delete
 from followup_service import handlers
 from followup_service.bootstrap import Followup
 from followup_service.domain.routing import Area
+from followup_service.photos import record_from_intake as record_photos
 from followup_service.tables import metadata
 from shared.events.envelope import EventEnvelope
 from shared.eventstore.consumer import OffsetStore
@@ -123,7 +124,8 @@ class IntakeEventHandler:
     def _decide(work: handlers.Work, event: EventEnvelope) -> None:
         p = event.payload
         if event.event_type == "AspirationRecorded":
-            handlers.open_case(work, open_case_command(p), event)
+            if handlers.open_case(work, open_case_command(p), event):
+                record_photos(work.conn, handlers.case_stream_id(str(p["aspiration_id"])), p)
         elif event.event_type == "AspirationAmended":
             location = p["changes"].get("location")
             area = area_of({"location": location, "kelurahan": ""}) if location else None

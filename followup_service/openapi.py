@@ -13,6 +13,7 @@ from functools import cache
 from marshmallow import Schema, fields, validate
 
 from followup_service import api, tracking
+from followup_service.photos import CasePhotosOut
 from shared import open311
 from shared.openapi import (
     WRITE_ERRORS,
@@ -534,7 +535,39 @@ def _paths() -> dict[str, dict]:
     }  # fmt: skip
     for action, (summary, body, example) in COMMANDS.items():
         paths[f"/api/v1/cases/{{case_id}}/{action}"] = {"post": _command(summary, body, example)}
+    paths.update(_photo_paths())
     return paths
+
+
+def _photo_paths() -> dict[str, dict]:
+    """Issue 25: a case's photos for staff in scope (followup_service/photos.py)."""
+    photo = path_param("photo_id", "uuid")
+    jpeg = {
+        "200": {
+            "description": "the JPEG",
+            "content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}},
+        },
+        **errors(401, 403, 404, 503),
+    }
+
+    def read(summary: str) -> dict:
+        return {
+            "summary": summary,
+            "description": f"Roles: {STAFF}, for cases in their scope (others: 404).",
+            "parameters": [CASE_ID, photo],
+            "responses": jpeg,
+        }
+
+    return {
+        "/api/v1/cases/{case_id}/photos": {
+            "get": _read("The photos the aspiration names (before) and proof photos (after)",
+                         "CasePhotosOut", [CASE_ID], codes=(401, 403, 404)),
+        },
+        "/api/v1/cases/{case_id}/photos/{photo_id}": {"get": read("A case's photo")},
+        "/api/v1/cases/{case_id}/photos/{photo_id}/thumbnail": {
+            "get": read("A case's photo as a thumbnail (long side <= 320 px)")
+        },
+    }  # fmt: skip
 
 
 SCHEMAS = {
@@ -542,7 +575,7 @@ SCHEMAS = {
     for schema in (
         PublicCaseOut, CaseOut, MovedOnOut, CasePage, IllegalTransitionOut, StaleVersionOut,
         SplitOut, StatsOut, DisputeOut, PublicPage, Open311Discovery, Open311Service,
-        Open311ServiceDefinition, Open311Request, Open311Update,
+        Open311ServiceDefinition, Open311Request, Open311Update, CasePhotosOut,
     )
 } | open311.SCHEMAS  # fmt: skip
 

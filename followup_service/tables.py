@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 
 from followup_service.notifications.tables import define_notification_tables
+from followup_service.photos import define_case_photos_table
 from shared.eventstore.tables import define_event_tables
 from shared.regions.store import define_regions_table
 
@@ -30,6 +31,8 @@ define_event_tables(metadata)
 regions = define_regions_table(metadata)
 # residents' subscriptions (sealed contacts) and the notification outbox (issue 24)
 notification_tables = define_notification_tables(metadata)
+# the photos an aspiration names (issue 25): references from intake's events, never bytes
+case_photos = define_case_photos_table(metadata)
 
 # One row per case: the case list, per-agency queues, the deadline worker's agenda
 # (next_deadline_at) and the public tracking view (public_view).

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Restore a backup made by scripts/backup.sh into empty databases, bring the schema to
-# this code's head and rebuild every read model from the restored event logs.
+# this code's head and rebuild every read model from the restored event logs; put the
+# backup's photos into the photo store the environment names (checked against their
+# sha256 first; a backup without DIR/photos, from before photos, restores none).
 #   scripts/restore.sh DIR
 # Targets: INTAKE_DATABASE_URL and FOLLOWUP_DATABASE_URL (databases are created when
 # missing; an existing database must be empty). Stop the services first. The consumer
@@ -26,3 +28,6 @@ for service in intake followup; do
   (cd "$ROOT" && "$PY" -m "${service}_service.cli" migrate && "$PY" -m "${service}_service.cli" rebuild-projections)
   echo "restore: $service <- $DIR/$service.dump"
 done
+if [[ -d $DIR/photos ]]; then
+  (cd "$ROOT" && "$PY" -m shared.photos.backup load "$DIR/photos")
+fi

@@ -55,6 +55,7 @@ from sqlalchemy import select
 from followup_service.domain.visibility import ROLES as STAFF_ROLES
 from followup_service.domain.visibility import is_offered_publicly
 from followup_service.listing import publicly_listed
+from followup_service.photos import public_media_urls
 from followup_service.tables import cases
 from shared.auth import AuthError
 from shared.open311 import FORMATS, XML_NAMES, error, respond
@@ -225,15 +226,19 @@ def build_blueprint() -> Blueprint:
         query = query.limit(page_size).offset((page - 1) * page_size)
         with _engine().connect() as conn:
             rows = conn.execute(query).all()
-        return respond(fmt, [service_request(row) for row in rows], names=XML_NAMES["requests"])
+            media = public_media_urls(conn, rows, request.host_url)
+        answer = [service_request(row, media.get(row.case_id, "")) for row in rows]
+        return respond(fmt, answer, names=XML_NAMES["requests"])
 
     @bp.get(f"/requests/<request_id>.{FORMATS}")
     def request_one(request_id: str, fmt: str):
         with _engine().connect() as conn:
             row = conn.execute(_public_cases().where(cases.c.case_id == request_id)).first()
+            media = public_media_urls(conn, [row] if row else [], request.host_url)
         if row is None:
             return error(404, "service request not found", fmt)
-        return respond(fmt, [service_request(row)], names=XML_NAMES["requests"])
+        answer = [service_request(row, media.get(row.case_id, ""))]
+        return respond(fmt, answer, names=XML_NAMES["requests"])
 
     @bp.get(f"/servicerequestupdates.{FORMATS}")
     def updates(fmt: str):
@@ -290,8 +295,9 @@ def _relayed(status: int, headers, body: bytes) -> Response:
     return Response(body, status=status, content_type=headers.get("Content-Type"))
 
 
-def service_request(row) -> dict:
-    """One case as a GeoReport v2 service request: public fields only."""
+def service_request(row, media_url: str = "") -> dict:
+    """One case as a GeoReport v2 service request: public fields only (`media_url`: its
+    first public photo, followup_service.photos.public_media_urls)."""
     view = row.public_view or {}
     lang = _lang()
     category = _categories().get(row.category)
@@ -318,7 +324,7 @@ def service_request(row) -> dict:
         "zipcode": "",
         "lat": None,
         "long": None,
-        "media_url": "",
+        "media_url": media_url,
     }
 
 

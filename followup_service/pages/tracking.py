@@ -13,6 +13,7 @@ from urllib.parse import quote
 from flask import abort, current_app, make_response, redirect, render_template, request, url_for
 
 from followup_service.metrics import TRACKING_MISSES
+from followup_service.photos import public_photos_for_code
 from followup_service.tracking import miss_limit, miss_limit_breached, missed
 from shared.pages import page_blueprint
 from shared.pages.api_client import call_api
@@ -57,7 +58,8 @@ def build_blueprint(limiter):
         view, code = _lookup(code)
         if view is None:
             return _not_found(code)
-        return _private(render_template("followup/case.html", **_page_data(view)))
+        photos = public_photos_for_code(code)  # issue 25: none for a status-only case
+        return _private(render_template("followup/case.html", **_page_data(view), photos=photos))
 
     @bp.post("/lacak/<code>/bantah")
     @guess_limit

@@ -89,7 +89,7 @@ def _fit(size: tuple[int, int], edge: int) -> tuple[int, int]:
 
 
 def _clean_rgb(img: Image.Image) -> Image.Image:
-    """A new image with the pixels only; transparency over white (a JPEG has none)."""
+    """The pixels only, as RGB; transparency over white (a JPEG has none)."""
     if img.mode in ("RGBA", "LA") or (img.mode == "P" and "transparency" in img.info):
         rgba = img.convert("RGBA")
         flat = Image.new("RGB", rgba.size, (255, 255, 255))
@@ -97,12 +97,13 @@ def _clean_rgb(img: Image.Image) -> Image.Image:
         img = flat
     elif img.mode != "RGB":
         img = img.convert("RGB")
-    return Image.frombytes("RGB", img.size, img.tobytes())  # drops .info and every chunk
+    img.info.clear()  # nothing of the upload's metadata follows (the JPEG writer reads
+    return img  # a comment from .info; EXIF, ICC, XMP only from what save() is given)
 
 
 def _jpeg(img: Image.Image, quality: int) -> bytes:
     out = io.BytesIO()
-    img.save(out, "JPEG", quality=quality, optimize=True, progressive=True)
+    img.save(out, "JPEG", quality=quality, optimize=True)
     return out.getvalue()
 
 
@@ -150,10 +151,9 @@ def process_upload(data: bytes, max_bytes: int = MAX_PHOTO_BYTES) -> ProcessedPh
     except (OSError, SyntaxError, ValueError, EOFError):
         raise PhotoRejected(422, "unreadable", "The photo cannot be read.") from None
     if max(clean.size) > MAX_EDGE:
-        clean = clean.resize(_fit(clean.size, MAX_EDGE), Image.Resampling.LANCZOS)
+        clean = clean.resize(_fit(clean.size, MAX_EDGE), Image.Resampling.LANCZOS, reducing_gap=3.0)
     stored = _jpeg(clean, JPEG_QUALITY)
-    thumb = clean.copy()
-    thumb.thumbnail((THUMB_EDGE, THUMB_EDGE), Image.Resampling.LANCZOS)
+    thumb = clean.resize(_fit(clean.size, THUMB_EDGE), Image.Resampling.LANCZOS, reducing_gap=2.0)
     return ProcessedPhoto(
         sha256=hashlib.sha256(stored).hexdigest(),
         data=stored,

@@ -29,6 +29,15 @@ from pathlib import Path
 from typing import Protocol
 
 ROOT = Path(__file__).resolve().parents[2]
+ENV_NAMES = (  # what store_from_env reads (tests/unit/test_compose.py checks compose's)
+    "PHOTO_STORE",
+    "PHOTO_DIR",
+    "PHOTO_S3_ENDPOINT",
+    "PHOTO_S3_BUCKET",
+    "PHOTO_S3_ACCESS_KEY",
+    "PHOTO_S3_SECRET_KEY",
+    "PHOTO_S3_REGION",
+)
 
 
 class StoreUnavailable(Exception):

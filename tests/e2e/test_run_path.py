@@ -325,6 +325,7 @@ def world(run_sh):
         "fmt": "xml",  # Open311's required format (JSON is swept by the API tests)
         "kode": "3604",  # Kab. Serang: a region's feed
         "token": "bukan-tautan-yang-ada",  # a message link that was never sent
+        "photo_id": "00000000-0000-4000-8000-000000000025",  # no such photo (issue 25)
     }
     return {"credentials": credentials, "values": values, "hostile_code": hostile_code}
 

@@ -6,6 +6,7 @@ Real Kafka, Redis and two real PostgreSQL servers."""
 from __future__ import annotations
 
 import dataclasses
+import io
 import os
 import socket
 import subprocess
@@ -16,6 +17,8 @@ from sqlalchemy.engine import make_url
 
 from followup_service.app import create_app as create_followup
 from intake_service.app import create_app as create_intake
+from shared.photos.store import LocalPhotoStore, photo_key
+from tests import photo_fixtures as fx
 from tests.support import REPO_ROOT, make_account, pipeline_running, wait_for
 
 pytestmark = pytest.mark.integration
@@ -63,8 +66,18 @@ def test_a_backup_restored_into_an_empty_server_serves_the_same_public_views(
     intake, followup = create_intake(settings["intake"]), create_followup(settings["followup"])
     make_account(followup, "lina", "liaison", agency="dishub-3604")
     officer = followup.extensions["tokens"].issue("pengawas", "supervisor", area="national")
+    # the photo store is in the drill too (issue 25): one photo, attached to the first
+    intake.extensions["photo_store"] = LocalPhotoStore(tmp_path / "photos-before")
+    photo = intake.test_client().post(
+        "/api/v1/photos",
+        data={"file": (io.BytesIO(fx.phone_jpeg(800, 600)), "foto.jpg")},
+        headers={"Authorization": f"Bearer {officer}"},
+        content_type="multipart/form-data",
+    )
+    assert photo.status_code == 201, photo.json
     codes = []
     for category, kelurahan, kecamatan, kabupaten, unit in PLACES:
+        photos = [] if codes else [{"id": photo.json["id"], "public": True}]
         posted = intake.test_client().post(
             "/api/v1/aspirations",
             json={
@@ -77,6 +90,7 @@ def test_a_backup_restored_into_an_empty_server_serves_the_same_public_views(
                 },
                 "unit": unit,
                 "raised_by": {"name": "Pak Otong", "contact": "0812-0000-0001"},
+                "photos": photos,
             },
             headers={"Authorization": f"Bearer {officer}"},
         )
@@ -96,7 +110,8 @@ def test_a_backup_restored_into_an_empty_server_serves_the_same_public_views(
     before = public_views(followup, codes, case_ids)
     assert sum(status == 200 for status, _ in before.values()) >= 6
 
-    env = {**os.environ}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PHOTO_")}
+    env["PHOTO_DIR"] = str(tmp_path / "photos-before")
     for service, s in settings.items():
         env[f"{service.upper()}_DATABASE_URL"] = s.database_url
     backup = subprocess.run(
@@ -112,6 +127,7 @@ def test_a_backup_restored_into_an_empty_server_serves_the_same_public_views(
         restored[service] = url.render_as_string(hide_password=False)
         env[f"{service.upper()}_DATABASE_URL"] = restored[service]
     env["KAWAL_ENV"] = "development"
+    env["PHOTO_DIR"] = str(tmp_path / "photos-after")  # an empty store
     result = subprocess.run(
         [os.path.join(REPO_ROOT, "scripts", "restore.sh"), str(tmp_path / "backup")],
         env=env, capture_output=True, text=True, timeout=300,
@@ -138,6 +154,12 @@ def test_a_backup_restored_into_an_empty_server_serves_the_same_public_views(
         for app in (intake, intake_again)
     ]
     assert listing[0] == listing[1]  # the staff view too, reporters included
+    intake_again.extensions["photo_store"] = LocalPhotoStore(tmp_path / "photos-after")
+    served = intake_again.test_client().get(photo.json["url"], headers=staff)
+    assert served.status_code == 200
+    assert served.data == intake.extensions["photo_store"].get(photo_key(photo.json["sha256"]))
+    before_keys = LocalPhotoStore(tmp_path / "photos-before").keys()
+    assert LocalPhotoStore(tmp_path / "photos-after").keys() == before_keys != []
 
     second = subprocess.run(
         [os.path.join(REPO_ROOT, "scripts", "restore.sh"), str(tmp_path / "backup")],

@@ -14,6 +14,7 @@ import yaml
 
 from followup_service.notifications.settings import ENV_NAMES as NOTIFY_ENV_NAMES
 from shared.config import Settings
+from shared.photos.store import ENV_NAMES as PHOTO_ENV_NAMES
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
@@ -27,7 +28,7 @@ def _env_names_the_code_reads() -> set[str]:
     for f in dataclasses.fields(Settings):
         names.add(f.name.upper())
         names.update(f"{svc}_{f.name.upper()}" for svc in ("INTAKE", "FOLLOWUP"))
-    for name in NOTIFY_ENV_NAMES:  # the notifier's own (followup_service.notifications)
+    for name in (*NOTIFY_ENV_NAMES, *PHOTO_ENV_NAMES):  # the notifier's, the photo store's
         names.update((name, f"FOLLOWUP_{name}", f"INTAKE_{name}"))
     return names
 
