@@ -117,7 +117,13 @@ class Sender:
             batch = store.claim_due(
                 conn, now, self.open_channels(now), self.settings.sender_batch, lease
             )
-        for due in batch:
+        for n, due in enumerate(batch):
+            if self.clock() - now > lease / 2:
+                # a slow provider: give the rest back before another sender could take
+                # them (their lease running out) while this one still means to send them
+                with self.engine.begin() as conn:
+                    store.release(conn, batch[n:], self.clock())
+                return n
             self._deliver(due)
         return len(batch)
 

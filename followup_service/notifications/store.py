@@ -295,6 +295,20 @@ def claim_due(
     return [Due(*row, token=tokens.get(row.subscription_id)) for row in ordered]
 
 
+def release(conn: Connection, dues: list[Due], now: datetime) -> None:
+    """Give back claimed messages not tried (their lease would run out before their turn)."""
+    for due in dues:
+        conn.execute(
+            update(OUTBOX)
+            .where(
+                OUTBOX.c.event_id == due.event_id,
+                OUTBOX.c.subscription_id == due.subscription_id,
+                OUTBOX.c.status == "sending",
+            )
+            .values(status="pending", attempts=OUTBOX.c.attempts - 1, next_attempt_at=now)
+        )
+
+
 def mark_sent(conn: Connection, due: Due, now: datetime) -> None:
     conn.execute(
         update(OUTBOX)

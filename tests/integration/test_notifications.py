@@ -458,7 +458,7 @@ def test_intake_refuses_a_bad_notify_and_its_private_door_needs_the_key(chain):
     answer = chain.intake.post(
         f"/api/v1/meetings/{meeting_id}/aspirations", {"aspirations": [body]}
     )
-    assert answer.status_code in (400, 422) and "phone" in json.dumps(answer.json)
+    assert answer.status_code == 422 and "phone" in json.dumps(answer.json)
     client = chain.intake.client
     assert client.get(f"/internal/v1/notify-requests/{uuid.uuid4()}").status_code == 401
     forged = ContactCipher("B" * 43 + "=").proof()
@@ -747,3 +747,38 @@ def test_sms_gateway_401_is_given_up_at_once_and_429_or_5xx_is_tried_again(
     finally:
         gateway.server.shutdown()
         engine.dispose()
+
+
+def test_a_slow_provider_makes_the_sender_give_back_what_it_could_not_try_in_its_lease(
+    make_settings,
+):
+    from datetime import timedelta
+
+    from followup_service.notifications.channels import Channel
+
+    class SlowChannel(Channel):
+        name = "email"
+
+        def __init__(self):
+            self.sent = []
+
+        def send(self, address, outgoing):
+            self.sent.append(outgoing.message_id)
+            moments.append(moments[-1] + timedelta(seconds=20))  # each send takes 20 s
+
+    moments = []
+    notify = NotifySettings(lease_seconds=30)
+    channel = SlowChannel()
+    engine, sender = _outbox_sender(make_settings, "email", notify, channel, EMAIL)
+    with engine.begin() as conn:  # a second message for the same sender
+        row = conn.execute(select(store.OUTBOX)).one()._asdict()
+        store.enqueue(conn, [{**row, "event_id": str(uuid.uuid4()), "status": "pending"}])
+    moments.append(sender.clock())
+    sender.clock = lambda: moments[-1]
+    assert sender.send_once() == 1  # the second one's turn came after half the lease
+    with engine.connect() as conn:
+        statuses = sorted(
+            conn.execute(select(store.OUTBOX.c.status, store.OUTBOX.c.attempts)).all()
+        )
+    assert [tuple(s) for s in statuses] == [("pending", 0), ("sent", 1)]
+    engine.dispose()
