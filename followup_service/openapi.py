@@ -13,7 +13,7 @@ from functools import cache
 from marshmallow import Schema, fields, validate
 
 from followup_service import api, tracking
-from followup_service.photos import CasePhotosOut
+from followup_service.photos import CasePhotosOut, ProofPhotoOut
 from shared import open311
 from shared.openapi import (
     WRITE_ERRORS,
@@ -558,7 +558,34 @@ def _photo_paths() -> dict[str, dict]:
             "responses": jpeg,
         }
 
+    upload = {
+        "summary": "Attach a proof photo to a case (what was fixed)",
+        "description": "Roles: liaison, officer, supervisor, for cases in their scope (others: "
+        "404). Checked and re-encoded like intake's uploads (no metadata, <= 1600 px). Put "
+        "the answer's evidence_ref in the resolution.",
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file", "case_id"],
+                        "properties": {
+                            "file": {"type": "string", "format": "binary"},
+                            "case_id": {"type": "string"},
+                            "public": {"type": "boolean"},
+                        },
+                    }
+                }
+            },
+        },
+        "responses": {
+            "201": {"description": "kept", **json_content("ProofPhotoOut")},
+            **errors(400, 401, 403, 404, 413, 415, 422, 503),
+        },
+    }
     return {
+        "/api/v1/photos": {"post": upload},
         "/api/v1/cases/{case_id}/photos": {
             "get": _read("The photos the aspiration names (before) and proof photos (after)",
                          "CasePhotosOut", [CASE_ID], codes=(401, 403, 404)),
@@ -575,7 +602,7 @@ SCHEMAS = {
     for schema in (
         PublicCaseOut, CaseOut, MovedOnOut, CasePage, IllegalTransitionOut, StaleVersionOut,
         SplitOut, StatsOut, DisputeOut, PublicPage, Open311Discovery, Open311Service,
-        Open311ServiceDefinition, Open311Request, Open311Update, CasePhotosOut,
+        Open311ServiceDefinition, Open311Request, Open311Update, CasePhotosOut, ProofPhotoOut,
     )
 } | open311.SCHEMAS  # fmt: skip
 

@@ -18,7 +18,9 @@ so every fetch meets the rules below (no presigned URL: shared/photos/store.py).
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, current_app, jsonify
+import uuid
+
+from flask import Blueprint, Flask, current_app, jsonify, request
 from marshmallow import Schema, fields
 from sqlalchemy import Boolean, Column, DateTime, MetaData, String, Table, false, select
 from sqlalchemy.dialects.postgresql import insert
@@ -26,7 +28,7 @@ from sqlalchemy.dialects.postgresql import insert
 from followup_service.domain.visibility import reveals_status_only
 from shared.auth import Principal
 from shared.need_to_know import Holding, decide
-from shared.photos import StoreUnavailable
+from shared.photos import MAX_PHOTO_BYTES, PhotoRejected, StoreUnavailable, process_upload
 from shared.photos.store import photo_key, store_from_env, thumb_key
 from shared.police import load_police_directory
 from shared.timeutil import utcnow
@@ -44,12 +46,22 @@ class CasePhotoOut(Schema):
     thumbnail_url = fields.String(required=True)
 
 
+class ProofPhotoOut(Schema):
+    id = fields.UUID(required=True)
+    sha256 = fields.String(required=True)
+    url = fields.String(required=True)
+    thumbnail_url = fields.String(required=True)
+    evidence_ref = fields.String(required=True, metadata={"description": "photo:<id>"})
+
+
 class CasePhotosOut(Schema):
     items = fields.List(fields.Nested(CasePhotoOut), required=True)
 
 
 api = Blueprint("followup_photos_api", __name__, url_prefix="/api/v1/cases")
+uploads = Blueprint("followup_photos_upload", __name__, url_prefix="/api/v1/photos")
 public = Blueprint("followup_photos_public", __name__)
+PROOF_ROLES = ("liaison", "officer", "supervisor")  # who may attach a proof photo (in scope)
 
 
 def define_case_photos_table(metadata: MetaData) -> Table:
@@ -96,7 +108,22 @@ def record_from_intake(conn, case_id: str, payload: dict) -> None:
 def install_photos(app: Flask) -> None:
     app.extensions.setdefault("photo_store", store_from_env(prefix="FOLLOWUP_"))
     app.register_blueprint(api)
+    app.register_blueprint(uploads)
     app.register_blueprint(public)
+
+    @app.before_request
+    def _photo_body_limit():
+        """The worklist's resolve form may carry a proof photo: a photo's limit, not the
+        1 MB JSON limit (set before the page's CSRF check reads the form)."""
+        if (
+            request.endpoint == "followup_staff.act"
+            and (request.view_args or {}).get("action") == "resolve"
+        ):
+            request.max_content_length = MAX_PHOTO_BYTES + 256 * 1024
+
+    @app.errorhandler(PhotoRejected)
+    def _rejected(exc: PhotoRejected):
+        return jsonify(exc.as_json()), exc.status
 
     @app.errorhandler(StoreUnavailable)
     def _store_away(exc: StoreUnavailable):
@@ -274,3 +301,108 @@ def staff_photo(case_id: str, photo_id):
 @require_role(*STAFF)
 def staff_thumbnail(case_id: str, photo_id):
     return _staff(case_id, photo_id, thumbnail=True)
+
+
+# --- proof photos (a liaison shows what was fixed) --------------------------------------
+
+
+def store_proof(case_id: str, upload, public_flag: bool, who: Principal) -> dict:
+    """Check, re-encode and keep a proof photo of a case in the caller's scope (kind
+    "after"). Returns the answer; raises PhotoRejected (nothing kept) or LookupError when
+    the case is not the caller's to act on."""
+    data = upload.stream.read(MAX_PHOTO_BYTES + 1)
+    photo = process_upload(data)  # before anything is looked up or kept
+    case_photos, _ = _tables()
+    with _engine().begin() as conn:
+        if _case_in_scope(conn, case_id, who) is None:
+            raise LookupError(case_id)
+        store = current_app.extensions["photo_store"]
+        store.put(photo_key(photo.sha256), photo.data, photo.content_type)
+        store.put(thumb_key(photo.sha256), photo.thumbnail, photo.content_type)
+        photo_id = str(uuid.uuid4())
+        conn.execute(
+            case_photos.insert().values(
+                photo_id=photo_id,
+                case_id=case_id,
+                sha256=photo.sha256,
+                public=public_flag,
+                kind="after",
+                added_at=utcnow(),
+            )
+        )
+    base = f"/api/v1/cases/{case_id}/photos/{photo_id}"
+    return {
+        "id": photo_id,
+        "sha256": photo.sha256,
+        "url": base,
+        "thumbnail_url": f"{base}/thumbnail",
+        # what to put in the resolution's evidence_ref: the event carries the reference
+        "evidence_ref": f"photo:{photo_id}",
+    }
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "on", "yes")
+
+
+@uploads.post("")
+@require_role(*PROOF_ROLES)
+def upload_proof():
+    """A proof photo for a case (multipart: file, case_id, public)."""
+    request.max_content_length = MAX_PHOTO_BYTES + 256 * 1024
+    upload = request.files.get("file")
+    case_id = (request.form.get("case_id") or "").strip()
+    problems = {}
+    if upload is None:
+        problems["file"] = ["Send the photo as `file`."]
+    if not case_id or len(case_id) > 60:
+        problems["case_id"] = ["Name the case the photo shows."]
+    if problems:
+        return jsonify({"error": "validation failed", "fields": problems}), 400
+    try:
+        answer = store_proof(
+            case_id, upload, _flag(request.form.get("public")), current_principal()
+        )
+    except LookupError:
+        return _not_found()
+    return jsonify(answer), 201
+
+
+def photos_by_case(conn, case_ids: list[str]) -> dict[str, dict[str, list[dict]]]:
+    """Before and after photos of the listed cases (the worklist lists only cases in the
+    caller's scope), with the page routes that serve them to a signed-in browser."""
+    if not case_ids:
+        return {}
+    case_photos, _ = _tables()
+    rows = conn.execute(
+        select(case_photos.c.case_id, case_photos.c.photo_id, case_photos.c.kind)
+        .where(case_photos.c.case_id.in_(case_ids))
+        .order_by(case_photos.c.added_at, case_photos.c.photo_id)
+    ).all()
+    out: dict[str, dict[str, list[dict]]] = {}
+    for r in rows:
+        entry = {
+            "id": r.photo_id,
+            "url": f"/kerja/foto/{r.case_id}/{r.photo_id}",
+            "thumbnail_url": f"/kerja/foto/{r.case_id}/{r.photo_id}/thumbnail",
+        }
+        out.setdefault(r.case_id, {"before": [], "after": []})[
+            "after" if r.kind == "after" else "before"
+        ].append(entry)
+    return out
+
+
+def serve_to_staff(case_id: str, photo_id, thumbnail: bool, who: Principal):
+    """The staff routes' rule, for a signed-in page (the worklist's images)."""
+    case_photos, _ = _tables()
+    with _engine().connect() as conn:
+        if _case_in_scope(conn, case_id, who) is None:
+            return _not_found()
+        sha = conn.execute(
+            select(case_photos.c.sha256).where(
+                case_photos.c.case_id == case_id, case_photos.c.photo_id == str(photo_id)
+            )
+        ).scalar()
+    if sha is None:
+        return _not_found()
+    return _jpeg(sha, thumbnail, "private, max-age=3600")

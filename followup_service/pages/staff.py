@@ -23,6 +23,7 @@ from flask import (
 from werkzeug.exceptions import NotFound
 
 from followup_service import need_to_know
+from followup_service import photos as case_photos
 from followup_service.domain.case import TRANSITIONS
 from followup_service.domain.visibility import OUTCOME_LABELS, STATUS_LABELS
 from followup_service.pages import queries
@@ -67,6 +68,10 @@ def build_blueprint():
         if not result.ok:
             return _api_failure(result)
         items = [_decorate(item, officer) for item in result.data["items"]]
+        with _engine().connect() as conn:  # before and after photos, side by side (issue 25)
+            photos = case_photos.photos_by_case(conn, [item["id"] for item in items])
+        for item in items:
+            item["photos"] = photos.get(item["id"])
         return render_template(
             "followup/worklist.html",
             verifying=officer,
@@ -91,6 +96,18 @@ def build_blueprint():
             body.update(text=text, public=request.form.get("public") == "on")
         elif action == "resolve":
             body["resolution"] = text
+            proof = request.files.get("photo")
+            if proof is not None and proof.filename:  # a proof photo (issue 25)
+                code = request.form.get("code", "")
+                try:
+                    kept = case_photos.store_proof(
+                        case_id, proof, request.form.get("photo_public") == "on", page_principal()
+                    )
+                except case_photos.PhotoRejected as exc:
+                    return redirect(url_for(".worklist", err=f"{code}: {exc.message}"))
+                except LookupError:
+                    raise NotFound() from None
+                body["evidence_ref"] = kept["evidence_ref"]
         elif action in ("decline", "dispute"):
             body["reason"] = text
         result = call_api("POST", f"/api/v1/cases/{case_id}/{path}", json=body)
@@ -98,6 +115,16 @@ def build_blueprint():
         if result.ok:
             return redirect(url_for(".worklist", ok=code) + f"#c-{code}")
         return redirect(url_for(".worklist", err=f"{code}: {_problem(result)}"))
+
+    @bp.get("/kerja/foto/<case_id>/<uuid:photo_id>")
+    @login_required(*WORKLIST_ROLES)
+    def case_photo(case_id: str, photo_id):
+        return case_photos.serve_to_staff(case_id, photo_id, False, page_principal())
+
+    @bp.get("/kerja/foto/<case_id>/<uuid:photo_id>/thumbnail")
+    @login_required(*WORKLIST_ROLES)
+    def case_photo_thumbnail(case_id: str, photo_id):
+        return case_photos.serve_to_staff(case_id, photo_id, True, page_principal())
 
     @bp.get("/dasbor")
     @login_required(*DASHBOARD_ROLES)

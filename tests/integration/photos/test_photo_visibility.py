@@ -13,7 +13,7 @@ from followup_service.app import create_app as create_followup
 from intake_service.app import create_app as create_intake
 from tests import photo_fixtures as fx
 from tests.integration.photos.conftest import photo_store, photo_store_env  # noqa: F401
-from tests.support import pipeline_running, wait_for
+from tests.support import make_account, pipeline_running, sign_in, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -27,7 +27,8 @@ ASPIRATION = {
 
 
 class Two:
-    def __init__(self, intake_app, followup_app):
+    def __init__(self, intake_app, followup_app, store):
+        self.followup_app, self.store = followup_app, store
         self.intake = intake_app.test_client()
         self.followup = followup_app.test_client()
         self.tokens = intake_app.extensions["tokens"]
@@ -73,7 +74,12 @@ def two(make_settings, photo_store):  # noqa: F811
     for app in (intake_app, followup_app):
         app.extensions["photo_store"] = photo_store
     with pipeline_running(intake_app, followup_app):
-        yield Two(intake_app, followup_app)
+        yield Two(intake_app, followup_app, photo_store)
+
+
+@pytest.fixture
+def make_account_for():
+    return make_account
 
 
 def test_public_photo_on_lacak_private_one_staff_only(two):
@@ -149,3 +155,72 @@ def test_confidential_aspiration_photo_is_refused_on_every_route(two):
         == 200
     )
     assert two.intake.get(photo["url"], headers=two.auth()).status_code == 200
+
+
+def test_liaison_resolves_with_a_proof_photo_and_the_officer_sees_both(two, make_account_for):
+    before = two.upload(fx.phone_jpeg(900, 600))
+    code, case_id = two.record([{"id": before["id"], "public": True}])
+    agency = two.agency_of(case_id)
+    liaison = two.auth("liaison", agency=agency)
+    # another agency's liaison cannot attach a proof to it, and nothing is kept
+    keys = two.store.keys()
+    refused = two.followup.post(
+        "/api/v1/photos",
+        data={"file": (io.BytesIO(fx.small_png()), "x.png"), "case_id": case_id},
+        headers=two.auth("liaison", agency="dinas-lain-9999"),
+        content_type="multipart/form-data",
+    )
+    assert refused.status_code == 404 and two.store.keys() == keys
+    bad = two.followup.post(
+        "/api/v1/photos",
+        data={"file": (io.BytesIO(fx.pdf_bytes()), "bukti.jpg"), "case_id": case_id},
+        headers=liaison,
+        content_type="multipart/form-data",
+    )
+    assert bad.status_code == 415 and two.store.keys() == keys
+    proof = two.followup.post(
+        "/api/v1/photos",
+        data={
+            "file": (io.BytesIO(fx.phone_jpeg()), "bukti.jpg"),
+            "case_id": case_id,
+            "public": "on",
+        },
+        headers=liaison,
+        content_type="multipart/form-data",
+    )
+    assert proof.status_code == 201, proof.json
+    after = proof.json
+    assert (
+        two.followup.post(
+            f"/api/v1/cases/{case_id}/acknowledge", json={}, headers=liaison
+        ).status_code
+        == 200
+    )
+    resolved = two.followup.post(
+        f"/api/v1/cases/{case_id}/resolve",
+        json={"resolution": "Lampu sudah diganti.", "evidence_ref": after["evidence_ref"]},
+        headers=liaison,
+    )
+    assert resolved.status_code == 200, resolved.json
+    listed = two.followup.get(f"/api/v1/cases/{case_id}/photos", headers=liaison).json["items"]
+    assert [(p["id"], p["kind"]) for p in listed] == [
+        (before["id"], "before"),
+        (after["id"], "after"),
+    ]
+    # the resident sees both public photos
+    html = two.followup.get(f"/lacak/{code}").get_data(as_text=True)
+    assert before["id"] in html and after["id"] in html
+    # the verifying officer's /kerja shows before and after side by side
+    officer = two.followup_app.test_client()
+    make_account_for(two.followup_app, "verifikator", "officer", unit="polsek-cikande")
+    assert sign_in(officer, "verifikator").status_code == 302
+    page = officer.get("/kerja").get_data(as_text=True)
+    block = page.split(f'id="photos-{code}"', 1)[1].split("</div>", 1)[0]
+    assert f"/kerja/foto/{case_id}/{before['id']}/thumbnail" in block.split('class="after"')[0]
+    assert f"/kerja/foto/{case_id}/{after['id']}/thumbnail" in block.split('class="after"')[1]
+    thumb = officer.get(f"/kerja/foto/{case_id}/{after['id']}/thumbnail")
+    assert thumb.status_code == 200 and thumb.mimetype == "image/jpeg"
+    assert two.followup.get(f"/kerja/foto/{case_id}/{after['id']}/thumbnail").status_code in (
+        302,
+        401,
+    )
