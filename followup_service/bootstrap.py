@@ -20,6 +20,7 @@ from shared.db import make_engine
 from shared.events import REGISTRY
 from shared.events.topics import CASE_EVENTS
 from shared.eventstore.store import EventStore
+from shared.police import load_police_directory
 from shared.redis_clients import cache_client, credentials_client
 
 Clock = Callable[[], datetime]
@@ -43,6 +44,7 @@ class Followup:
 def bootstrap(settings: Settings, clock: Clock = system_clock) -> Followup:
     engine = make_engine(settings.database_url)
     redis = credentials_client(settings.redis_url)
+    load_police_directory()  # once per process, at start: no request waits for it
     return Followup(
         settings=settings,
         engine=engine,

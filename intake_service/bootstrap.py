@@ -16,6 +16,7 @@ from shared.events import REGISTRY
 from shared.events.topics import INTAKE_EVENTS
 from shared.eventstore.store import EventStore
 from shared.idempotency import IdempotencyStore
+from shared.police import load_police_directory
 from shared.redis_clients import credentials_client
 from shared.regions.dataset import load_directory
 from shared.regions.directory import RegionDirectory
@@ -38,6 +39,7 @@ class Intake:
 def bootstrap(settings: Settings) -> Intake:
     engine = make_engine(settings.database_url)
     redis = credentials_client(settings.redis_url)
+    load_police_directory()  # once per process, at start: no request waits for it
     return Intake(
         settings=settings,
         engine=engine,
