@@ -279,7 +279,11 @@ def _page_posts(run_sh, world) -> list[tuple[str, str]]:  # noqa: F811
         for rule in _rules(service):
             if "POST" not in rule.methods or rule.rule.startswith(("/api/", "/open311/")):
                 continue
-            path = re.sub(r"<(?:[^>:]+:)?([^>]+)>", lambda m: values[m.group(1)], rule.rule)
+            path = re.sub(
+                r"<(?:[^>:]+:)?([^>]+)>",
+                lambda m: values.get(m.group(1), "no-such-id"),  # a form added later
+                rule.rule,
+            )
             posts.append((base, path))
     return posts
 
