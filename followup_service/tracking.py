@@ -6,6 +6,7 @@ description or internal notes; sensitive cases never appear in the public list.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import time
 
@@ -48,6 +49,25 @@ def _valid_code(code: str) -> str:
     return code
 
 
+def client_network(address: str | None) -> str:
+    """Whom a miss counts against: the IPv4 address, or the IPv6 /64 (one subscriber's
+    network: a harvester with a /64 has 2^64 addresses to rotate through)."""
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return address or "unknown"
+    if ip.version == 6:
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
+def miss_key() -> str:
+    """flask-limiter's key_func for the miss limits."""
+    return client_network(request.remote_addr)
+
+
 def missed(response) -> bool:
     """flask-limiter's deduct_when: only a miss (404) counts against the address."""
     return response.status_code == 404
@@ -59,7 +79,7 @@ def miss_limit_breached(surface: str):
 
     def on_breach(limit) -> None:
         TRACKING_MISS_LIMITED.labels(surface=surface).inc()
-        address = request.remote_addr or "unknown"
+        address = miss_key()  # the IPv4 address or IPv6 /64 the limit counts
         try:
             fu = followup()
             key = fu.settings.redis_key("track-miss-logged", surface, address)
@@ -91,6 +111,7 @@ def limit_misses(app, limiter) -> None:
         miss_limit,
         deduct_when=missed,
         scope="track-api-miss",
+        key_func=miss_key,
         on_breach=miss_limit_breached("api"),
     )(app.view_functions[endpoint])
 

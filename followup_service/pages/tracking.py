@@ -14,7 +14,7 @@ from flask import abort, current_app, make_response, redirect, render_template, 
 
 from followup_service.metrics import TRACKING_MISSES
 from followup_service.photos import public_photos_for_code
-from followup_service.tracking import miss_limit, miss_limit_breached, missed
+from followup_service.tracking import miss_key, miss_limit, miss_limit_breached, missed
 from shared.pages import page_blueprint
 from shared.pages.api_client import call_api
 from shared.pages.format import parse_when
@@ -35,6 +35,7 @@ def build_blueprint(limiter):
         GUESS_LIMIT,
         deduct_when=missed,
         scope="track-guess",
+        key_func=miss_key,
         on_breach=miss_limit_breached("page"),
     )
     lookup_limit = limiter.limit(LOOKUP_LIMIT, scope="track-lookup")

@@ -91,3 +91,21 @@ def test_behind_a_proxy_each_client_has_its_own_allowance_and_xff_is_ignored_oth
     direct = create_app(make_settings("followup")).test_client()
     assert misses(direct, "198.51.100.3")[-1] == 429
     assert misses(direct, "198.51.100.4") == [429] * 11  # a forged header changes nothing
+
+
+def test_an_ipv6_harvester_cannot_rotate_addresses_within_its_64(followup):
+    from followup_service.tracking import client_network
+
+    assert client_network("2001:db8:1:2::1") == client_network("2001:db8:1:2:ffff::9")
+    assert client_network("2001:db8:1:2::1") != client_network("2001:db8:1:3::1")
+    assert client_network("::ffff:203.0.113.7") == "203.0.113.7"
+    assert client_network("203.0.113.7") == "203.0.113.7"
+    client = followup.client
+    answers = [
+        client.get(
+            f"/api/v1/track/{new_tracking_code()}",
+            environ_base={"REMOTE_ADDR": f"2001:db8:1:2::{n:x}"},
+        ).status_code
+        for n in range(1, 12)
+    ]
+    assert answers == [404] * 10 + [429]  # eleven addresses of one /64: one allowance
