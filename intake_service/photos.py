@@ -85,6 +85,13 @@ def install_photos(app: Flask) -> None:
     app.extensions.setdefault("photo_store", store_from_env(prefix="INTAKE_"))
     app.register_blueprint(bp)
 
+    @app.before_request
+    def _photo_body_limit():
+        """/catat's outbox sends photos through its page route: a photo's limit, not the
+        1 MB JSON limit (set before the page's CSRF check reads the form)."""
+        if request.endpoint == "intake_pages.forward_photo":
+            request.max_content_length = MAX_PHOTO_BYTES + 256 * 1024
+
     @app.errorhandler(PhotoRejected)
     def _rejected(exc: PhotoRejected):
         return jsonify(exc.as_json()), exc.status
@@ -116,6 +123,11 @@ def _answer(row) -> dict:
 @bp.post("")
 @require_role(*WRITERS)
 def upload():
+    return upload_as(current_principal())
+
+
+def upload_as(principal):
+    """The upload, for a bearer token (the API) or a signed-in page (/catat's outbox)."""
     request.max_content_length = MAX_PHOTO_BYTES + 256 * 1024  # the form around the file
     upload = request.files.get("file")
     if upload is None:
@@ -129,7 +141,6 @@ def upload():
         return jsonify({"error": "validation failed", "fields": {"id": ["Not a UUID."]}}), 422
     data = upload.stream.read(MAX_PHOTO_BYTES + 1)
     photo = process_upload(data)  # PhotoRejected -> 4xx, nothing stored
-    principal = current_principal()
     photos = _table()
     engine = current_app.extensions["intake"].engine
     with engine.connect() as conn:

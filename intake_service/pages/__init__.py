@@ -9,6 +9,7 @@ GET  /lokasi                                 aspirations whose location is not v
 POST /lokasi/<id>                            amend one's location (a code or names)
 POST /catat/api/meetings                     forwarded to POST /api/v1/meetings
 POST /catat/api/meetings/<id>/aspirations    forwarded to the batch endpoint
+POST /catat/api/photos                       a photo upload (multipart), as POST /api/v1/photos
 GET  /catat/api/regions                      forwarded to GET /api/v1/regions (suggestions)
 GET  /catat/api/regions/area                 forwarded to GET /api/v1/regions/area (the unit's
                                              kabupaten/kota, kept on the phone for offline)
@@ -143,6 +144,14 @@ def register_pages(app: Flask) -> None:
     @login_required(*LOGGERS)
     def forward_batch(meeting_id: uuid.UUID):
         return _forward(f"/api/v1/meetings/{meeting_id}/aspirations")
+
+    @bp.post("/catat/api/photos")
+    @login_required(*LOGGERS)
+    def forward_photo():
+        """The outbox's photos (issue 25): intake_service.photos, as the signed-in officer."""
+        from intake_service.photos import upload_as
+
+        return upload_as(page_principal())
 
     @bp.get("/catat/api/regions")
     @login_required(*LOGGERS)

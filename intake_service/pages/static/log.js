@@ -52,9 +52,71 @@
     hint.className = needed ? "hint required" : "hint";
   }
 
+  // Photos (issue 25): shrunk on the phone to at most 1600 px (JPEG; the canvas keeps no
+  // EXIF), kept in IndexedDB beside the aspiration until sent (localStorage is too small),
+  // uploaded with an id fixed here, so a resend after a lost connection is stored once.
+  var PHOTO_EDGE = 1600, PHOTO_DB = "ka-photos-v1";
+  function photoStore(mode, use) {
+    return new Promise(function (resolve, reject) {
+      var open = indexedDB.open(PHOTO_DB, 1);
+      open.onupgradeneeded = function () { open.result.createObjectStore("photos"); };
+      open.onerror = function () { reject(open.error); };
+      open.onsuccess = function () {
+        var tx = open.result.transaction("photos", mode), req = use(tx.objectStore("photos"));
+        tx.oncomplete = function () { open.result.close(); resolve(req.result); };
+        tx.onerror = function () { open.result.close(); reject(tx.error); };
+      };
+    });
+  }
+  function shrink(file) {
+    return createImageBitmap(file, { imageOrientation: "from-image" }).then(function (bitmap) {
+      var scale = Math.min(1, PHOTO_EDGE / Math.max(bitmap.width, bitmap.height));
+      var canvas = document.createElement("canvas");
+      canvas.width = Math.round(bitmap.width * scale);
+      canvas.height = Math.round(bitmap.height * scale);
+      canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+      return new Promise(function (resolve) { canvas.toBlob(resolve, "image/jpeg", 0.85); });
+    });
+  }
+  function photosSent(item) {
+    return (item.photos || []).every(function (id) { return (item.sentPhotos || []).indexOf(id) >= 0; });
+  }
+  function uploadPhoto(item, id) {
+    return photoStore("readonly", function (s) { return s.get(id); }).then(function (blob) {
+      if (!blob) { item.status = "error"; item.error = "photo lost"; save(); return; }
+      var form = new FormData();
+      form.append("file", blob, id + ".jpg");
+      form.append("id", id);
+      return fetch("/catat/api/photos", {
+        method: "POST", credentials: "same-origin", redirect: "manual",
+        headers: { "X-CSRF-Token": cfg.csrf }, body: form
+      }).then(function (res) {
+        if (res.type === "opaqueredirect" || res.status === 0) { location.href = "/masuk?next=/catat"; throw new Error("login"); }
+        if (res.status < 300) {
+          item.sentPhotos = (item.sentPhotos || []).concat([id]);
+          save();
+          return photoStore("readwrite", function (s) { return s.delete(id); });
+        }
+        if (!retryable(res.status)) {
+          return res.text().then(function (text) { item.status = "error"; item.error = text; save(); });
+        }
+        throw new Error("retry later");
+      });
+    });
+  }
+
   function addAspiration(ev) {
     ev.preventDefault();
     if (!state.current) return;
+    var file = $("a-photo").files[0], photoId = file ? uuid() : null;
+    var photoPublic = $("a-photo-public").checked;
+    var kept = file ? shrink(file).then(function (blob) {
+      return photoStore("readwrite", function (s) { return s.put(blob, photoId); });
+    }) : Promise.resolve();
+    kept.then(function () { record(photoId, photoPublic); }, function () { record(null, false); });
+  }
+
+  function record(photoId, photoPublic) {
     var by = val("a-by"), contact = val("a-contact"), backing = val("a-back");
     // consent to hear of progress: kept private by intake, never in an event (issue 24)
     var channel = $("a-notify-channel").value, address = val("a-notify-address");
@@ -69,10 +131,13 @@
               urgency: $("a-urgent").checked ? "high" : "normal", confidential: $("a-conf").checked,
               raised_by: by || contact ? { name: by || "-", kind: "person", contact: contact } : null,
               notify: notify,
-              backing: { count: backing ? parseInt(backing, 10) : 0, groups: [] } }
+              photos: photoId ? [{ id: photoId, "public": photoPublic }] : [],
+              backing: { count: backing ? parseInt(backing, 10) : 0, groups: [] } },
+      photos: photoId ? [photoId] : [], sentPhotos: []
     });
-    ["a-sum", "a-pub", "a-desc", "a-by", "a-contact", "a-back", "a-notify-address"].forEach(function (f) { $(f).value = ""; });
+    ["a-sum", "a-pub", "a-desc", "a-by", "a-contact", "a-back", "a-notify-address", "a-photo"].forEach(function (f) { $(f).value = ""; });
     $("a-urgent").checked = false; $("a-conf").checked = false; $("a-notify").checked = false;
+    $("a-photo-public").checked = false;
     publicSummaryRule();
     save();
     flush();
@@ -107,10 +172,22 @@
       });
     });
     chain = chain.then(function () {
+      // photos first: an aspiration goes out once the photos it names are stored
+      var uploads = Promise.resolve();
+      state.items.forEach(function (item) {
+        if (item.status !== "pending") return;
+        (item.photos || []).forEach(function (id) {
+          if ((item.sentPhotos || []).indexOf(id) >= 0) return;
+          uploads = uploads.then(function () { if (item.status === "pending") return uploadPhoto(item, id); });
+        });
+      });
+      return uploads;
+    });
+    chain = chain.then(function () {
       // Freeze pending items into batches (one per meeting); a batch keeps its key forever.
       state.items.forEach(function (item, index) {
         var m = state.meetings[item.meeting];
-        if (item.status !== "pending" || !m || !m.sent) return;
+        if (item.status !== "pending" || !m || !m.sent || !photosSent(item)) return;
         var batch = state.batches.filter(function (b) { return !b.sent && !b.frozen && b.meeting === item.meeting; })[0];
         if (!batch) { batch = { key: uuid(), meeting: item.meeting, items: [], sent: false }; state.batches.push(batch); }
         batch.items.push(index);
