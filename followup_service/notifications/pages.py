@@ -290,3 +290,37 @@ def _plausible(field: str, address: str) -> bool:
         local, _, domain = address.partition("@")
         return bool(local) and "." in domain and " " not in address
     return 8 <= len(normalize_address(address)) <= 15
+
+
+def build_admin_blueprint():
+    """/admin/kabar (admins): messages the sender gave up on, and replaying them. Shows
+    which case, channel, event, attempts and the last error: never the address."""
+    from datetime import UTC, datetime
+
+    from shared.pages.session import login_required
+
+    bp = page_blueprint("notification_admin", __name__)
+
+    @bp.get("/admin/kabar")
+    @login_required("admin")
+    def dead_letters():
+        with _engine().connect() as conn:
+            letters = store.dead_letters(conn)
+        replayed = request.args.get("diulang")
+        return render_template(
+            "notifications/dead_letters.html", tx=_t, letters=letters, replayed=replayed
+        )
+
+    @bp.post("/admin/kabar")
+    @login_required("admin")
+    def replay():
+        keys = request.form.getlist("key")
+        pairs = [tuple(key.split(":", 1)) for key in keys if key.count(":") >= 1]
+        wanted = None if request.form.get("all") else [p for p in pairs if len(p) == 2]
+        if wanted == []:
+            return redirect(url_for(".dead_letters"))
+        with _engine().begin() as conn:
+            count = store.replay_dead(conn, datetime.now(UTC), wanted)
+        return redirect(url_for(".dead_letters", diulang=count))
+
+    return bp

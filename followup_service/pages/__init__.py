@@ -36,6 +36,7 @@ def register_pages(app: Flask) -> None:
     # subscribe on /lacak, unsubscribe/confirm/dispute links, Atom feeds (issue 24)
     app.register_blueprint(notifications.build_blueprint(limiter, tracking.LOOKUP_LIMIT))
     app.register_blueprint(feeds.build_blueprint(limiter, tracking.LOOKUP_LIMIT))
+    app.register_blueprint(notifications.build_admin_blueprint())  # /admin/kabar
     app.register_blueprint(open311.build_blueprint())
     app.register_blueprint(staff.build_blueprint())
     app.register_blueprint(admin.build_blueprint())

@@ -41,7 +41,7 @@ from shared.events.topics import CASE_EVENTS
 from shared.processes import run_consumer, run_relay
 from tests.e2e.conftest import _Server, paired_apps
 from tests.integration.intake.conftest import Intake, aspiration_body
-from tests.support import pipeline_running, read_topic, wait_for
+from tests.support import csrf_of, make_account, pipeline_running, read_topic, sign_in, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -314,8 +314,24 @@ def test_whatsapp_message_goes_once_after_a_429_and_a_401_is_dead_lettered_until
     assert letter["channel"] == "whatsapp" and letter["last_error"] == "HTTP 401 code 190"
     assert PHONE not in json.dumps(letter, default=str)
     assert len(chain.whatsapp.requests) == 3  # a bad token is not retried
-    with chain.fu.engine.begin() as conn:
-        assert store.replay_dead(conn, chain.fu.clock(), None) == 1
+    # an admin sees it on /admin/kabar (no address) and replays it there
+    assert chain.followup_app.test_client().get("/admin/kabar").status_code == 302  # sign in
+    make_account(chain.followup_app, "ayu", "admin")
+    admin = chain.followup_app.test_client()
+    assert sign_in(admin, "ayu").status_code == 302
+    page = admin.get("/admin/kabar")
+    assert (
+        page.status_code == 200 and "HTTP 401 code 190" in page.text and case.case_id in page.text
+    )
+    assert "4477" not in page.text
+    replayed = admin.post(
+        "/admin/kabar",
+        data={
+            "csrf_token": csrf_of(admin, "/admin/kabar"),
+            "key": f"{letter['event_id']}:{letter['subscription_id']}",
+        },
+    )
+    assert replayed.status_code == 302 and "diulang=1" in replayed.headers["Location"]
     wait_for(lambda: len(chain.whatsapp.requests) == 4, what="the replayed message")
     wait_for(lambda: not dead(), what="the dead letter cleared")
     # counted once the provider's answer is marked (just after the stub saw the request)
