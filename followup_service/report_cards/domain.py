@@ -352,6 +352,8 @@ def compute_cards(
             leaf.closed[closed] += 1
         if f.status in OPEN_STATUSES:
             leaf.open_cases.append(f)
+            if len(leaf.open_cases) >= 8 * SLOWEST:  # only the oldest can be the slowest
+                leaf.open_cases = heapq.nsmallest(SLOWEST, leaf.open_cases, key=_age_order)
         if leaf.first_opened is None or f.opened_at < leaf.first_opened:
             leaf.first_opened = f.opened_at
     for (areas, agency, category), leaf in leaves.items():

@@ -59,23 +59,19 @@ def _facts(row) -> CaseFacts:
 
 def refresh(conn: Connection, rules: RoutingRules, now: datetime) -> int:
     """Recompute and store every card; returns how many cards were written."""
+    areas = regions.c.level.in_(("provinsi", "kabupaten", "kecamatan"))  # about 7,900 names
+    names = dict(conn.execute(select(regions.c.code, regions.c.name).where(areas)).all())
+    labels = {}  # a category the rules no longer know is shown by its id
+    for category in rules.categories:
+        rule = rules.category_rule(category)
+        labels[category] = (rule.label_id, rule.label_en)
+    # streamed (a server-side cursor): memory grows with the cells, not with the cases
     rows = conn.execute(
-        select(*[report_case_facts.c[n] for n in FACT_FIELDS]).where(
-            publicly_listed(report_case_facts)
-        )
+        select(*[report_case_facts.c[n] for n in FACT_FIELDS])
+        .where(publicly_listed(report_case_facts))
+        .execution_options(yield_per=5000)
     )
-    facts = [_facts(row) for row in rows]
-    codes = {code for f in facts for code in area_codes(f.region)}
-    names = dict(
-        conn.execute(select(regions.c.code, regions.c.name).where(regions.c.code.in_(codes))).all()
-    )
-    labels = {}
-    for category in {f.category for f in facts}:
-        try:
-            rule = rules.category_rule(category)
-            labels[category] = (rule.label_id, rule.label_en)
-        except Exception:  # a category the current rules no longer know: its id
-            labels[category] = (category, category)
+    facts = (_facts(row) for row in rows)
     cards = compute_cards(facts, now, area_names=names, category_labels=labels)
     conn.execute(delete(report_cards))
     conn.execute(

@@ -233,3 +233,13 @@ def test_facts_of_a_case_escalated_for_a_missed_acknowledgement(rules):
     facts = facts_of(case)
     assert facts.ack_breached and facts.agency_id == case.agency.id != A
     assert acknowledged_on_time(facts, late + timedelta(days=1)) is False
+
+
+def test_slowest_are_the_ten_oldest_open_cases_however_many_are_open():
+    many = [
+        _facts(f"o{n:03d}", status="routed", ack_due_at=FUTURE, opened_days_ago=n % 97 + 1)
+        for n in range(300)
+    ]
+    slow = compute_cards(many, NOW)["36.04"]["slowest_open"]
+    oldest = sorted(many, key=lambda f: (f.opened_at, f.case_id))[:10]
+    assert [s["tracking_code"] for s in slow] == [f.tracking_code for f in oldest]
