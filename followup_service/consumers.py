@@ -16,6 +16,7 @@ from sqlalchemy import Connection, delete
 from followup_service import handlers
 from followup_service.bootstrap import Followup
 from followup_service.domain.routing import Area
+from followup_service.photos import forget as forget_photos
 from followup_service.photos import record_from_intake as record_photos
 from followup_service.tables import metadata
 from shared.events.envelope import EventEnvelope
@@ -134,6 +135,8 @@ class IntakeEventHandler:
             )
         elif event.event_type == "AspirationBacked":
             handlers.back_from_intake(work, str(p["aspiration_id"]), p, event)
+        elif event.event_type == "PhotosRemoved":  # withdrawn or erased at intake (issue 25)
+            forget_photos(work.conn, [str(i) for i in p["photo_ids"]])
         elif event.event_type == "AspirationWithdrawn":
             handlers.withdraw_from_intake(
                 work,

@@ -105,6 +105,13 @@ def record_from_intake(conn, case_id: str, payload: dict) -> None:
     conn.execute(insert(case_photos).values(rows).on_conflict_do_nothing())
 
 
+def forget(conn, photo_ids: list[str]) -> None:
+    """Photos intake removed (withdrawal, erasure): no route shows them any more."""
+    if photo_ids:
+        case_photos, _ = _tables()
+        conn.execute(case_photos.delete().where(case_photos.c.photo_id.in_(photo_ids)))
+
+
 def install_photos(app: Flask) -> None:
     app.extensions.setdefault("photo_store", store_from_env(prefix="FOLLOWUP_"))
     app.register_blueprint(api)

@@ -7,6 +7,8 @@ python -m intake_service.cli rebuild-projections   # truncate read models, repla
 python -m intake_service.cli tokens issue --subject budi --role officer --unit "Polsek Cikande"
 python -m intake_service.cli tokens revoke <token>
 python -m intake_service.cli demo [--token T]   # the seed meetings, through the API
+python -m intake_service.cli photos erase ASPIRATION_ID --by NAME   # an erasure request
+python -m intake_service.cli photos prune   # blobs of removed photos a store outage left
 """
 
 from __future__ import annotations
@@ -33,6 +35,12 @@ def main(argv: list[str] | None = None) -> None:
     demo.add_argument("--intake-url", default="http://127.0.0.1:8001")
     demo.add_argument("--followup-url", default="http://127.0.0.1:8002")
     demo.add_argument("--token", help="bearer token (default: a one-hour supervisor token)")
+    photos = sub.add_parser("photos", help="photos as evidence (docs/PHOTOS.md)")
+    photo_sub = photos.add_subparsers(dest="photo_command", required=True)
+    erase = photo_sub.add_parser("erase", help="remove an aspiration's photos (erasure request)")
+    erase.add_argument("aspiration_id")
+    erase.add_argument("--by", required=True, help="who asked (recorded in the event)")
+    photo_sub.add_parser("prune", help="delete blobs of removed photos no live photo names")
     tokens = sub.add_parser("tokens", help="issue or revoke bearer tokens (see shared.tokens_cli)")
     tokens.add_argument("args", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
@@ -69,6 +77,18 @@ def main(argv: list[str] | None = None) -> None:
         with intake.engine.begin() as conn:
             count = rebuild(conn, intake.store)
         print(f"replayed {count} events in {time.monotonic() - started:.1f}s")
+    elif args.command == "photos":
+        from intake_service.bootstrap import bootstrap
+        from intake_service.photos import erase_photos, prune
+        from shared.photos.store import store_from_env
+
+        intake, store = bootstrap(settings), store_from_env(prefix="INTAKE_")
+        if args.photo_command == "erase":
+            ids = erase_photos(intake, store, args.aspiration_id, f"operator:{args.by}")
+            print(f"removed {len(ids)} photo(s) of {args.aspiration_id}")
+        else:
+            with intake.engine.connect() as conn:
+                print(f"deleted the blobs of {prune(conn, store)} removed photo(s)")
     elif args.command == "relay":
         from intake_service.bootstrap import bootstrap
         from intake_service.tables import metadata

@@ -387,7 +387,7 @@ def withdraw_aspiration(
     intake: Intake, command: WithdrawAspiration, principal: Principal, photo_store=None
 ) -> Outcome:
     """Withdraw an aspiration recorded by mistake or as a duplicate of another. Its photos
-    are removed with it (a private PhotosRemoved event; blobs deleted after the commit)."""
+    are removed with it (a PhotosRemoved event; blobs deleted after the commit)."""
     orphans: list[str] = []
 
     def work(conn):
@@ -406,7 +406,9 @@ def withdraw_aspiration(
             removed = {"aspiration_id": target.aspiration_id, "photo_ids": photo_ids}
             removed["reason"] = "withdrawn"
             event = NewEvent("PhotosRemoved", removed, actor=principal.actor)
-            _append(intake, conn, stream, target.version + 1, [event], publish=False)
+            _append(
+                intake, conn, stream, target.version + 1, [event], message_key=target.message_key
+            )
             orphans.extend(shas)
         return Outcome(target.aspiration_id, "created", target.tracking_code)
 

@@ -20,7 +20,6 @@ import logging
 import uuid
 
 from flask import Blueprint, Flask, current_app, jsonify, request
-from marshmallow import Schema, fields, validate
 from sqlalchemy import (
     Boolean,
     Column,
@@ -36,7 +35,6 @@ from sqlalchemy import (
 
 from intake_service.domain.access import READERS, WRITERS
 from intake_service.domain.errors import InvalidError, NotFoundError
-from shared.events.registry import REGISTRY
 from shared.need_to_know import Holding, Scope, decide
 from shared.photos import MAX_PHOTO_BYTES, PhotoRejected, StoreUnavailable, process_upload
 from shared.photos.store import photo_key, store_from_env, thumb_key
@@ -290,17 +288,8 @@ def remove_for(conn, aspiration_id: str) -> tuple[list[str], list[str]]:
     return ids, sorted(shas - still)
 
 
-REMOVAL_REASONS = ("withdrawn", "erasure")
-
-
-@REGISTRY.event("PhotosRemoved", version=1)
-class PhotosRemovedV1(Schema):
-    """An aspiration's photos were removed and their blobs deleted (withdrawal, or an
-    erasure request). Private: kept in the intake database, never relayed."""
-
-    aspiration_id = fields.UUID(required=True)
-    photo_ids = fields.List(fields.UUID(), required=True)
-    reason = fields.String(required=True, validate=validate.OneOf(REMOVAL_REASONS))
+# PhotosRemoved (the event a removal records) is in shared/events/intake.py: it is
+# published, so follow-up stops showing the photos too.
 
 
 def delete_blobs(store, shas: list[str]) -> bool:
@@ -333,3 +322,38 @@ def prune(conn, store) -> int:
     shas = [s for s in shas if store.get(thumb_key(s)) is not None or store.get(photo_key(s))]
     delete_blobs(store, shas)
     return len(shas)
+
+
+# --- an erasure request (operators: python -m intake_service.cli photos erase ...) ------
+
+
+def erase_photos(intake, store, aspiration_id: str, actor: str) -> list[str]:
+    """Remove an aspiration's photos on an erasure request: a private PhotosRemoved event
+    (reason "erasure") in the aspiration's stream, the rows marked removed, then the blobs
+    no live row names deleted. Returns the removed photo ids (none: nothing recorded)."""
+    from intake_service.handlers import load_aspiration, stream_id
+    from shared.events.envelope import NewEvent
+
+    orphans: list[str] = []
+    with intake.engine.begin() as conn:
+        target = load_aspiration(intake, conn, aspiration_id)
+        if target is None:
+            raise NotFoundError(f"no aspiration {aspiration_id}")
+        ids, orphans = remove_for(conn, aspiration_id)
+        if ids:
+            payload = {"aspiration_id": aspiration_id, "photo_ids": ids, "reason": "erasure"}
+            event = NewEvent("PhotosRemoved", payload, actor=actor)
+            stored = intake.store.append(
+                conn,
+                stream_id(aspiration_id),
+                target.version,
+                [event],
+                message_key=target.message_key,
+            )
+            from intake_service.projections import apply
+
+            for envelope in stored:
+                apply(conn, envelope)
+    if orphans:
+        delete_blobs(store, orphans)
+    return ids

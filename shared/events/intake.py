@@ -239,6 +239,19 @@ def _aspiration_recorded_v5_to_v6(payload: dict) -> dict:
     return {**payload, "photos": []}
 
 
+PHOTO_REMOVAL_REASONS = ("withdrawn", "erasure")
+
+
+@REGISTRY.event("PhotosRemoved", version=1)
+class PhotosRemovedV1(Schema):
+    """An aspiration's photos were removed and their blobs deleted (its withdrawal, or an
+    erasure request). Ids only: follow-up stops showing them."""
+
+    aspiration_id = fields.UUID(required=True)
+    photo_ids = fields.List(fields.UUID(), required=True)
+    reason = fields.String(required=True, validate=validate.OneOf(PHOTO_REMOVAL_REASONS))
+
+
 @REGISTRY.event("AspirationBacked", version=1)
 class AspirationBackedV1(Schema):
     """More residents back an aspiration, possibly raised again at a later meeting."""

@@ -171,9 +171,71 @@ def test_withdrawal_removes_the_photos_records_it_and_deletes_the_blobs(app):
             select(events.c.payload).where(events.c.event_type == "PhotosRemoved")
         ).scalar_one()
         outbox = conn.execute(select(metadata.tables["outbox"].c.event_type)).scalars().all()
+        published = (
+            conn.execute(
+                select(metadata.tables["outbox"].c.value).where(
+                    metadata.tables["outbox"].c.event_type == "PhotosRemoved"
+                )
+            )
+            .scalars()
+            .all()
+        )
     assert removed == {
         "aspiration_id": withdrawn,
         "photo_ids": [gone["id"]],
         "reason": "withdrawn",
     }
-    assert "PhotosRemoved" not in outbox  # private: never relayed
+    assert "PhotosRemoved" in outbox  # published: follow-up stops showing them
+    assert published and all(b"sha256" not in value for value in published)  # ids only
+
+
+def test_an_erasure_request_removes_the_photos_and_records_it(app):
+    from intake_service.photos import erase_photos
+
+    photo = upload(app, fx.phone_jpeg(700, 500)).json
+    meeting = app.meeting()
+    body = aspiration_body(photos=[{"id": photo["id"]}])
+    response = app.post(f"/api/v1/meetings/{meeting}/aspirations", {"aspirations": [body]})
+    aspiration_id = response.json["items"][0]["id"]
+    intake = app.app.extensions["intake"]
+    assert erase_photos(intake, app.store, aspiration_id, "operator:ayu") == [photo["id"]]
+    assert app.store.keys() == []
+    assert app.client.get(photo["url"], headers=app.headers()).status_code == 404
+    assert app.get(f"/api/v1/aspirations/{aspiration_id}").json["photos"] == []
+    with app.engine.connect() as conn:
+        removed = conn.execute(
+            select(events.c.payload, events.c.actor).where(events.c.event_type == "PhotosRemoved")
+        ).one()
+    assert removed.payload["reason"] == "erasure" and removed.actor == "operator:ayu"
+    assert erase_photos(intake, app.store, aspiration_id, "operator:ayu") == []  # once
+
+
+def test_blobs_a_store_outage_left_behind_are_pruned(app):
+    from intake_service.photos import prune
+    from shared.photos import StoreUnavailable
+
+    photo = upload(app, fx.small_png()).json
+    meeting = app.meeting()
+    body = aspiration_body(photos=[{"id": photo["id"]}])
+    response = app.post(f"/api/v1/meetings/{meeting}/aspirations", {"aspirations": [body]})
+    aspiration_id = response.json["items"][0]["id"]
+    real = app.store
+
+    class Away:  # the store answers reads, but refuses the deletes
+        kind = real.kind
+
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def delete(self, key):
+            raise StoreUnavailable("away")
+
+    app.app.extensions["photo_store"] = Away()
+    answer = app.post(
+        f"/api/v1/aspirations/{aspiration_id}/withdrawal", {"reason": "recorded_by_mistake"}
+    )
+    assert answer.status_code == 201, answer.json  # the withdrawal stands
+    assert len(real.keys()) == 2  # the blobs are still there
+    with app.engine.connect() as conn:
+        assert prune(conn, real) == 1
+    assert real.keys() == []

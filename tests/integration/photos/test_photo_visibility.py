@@ -28,7 +28,7 @@ ASPIRATION = {
 
 class Two:
     def __init__(self, intake_app, followup_app, store):
-        self.followup_app, self.store = followup_app, store
+        self.followup_app, self.store, self.intake_app = followup_app, store, intake_app
         self.intake = intake_app.test_client()
         self.followup = followup_app.test_client()
         self.tokens = intake_app.extensions["tokens"]
@@ -224,3 +224,23 @@ def test_liaison_resolves_with_a_proof_photo_and_the_officer_sees_both(two, make
         302,
         401,
     )
+
+
+def test_an_erased_photo_leaves_lacak_and_every_follow_up_route(two):
+    from intake_service.photos import erase_photos
+
+    photo = two.upload(fx.small_webp())
+    code, case_id = two.record([{"id": photo["id"], "public": True}])
+    assert photo["id"] in two.followup.get(f"/lacak/{code}").get_data(as_text=True)
+    aspiration_id = case_id.removeprefix("case-")
+    assert erase_photos(
+        two.intake_app.extensions["intake"], two.store, aspiration_id, "operator:ayu"
+    )
+    wait_for(
+        lambda: photo["id"] not in two.followup.get(f"/lacak/{code}").get_data(as_text=True),
+        what="the erased photo gone from /lacak",
+    )
+    agency = two.auth("liaison", agency=two.agency_of(case_id))
+    assert two.followup.get(f"/api/v1/cases/{case_id}/photos", headers=agency).json["items"] == []
+    assert two.followup.get(f"/lacak/{code}/foto/{photo['id']}/thumbnail").status_code == 404
+    assert two.store.keys() == []
