@@ -68,6 +68,7 @@ def run_consumer(
     after_commit=None,
     after_rollback=None,
     collectors=(),
+    consumer_config: dict | None = None,
 ) -> None:
     """Consume `topics` with `handler` until stop is set.
 
@@ -99,6 +100,7 @@ def run_consumer(
         dead_letter_producer=producer,
         after_commit=after_commit or getattr(handler, "after_commit", None),
         after_rollback=after_rollback or getattr(handler, "after_rollback", None),
+        **(consumer_config or {}),  # kafka-python settings of this consumer
     )
     try:
         runner.run(stop)

@@ -190,6 +190,10 @@ def main(followup, stop) -> None:
             NotifyOnCaseEvents(cipher, notify, intake),
             stop,
             collectors=(*NOTIFIER_METRICS, QueueAgeCollector(followup.engine)),
+            # the case-events topic is often created at the same moment by the relay: a
+            # group joined before its partitions had leaders is assigned nothing until
+            # the next metadata refresh (kafka-python: 5 minutes), so refresh every 5 s
+            consumer_config={"metadata_max_age_ms": 5_000},
         )
     finally:
         stop.set()
