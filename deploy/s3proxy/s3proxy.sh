@@ -4,7 +4,7 @@
 #   s3proxy.sh fetch|start|stop|status
 # Env: S3PROXY_PORT (18081), S3PROXY_DATA_DIR (<repo>/.local/s3proxy-$S3PROXY_PORT),
 #      S3PROXY_ACCESS_KEY / S3PROXY_SECRET_KEY (local-identity / local-credential),
-#      KAWAL_CACHE, S3PROXY_JAVA_OPTS, S3PROXY_START_TIMEOUT (60 s).
+#      KAWAL_CACHE, S3PROXY_JAVA_OPTS, S3PROXY_START_TIMEOUT (90 s, as Kafka).
 # The store's endpoint is then http://127.0.0.1:$S3PROXY_PORT (PHOTO_S3_ENDPOINT).
 set -euo pipefail
 
@@ -17,7 +17,7 @@ CACHE=${KAWAL_CACHE:-${HOME:-/tmp}/.cache/kawal-aspirasi}/s3proxy-$VERSION
 JAR=$CACHE/s3proxy-$VERSION-jar-with-dependencies.jar
 PIDFILE=$DATA/s3proxy.pid
 LOG=$DATA/s3proxy.log
-TIMEOUT=${S3PROXY_START_TIMEOUT:-60}
+TIMEOUT=${S3PROXY_START_TIMEOUT:-90}
 JAVA_OPTS=${S3PROXY_JAVA_OPTS:--Xms32m -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1}
 ACCESS_KEY=${S3PROXY_ACCESS_KEY:-local-identity}
 SECRET_KEY=${S3PROXY_SECRET_KEY:-local-credential}
