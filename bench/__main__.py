@@ -1,7 +1,7 @@
 """Run the benchmarks against the stack named by the environment.
 
 python -m bench --size tiny|small|full
-                [--only relay,consumer,ceilings,http,e2e,rebuild,tracking,scaling,rapor]
+                [--only relay,consumer,ceilings,http,e2e,rebuild,tracking,scaling,rapor,photos]
                 [--out bench/results] [--profile consumer|relay|rebuild|intake-api]
 """
 
@@ -32,6 +32,7 @@ FIGURES = {
     "scaling": "bench.fig7_scaling",
     "notifier": "bench.fig9_notifier",
     "rapor": "bench.fig8_rapor",
+    "photos": "bench.fig10_photos",
 }
 
 
