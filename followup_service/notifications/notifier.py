@@ -86,7 +86,7 @@ class NotifyOnCaseEvents:
                         event_type=envelope.event_type,
                         subject=message.subject,
                         body=message.body,
-                        now=envelope.recorded_at,
+                        now=_in_order(envelope),
                     )
                 )
         store.enqueue(conn, rows)
@@ -134,6 +134,13 @@ class NotifyOnCaseEvents:
 
     def after_rollback(self) -> None:
         self._taken = []
+
+
+def _in_order(envelope: EventEnvelope):
+    """The outbox row's time, which orders the sender: when the event was recorded, plus
+    its stream version in microseconds, so events recorded in one transaction (the same
+    time) still go out in their case's order."""
+    return envelope.recorded_at + timedelta(microseconds=envelope.stream_version)
 
 
 def _case_facts(conn: Connection, case_ids: list[str]) -> dict[str, CaseFacts]:

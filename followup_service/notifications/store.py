@@ -43,6 +43,7 @@ class Due:
     body: str
     sealed_contact: str
     attempts: int
+    created_at: datetime
     token: str | None
 
 
@@ -282,6 +283,7 @@ def claim_due(
             o.c.body,
             o.c.sealed_contact,
             o.c.attempts,
+            o.c.created_at,
         )
     ).all()
     tokens = dict(
@@ -291,7 +293,7 @@ def claim_due(
             )
         ).all()
     )
-    ordered = sorted(claimed, key=lambda r: (r.case_id, r.event_id))
+    ordered = sorted(claimed, key=lambda r: (r.created_at, r.event_id))  # the events' order
     return [Due(*row, token=tokens.get(row.subscription_id)) for row in ordered]
 
 
