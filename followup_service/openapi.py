@@ -490,7 +490,7 @@ def _paths() -> dict[str, dict]:
         },
         "/api/v1/track/{code}": {
             "get": _read("Progress of an aspiration by its tracking code", "PublicCaseOut",
-                         [CODE], roles=None, codes=(404,)),
+                         [CODE], roles=None, codes=(404, 429)),
         },
         "/api/v1/track/{code}/dispute": {
             "post": {

@@ -250,6 +250,8 @@ class Systems:
             "agency": case["agency"]["id"],
             "username": "fuzz-akun",
             "token_id": "0" * 32,
+            "confirmation_id": "0" * 32,  # a subscription's one-time code (issue 24)
+            "token": "no-such-token",  # an e-mailed link's token (issue 24)
             "change": "nonaktifkan",
             "open311_key": self.open311_key,
         }
@@ -462,7 +464,10 @@ def test_no_write_endpoint_answers_a_server_error_or_keeps_a_refused_request(sys
     assert not fuzz.problems, "\n".join(fuzz.problems[:40])
     for label, counts in fuzz.tally.items():
         # the fuzz reached field validation, not only the JSON parser or the auth check
-        if "/api/" in label and "status_422" not in counts:
+        # (photo uploads take multipart, not JSON: their bad uploads are tests/integration/
+        # photos/, here they must only never fail or keep anything)
+        multipart = label.endswith("/photos")
+        if "/api/" in label and not multipart and "status_422" not in counts:
             fuzz.problems.append(f"{label}: no 422 among {dict(counts)}")
     assert not fuzz.problems, "\n".join(fuzz.problems)
 
