@@ -17,7 +17,8 @@ export PG_DATA_DIR="/tmp/kawal-test-pg-$PG_PORT"
 
 cleanup() {
   deploy/stack.sh down >/dev/null 2>&1 || true
-  rm -rf "$KAFKA_DATA_DIR" "$S3PROXY_DATA_DIR"
+  # the run's PostgreSQL cluster too (about 1 GB each): left behind, they filled the disk
+  rm -rf "$KAFKA_DATA_DIR" "$S3PROXY_DATA_DIR" "$PG_DATA_DIR"
 }
 trap cleanup EXIT
 eval "$(deploy/stack.sh up)"
