@@ -7,7 +7,7 @@ import logging
 from flask import Flask
 
 from followup_service import metrics as followup_metrics
-from followup_service.accounts import AccountService
+from followup_service.accounts.service import AccountService
 from followup_service.bootstrap import bootstrap
 from followup_service.config import load_settings
 from shared import logs

@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> None:
         move_consumer(args, followup, group)
         return
     if args.command == "rebuild-projections":
-        from followup_service.accounts import rebuild_accounts
+        from followup_service.accounts.service import rebuild_accounts
         from followup_service.projections import rebuild
         from followup_service.report_cards.store import refresh as refresh_report_cards
 
@@ -207,7 +207,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"pruned {prune_processed(followup, group)} processed event ids")
         return
     if args.command in ("create-admin", "demo-accounts"):
-        from followup_service import account_cli
+        from followup_service.accounts import cli as account_cli
 
         if args.command == "create-admin":
             account_cli.create_admin(followup, args.username, args.display_name)

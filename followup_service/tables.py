@@ -21,6 +21,7 @@ from sqlalchemy import (
     text,
 )
 
+from followup_service.accounts.tables import define_account_tables
 from followup_service.notifications.tables import define_notification_tables
 from followup_service.photos import define_case_photos_table
 from shared.eventstore.tables import define_event_tables
@@ -89,59 +90,13 @@ case_timeline = Table(
 
 Index("ix_cases_agency_status", cases.c.agency_id, cases.c.status)
 
-# Staff accounts (a projection of the account events: rebuilt from the log).
-accounts = Table(
-    "accounts",
-    metadata,
-    Column("username", String(40), primary_key=True),
-    Column("display_name", String(200), nullable=False),
-    Column("role", String(20), nullable=False, index=True),
-    Column("unit", String(120), index=True),
-    Column("agency", String(120), index=True),
-    Column("active", Boolean, nullable=False),
-    Column("must_change_password", Boolean, nullable=False),
-    Column("version", Integer, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-    Column("sessions_valid_after", DateTime(timezone=True), nullable=False),
-    # a supervisor's area (region code or "national"), an admin's "national" (issue 27)
-    Column("area", String(20)),
-)
-
-# The argon2 hash of each account's password: beside the log, never in an event.
-account_credentials = Table(
-    "account_credentials",
-    metadata,
-    Column("username", String(40), primary_key=True),
-    Column("password_hash", Text, nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-)
-
-# Signed-out sessions and revoked operator tokens (ids only), until they would have expired
-# anyway. Redis holds the copy every request checks; this is what it is rebuilt from after
-# it lost its data (shared.auth.CredentialCache). Integration tokens' revocations are in
-# integration_tokens, account standing in accounts.
-revoked_credentials = Table(
-    "revoked_credentials",
-    metadata,
-    Column("token_id", String(64), primary_key=True),
-    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
-    Column("revoked_at", DateTime(timezone=True), nullable=False),
-)
-
-# Integration tokens of agencies' own systems (a projection; the secret is never stored).
-integration_tokens = Table(
-    "integration_tokens",
-    metadata,
-    Column("token_id", String(64), primary_key=True),
-    Column("name", String(120), nullable=False),
-    Column("agency", String(120), index=True),  # None for an Open311 app
-    Column("purpose", String(20), nullable=False, server_default="liaison"),
-    Column("created_by", String(120), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("revoked_at", DateTime(timezone=True)),
-    Column("revoked_by", String(120)),
-)
+# Staff accounts, their credentials, revocations and integration tokens (the accounts
+# package owns their definitions).
+account_tables = define_account_tables(metadata)
+accounts = account_tables["accounts"]
+account_credentials = account_tables["account_credentials"]
+revoked_credentials = account_tables["revoked_credentials"]
+integration_tokens = account_tables["integration_tokens"]
 
 # Every read of case content by an admin (possible only with the national area: shared.
 # need_to_know): append-only, never updated or deleted, kept through rebuilds.

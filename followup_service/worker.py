@@ -92,7 +92,7 @@ def run_worker(
     checks that the cache is still complete, rebuilding it at once if Redis lost it (until
     then both services answer staff requests with 503). Every PRUNE_EVERY the consumer's
     processed ids are pruned. A part that is away (database, Redis) is waited for."""
-    from followup_service.accounts import AccountService
+    from followup_service.accounts.service import AccountService
     from shared.web_auth import make_tokens
 
     accounts = AccountService(fu, make_tokens(fu.settings, fu.redis))

@@ -190,7 +190,7 @@ def make_account(followup_app, username: str, role: str, password: str = STAFF_P
 
     Units and agencies must be in the directory (deploy/routing/units.yaml, the routing
     rules' fixed agencies, or those of routed cases)."""
-    from followup_service.account_cli import CLI
+    from followup_service.accounts.cli import CLI
 
     accounts = followup_app.extensions["accounts"]
     account, _ = accounts.create(

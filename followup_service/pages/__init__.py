@@ -14,7 +14,8 @@ REPORTERS = ("officer", "supervisor", "admin")
 
 def register_pages(app: Flask) -> None:
     """Add the follow-up pages and Open311 endpoints to `app`."""
-    from followup_service.pages import admin, open311, staff, tracking
+    from followup_service.accounts import pages as accounts_pages
+    from followup_service.pages import open311, staff, tracking
     from followup_service.tracking import limit_misses
 
     limiter = install_pages(
@@ -39,7 +40,7 @@ def register_pages(app: Flask) -> None:
     app.register_blueprint(notifications.build_admin_blueprint())  # /admin/kabar
     app.register_blueprint(open311.build_blueprint())
     app.register_blueprint(staff.build_blueprint())
-    app.register_blueprint(admin.build_blueprint())
+    app.register_blueprint(accounts_pages.build_blueprint())
     from followup_service.report_cards import pages as report_cards
 
     app.register_blueprint(report_cards.build_blueprint())  # /rapor: public report cards

@@ -435,7 +435,7 @@ def test_no_password_hash_or_one_time_password_reaches_a_response_a_log_or_a_top
 
 
 def test_the_first_admin_is_made_by_the_cli_with_a_one_time_password(apps, capsys):
-    from followup_service.account_cli import create_admin
+    from followup_service.accounts.cli import create_admin
 
     _, followup = apps
     create_admin(followup.extensions["followup"], "pertama", "Admin Pertama")
@@ -447,7 +447,7 @@ def test_the_first_admin_is_made_by_the_cli_with_a_one_time_password(apps, capsy
 
 
 def test_account_read_models_rebuilt_from_the_log_equal_the_live_ones(apps):
-    from followup_service.accounts import ACCOUNT_READ_MODELS, rebuild_accounts
+    from followup_service.accounts.service import ACCOUNT_READ_MODELS, rebuild_accounts
 
     _, followup = apps
     make_account(followup, "ayu", "admin")

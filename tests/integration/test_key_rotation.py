@@ -15,8 +15,8 @@ import uuid
 import jwt
 import pytest
 
+from followup_service.accounts.domain import Manager
 from followup_service.app import create_app as create_followup
-from followup_service.domain.accounts import Manager
 from intake_service.app import create_app as create_intake
 from shared.auth import key_id
 from shared.config import InsecureConfiguration

@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
-from followup_service.accounts import ACCOUNT_READ_MODELS, CREDENTIALS
+from followup_service.accounts.service import ACCOUNT_READ_MODELS, CREDENTIALS
 from followup_service.cli import main as cli_main
 from followup_service.projections import READ_MODELS
 from followup_service.tables import metadata

@@ -4,8 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from followup_service.domain import accounts as domain
-from followup_service.domain.accounts import AccountRuleError, Manager, NotPermitted
+from followup_service.accounts import domain
+from followup_service.accounts.domain import AccountRuleError, Manager, NotPermitted
 
 T0 = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)
 UNITS = frozenset({"polsek-cikande", "polsek-krangkeng"})

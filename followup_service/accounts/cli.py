@@ -11,8 +11,8 @@ import sys
 
 from sqlalchemy import select
 
-from followup_service.accounts import AccountService
-from followup_service.domain.accounts import AccountRuleError, Manager
+from followup_service.accounts.domain import AccountRuleError, Manager
+from followup_service.accounts.service import AccountService
 from followup_service.tables import cases
 from shared.web_auth import make_tokens
 

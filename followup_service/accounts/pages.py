@@ -10,8 +10,8 @@ from __future__ import annotations
 from flask import current_app, redirect, render_template, request, url_for
 from werkzeug.exceptions import Forbidden, NotFound
 
-from followup_service.accounts import AccountService, manager_of
-from followup_service.domain.accounts import ROLES, AccountRuleError, NotPermitted, may_manage
+from followup_service.accounts.domain import ROLES, AccountRuleError, NotPermitted, may_manage
+from followup_service.accounts.service import AccountService, manager_of
 from shared.pages import page_blueprint, render_error
 from shared.pages.i18n import translate
 from shared.pages.session import login_required, page_principal

@@ -25,10 +25,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, delete, select
 from sqlalchemy.dialects.postgresql import insert
 
-from followup_service import account_events
+from followup_service.accounts import domain
+from followup_service.accounts import events as account_events
+from followup_service.accounts.domain import Account, Manager
 from followup_service.bootstrap import system_clock
-from followup_service.domain import accounts as domain
-from followup_service.domain.accounts import Account, Manager
 from followup_service.tables import (
     account_credentials,
     cases,

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from marshmallow import Schema, fields, validate
 
-from followup_service.domain import accounts as domain
+from followup_service.accounts import domain
 from shared.events.envelope import EventEnvelope, NewEvent
 from shared.events.registry import REGISTRY
 
