@@ -96,6 +96,8 @@ class EmailChannel(Channel):
         message["Content-Language"] = outgoing.language
         if outgoing.unsubscribe_url:
             message["List-Unsubscribe"] = f"<{outgoing.unsubscribe_url}>"
+            # RFC 8058: mail clients may unsubscribe with one POST to that URL
+            message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         message["Auto-Submitted"] = "auto-generated"
         message.set_content(outgoing.body)
         for attempt in (1, 2):  # a connection the server closed in between: reconnect once

@@ -5,6 +5,8 @@ every message carries (unsubscribe in one step, confirm, dispute).
     POST /lacak/<code>/langganan                sends a 6-digit code to that address
     POST /lacak/<code>/langganan/<id>           the code: the subscription exists from now
     GET  /kabar/<token>/berhenti                unsubscribes at once (the contact is erased)
+    POST /kabar/<token>/berhenti                the same, RFC 8058 one-click (inbound.py: no
+                                                CSRF check, the token is the credential)
     GET  /kabar/<token>/selesai                 "fixed": thanks (the officer verifies)
     GET|POST /kabar/<token>/bantah              dispute: the same API call as /lacak/<code>/bantah
 
@@ -23,7 +25,7 @@ from datetime import timedelta
 from flask import abort, current_app, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from followup_service.notifications import store
+from followup_service.notifications import inbound, store
 from followup_service.notifications.domain import CHANNELS, LANGUAGES
 from followup_service.notifications.settings import NotifySettings
 from followup_service.tables import cases
@@ -126,6 +128,9 @@ def _case_of_code(code: str):
 def build_blueprint(limiter, guess_limit: str):
     bp = page_blueprint("notifications", __name__)
     limited = limiter.limit(guess_limit, scope="notify-subscribe")
+    # what mail clients and providers send back (one-click unsubscribe) comes with no CSRF
+    # token: its routes are a blueprint of their own, registered along with this one
+    bp.record_once(lambda state: state.app.register_blueprint(inbound.build_blueprint()))
 
     @bp.get("/lacak/<code>/langganan")
     @limited
