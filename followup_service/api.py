@@ -175,9 +175,11 @@ class StatsQuery(Schema):
 def supervisor_stats():
     """Open/overdue per agency and category, median hours, the oldest open cases."""
     q = StatsQuery().load(request.args)
-    fu, scope = followup(), need_to_know.in_scope(current_principal())
+    fu, who = followup(), current_principal()
     with fu.engine.connect() as conn:
-        return jsonify(stats.supervisor_stats(conn, fu.clock(), q["oldest"], scope))
+        figures = stats.supervisor_stats(conn, fu.clock(), q["oldest"], need_to_know.in_scope(who))
+    need_to_know.record_admin_overview(fu.engine, who, _via())
+    return jsonify(figures)
 
 
 def _optional_principal() -> Principal | None:
@@ -277,6 +279,8 @@ class AssignIn(CommandIn):
 class ProgressIn(CommandIn):
     text = CleanText(required=True, validate=TEXT)
     public = fields.Boolean(load_default=False)
+    # a proof photo attached first (POST /api/v1/photos answers it: "photo:<id>")
+    evidence_ref = CleanText(load_default=None, validate=validate.Length(max=500))
 
 
 class ReasonIn(CommandIn):

@@ -131,6 +131,7 @@ def build_blueprint():
     def dashboard():
         now = datetime.now(UTC)
         data = queries.dashboard(_engine(), now, scope=_in_scope())
+        need_to_know.record_admin_overview(_engine(), page_principal(), _via())
         return render_template(
             "followup/dashboard.html",
             data=data,
@@ -143,6 +144,8 @@ def build_blueprint():
     def cases_csv():
         now = datetime.now(UTC)
         engine, scope = _engine(), _in_scope()
+        # kept when the export is asked for: a download cut short was still a read
+        need_to_know.record_admin_overview(engine, page_principal(), _via())
 
         def generate():
             buffer = io.StringIO()
@@ -189,6 +192,10 @@ def build_blueprint():
 def _in_scope():
     """The signed-in person's scope as a condition on the cases (shared.need_to_know)."""
     return need_to_know.in_scope(page_principal())
+
+
+def _via() -> str:
+    return f"{request.method} {request.path}"
 
 
 def _engine():
@@ -242,6 +249,11 @@ def _report_data() -> dict:
     rows, hidden = queries.report_rows(
         _engine(), kelurahan=kelurahan, codes=codes[:200], scope=_in_scope()
     )
+    if rows and need_to_know.reads_beyond_scope(page_principal()):
+        with _engine().begin() as conn:
+            need_to_know.record_admin_read(
+                conn, page_principal(), [row.case_id for row in rows], _via()
+            )
     items = []
     for row in rows:
         view = row.public_view or {}
