@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Local Kafka node (KRaft broker+controller) run from Maven Central jars: one node alone,
-# or one node of a cluster (deploy/kafka/cluster.sh sets the cluster variables).
+# or one node of a cluster (deploy/kafka/cluster.sh sets the cluster variables). Java,
+# Maven, the jar fetch, start and stop helpers: deploy/lib/java.sh (shared with s3proxy).
 #   kafka.sh fetch|start|stop|status
 # Env: KAFKA_PORT (19092), KAFKA_CONTROLLER_PORT (KAFKA_PORT+1, so 19093),
 #      KAFKA_DATA_DIR (<repo>/.local/kafka-data-$KAFKA_PORT), KAWAL_CACHE,
@@ -26,50 +27,14 @@ VOTERS=${KAFKA_QUORUM_VOTERS:-$NODE_ID@127.0.0.1:$CPORT}
 REPLICATION=${KAFKA_REPLICATION:-1}
 MIN_ISR=$(( REPLICATION > 1 ? REPLICATION - 1 : 1 ))
 
-say() { echo "kafka: $*" >&2; }
-die() { say "ERROR: $*"; exit 1; }
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-# Prints the broker's pid if the pid file names a live broker.
-running_pid() {
-  local pid
-  pid=$(cat "$PIDFILE" 2>/dev/null) || return 1
-  [[ -n $pid ]] && tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -q 'kafka\.Kafka' || return 1
-  echo "$pid"
-}
-
-as_root() { if (( EUID == 0 )); then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else die "need root for: $*"; fi; }
-
-# The machine image has OpenJDK 17 and Maven; install them from Debian if not.
-need_java_mvn() {
-  { command -v java && command -v mvn; } >/dev/null && return 0
-  exec 8>/tmp/kawal-apt.lock
-  flock 8                              # one apt-get at a time across our scripts
-  if ! { command -v java && command -v mvn; } >/dev/null; then
-    say "installing java and maven from Debian"
-    { as_root apt-get update -qq &&
-      as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless maven
-    } >/tmp/kawal-kafka-apt.$$.log 2>&1 || { cat /tmp/kawal-kafka-apt.$$.log >&2; die "apt-get failed"; }
-    rm -f /tmp/kawal-kafka-apt.$$.log
-  fi
-  exec 8>&-
-}
+SVC=kafka
+PROC_MATCH='kafka\.Kafka'
+STOP_GRACE=60                          # a clean shutdown may take a while
+# shellcheck source=SCRIPTDIR/../lib/java.sh
+source "$HERE/../lib/java.sh"
 
 fetch() {
-  [[ -d $LIBS ]] && return 0
-  need_java_mvn
-  mkdir -p "$CACHE"
-  exec 9>"$CACHE/.lock"
-  flock 9                              # concurrent fetches wait for each other
-  if [[ ! -d $LIBS ]]; then
-    say "fetching broker jars into $LIBS"
-    local tmp=$CACHE/libs.tmp.$$
-    rm -rf "$tmp"
-    mvn -q -B -f "$HERE/pom.xml" dependency:copy-dependencies -DoutputDirectory="$tmp" \
-      >"$CACHE/mvn.log" 2>&1 || { cat "$CACHE/mvn.log" >&2; rm -rf "$tmp"; die "maven could not fetch the jars"; }
-    mv "$tmp" "$LIBS"                  # the libs dir exists only when complete
-  fi
-  exec 9>&-
+  maven_fetch "$LIBS" "broker jars" . -f "$HERE/pom.xml" dependency:copy-dependencies
 }
 
 write_config() {
@@ -120,53 +85,18 @@ start() {
       format -t "$id" -c "$DATA/server.properties" --ignore-formatted >&2 \
       || die "storage format failed"
   fi
-  [[ -f $LOG ]] && mv -f "$LOG" "$LOG.prev"
-  # Own session, no inherited fds: the broker outlives the calling shell.
-  # shellcheck disable=SC2016,SC2086  # $$ is the inner shell's; JAVA_OPTS is a list of flags
-  setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$PIDFILE" \
-    java $JAVA_OPTS -Djava.awt.headless=true -Dlog4j2.shutdownHookEnabled=false \
+  # shellcheck disable=SC2086  # JAVA_OPTS is a list of flags
+  spawn java $JAVA_OPTS -Djava.awt.headless=true -Dlog4j2.shutdownHookEnabled=false \
     -Dlog4j2.configurationFile="$HERE/log4j2.properties" \
-    -cp "$cp" kafka.Kafka "$DATA/server.properties" </dev/null >"$LOG" 2>&1 &
+    -cp "$cp" kafka.Kafka "$DATA/server.properties"
   say "starting on 127.0.0.1:$PORT (controller $CPORT), log $LOG"
-  while (( SECONDS - t0 < TIMEOUT )); do
-    sleep 0.5
-    if ! pid=$(running_pid); then
-      sleep 0.5; pid=$(running_pid) || { tail -n 40 "$LOG" >&2; die "broker exited during start"; }
-    fi
-    if grep -q 'Kafka Server started' "$LOG" && port_open "$PORT"; then
-      say "ready (pid $pid) after $((SECONDS - t0)) s"; return 0
-    fi
-  done
-  tail -n 40 "$LOG" >&2
-  stop || true
-  die "not ready within $TIMEOUT s"
-}
-
-stop() {
-  local pid i
-  pid=$(running_pid) || { say "not running"; rm -f "$PIDFILE"; return 0; }
-  say "stopping pid $pid"
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 120; i++)); do   # up to 60 s for a clean shutdown
-    running_pid >/dev/null || { rm -f "$PIDFILE"; say "stopped"; return 0; }
-    sleep 0.5
-  done
-  say "no clean exit in 60 s; killing pid $pid"
-  kill -KILL "$pid" 2>/dev/null || true
-  while running_pid >/dev/null; do sleep 0.2; done
-  rm -f "$PIDFILE"
-}
-
-status() {
-  local pid
-  if pid=$(running_pid); then say "running (pid $pid) on 127.0.0.1:$PORT, data $DATA"
-  else say "not running (127.0.0.1:$PORT)"; return 1; fi
+  await_ready 'Kafka Server started' "$t0"
 }
 
 case ${1:-} in
   fetch) fetch; say "jars in $LIBS" ;;
   start) start ;;
-  stop) stop ;;
-  status) status ;;
+  stop) stop_service ;;
+  status) status_service ;;
   *) echo "usage: $0 fetch|start|stop|status" >&2; exit 2 ;;
 esac

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Local S3-compatible object store for the photo store's S3 path: s3proxy (Apache-2.0) from
-# Maven Central with its filesystem backend, run on the Java that runs Kafka.
+# Maven Central with its filesystem backend, run on the Java that runs Kafka (the Java,
+# Maven, fetch, start and stop helpers are deploy/lib/java.sh, shared with kafka.sh).
 #   s3proxy.sh fetch|start|stop|status
 # Env: S3PROXY_PORT (18081), S3PROXY_DATA_DIR (<repo>/.local/s3proxy-$S3PROXY_PORT),
 #      S3PROXY_ACCESS_KEY / S3PROXY_SECRET_KEY (local-identity / local-credential),
@@ -22,51 +23,16 @@ JAVA_OPTS=${S3PROXY_JAVA_OPTS:--Xms32m -Xmx256m -XX:+UseSerialGC -XX:TieredStopA
 ACCESS_KEY=${S3PROXY_ACCESS_KEY:-local-identity}
 SECRET_KEY=${S3PROXY_SECRET_KEY:-local-credential}
 
-say() { echo "s3proxy: $*" >&2; }
-die() { say "ERROR: $*"; exit 1; }
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-running_pid() {
-  local pid
-  pid=$(cat "$PIDFILE" 2>/dev/null) || return 1
-  [[ -n $pid ]] && tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -q 's3proxy' || return 1
-  echo "$pid"
-}
-
-as_root() { if (( EUID == 0 )); then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else die "need root for: $*"; fi; }
-
-# The same Java and Maven as Kafka (deploy/kafka/kafka.sh installs them the same way).
-need_java_mvn() {
-  { command -v java && command -v mvn; } >/dev/null && return 0
-  exec 8>/tmp/kawal-apt.lock
-  flock 8
-  if ! { command -v java && command -v mvn; } >/dev/null; then
-    say "installing java and maven from Debian"
-    { as_root apt-get update -qq &&
-      as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless maven
-    } >/tmp/kawal-s3proxy-apt.$$.log 2>&1 || { cat /tmp/kawal-s3proxy-apt.$$.log >&2; die "apt-get failed"; }
-    rm -f /tmp/kawal-s3proxy-apt.$$.log
-  fi
-  exec 8>&-
-}
+SVC=s3proxy
+PROC_MATCH='s3proxy'
+STOP_GRACE=10
+# shellcheck source=SCRIPTDIR/../lib/java.sh
+source "$HERE/../lib/java.sh"
 
 fetch() {
-  [[ -f $JAR ]] && return 0
-  need_java_mvn
-  mkdir -p "$CACHE"
-  exec 9>"$CACHE/.lock"
-  flock 9                              # concurrent fetches wait for each other
-  if [[ ! -f $JAR ]]; then
-    say "fetching org.gaul:s3proxy:$VERSION (jar-with-dependencies) into $CACHE"
-    local tmp=$CACHE/tmp.$$
-    rm -rf "$tmp"
-    mvn -q -B org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy \
-      -Dartifact="org.gaul:s3proxy:$VERSION:jar:jar-with-dependencies" -DoutputDirectory="$tmp" \
-      >"$CACHE/mvn.log" 2>&1 || { cat "$CACHE/mvn.log" >&2; rm -rf "$tmp"; die "maven could not fetch s3proxy"; }
-    mv "$tmp/$(basename "$JAR")" "$JAR"   # the jar exists only when complete
-    rm -rf "$tmp"
-  fi
-  exec 9>&-
+  maven_fetch "$JAR" "org.gaul:s3proxy:$VERSION (jar-with-dependencies)" "$(basename "$JAR")" \
+    org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy \
+    -Dartifact="org.gaul:s3proxy:$VERSION:jar:jar-with-dependencies"
 }
 
 write_config() {
@@ -89,50 +55,16 @@ start() {
   need_java_mvn
   fetch
   write_config
-  [[ -f $LOG ]] && mv -f "$LOG" "$LOG.prev"
-  # shellcheck disable=SC2016,SC2086
-  setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$PIDFILE" \
-    java $JAVA_OPTS -Djava.awt.headless=true -jar "$JAR" --properties "$DATA/s3proxy.conf" \
-    </dev/null >"$LOG" 2>&1 &
+  # shellcheck disable=SC2086  # JAVA_OPTS is a list of flags
+  spawn java $JAVA_OPTS -Djava.awt.headless=true -jar "$JAR" --properties "$DATA/s3proxy.conf"
   say "starting on 127.0.0.1:$PORT, log $LOG"
-  while (( SECONDS - t0 < TIMEOUT )); do
-    sleep 0.5
-    if ! pid=$(running_pid); then
-      sleep 0.5; pid=$(running_pid) || { tail -n 40 "$LOG" >&2; die "s3proxy exited during start"; }
-    fi
-    if grep -q 'Started Server' "$LOG" && port_open "$PORT"; then
-      say "ready (pid $pid) after $((SECONDS - t0)) s"; return 0
-    fi
-  done
-  tail -n 40 "$LOG" >&2
-  stop || true
-  die "not ready within $TIMEOUT s"
-}
-
-stop() {
-  local pid i
-  pid=$(running_pid) || { say "not running"; rm -f "$PIDFILE"; return 0; }
-  say "stopping pid $pid"
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 40; i++)); do
-    running_pid >/dev/null || { rm -f "$PIDFILE"; say "stopped"; return 0; }
-    sleep 0.25
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  while running_pid >/dev/null; do sleep 0.2; done
-  rm -f "$PIDFILE"
-}
-
-status() {
-  local pid
-  if pid=$(running_pid); then say "running (pid $pid) on 127.0.0.1:$PORT, data $DATA"
-  else say "not running (127.0.0.1:$PORT)"; return 1; fi
+  await_ready 'Started Server' "$t0"
 }
 
 case ${1:-} in
   fetch) fetch; say "jar at $JAR" ;;
   start) start ;;
-  stop) stop ;;
-  status) status ;;
+  stop) stop_service ;;
+  status) status_service ;;
   *) echo "usage: $0 fetch|start|stop|status" >&2; exit 2 ;;
 esac
