@@ -84,7 +84,8 @@ aspirations = Table(
 )
 
 # Who saw an informant: one row per answer that showed a reporter's or supporter's name or
-# contact (append-only: never updated or deleted; the aspiration's supervisor reads it).
+# contact (append-only: UPDATE, DELETE and TRUNCATE raise, a trigger of migration
+# f1a9c3e5b7d2; the aspiration's supervisor reads it).
 identity_views = Table(
     "identity_views",
     metadata,
