@@ -44,6 +44,10 @@ class NotifySettings:
     sms_gateway_url: str = ""
     sms_token: str = ""
     sms_sender: str = "KAWAL"
+    # inbound STOP (followup_service/notifications/inbound.py); unset: that webhook is off
+    whatsapp_webhook_verify_token: str = ""  # what Meta's verification request must echo
+    whatsapp_app_secret: str = ""  # signs Meta's deliveries (X-Hub-Signature-256)
+    sms_webhook_secret: str = ""  # the gateway sends it in X-Gateway-Secret
     http_timeout: float = 10.0
 
     @classmethod
@@ -73,7 +77,19 @@ class NotifySettings:
             sms_gateway_url=_env("SMS_GATEWAY_URL"),
             sms_token=_env("SMS_TOKEN"),
             sms_sender=_env("SMS_SENDER", cls.sms_sender),
+            whatsapp_webhook_verify_token=_env("WHATSAPP_WEBHOOK_VERIFY_TOKEN"),
+            whatsapp_app_secret=_env("WHATSAPP_APP_SECRET"),
+            sms_webhook_secret=_env("SMS_WEBHOOK_SECRET"),
         )
+
+    def inbound_stop_off(self) -> list[str]:
+        """A line for each channel whose inbound STOP webhook is off (its secret unset)."""
+        off = []
+        if not (self.whatsapp_app_secret and self.whatsapp_webhook_verify_token):
+            off.append("whatsapp: WHATSAPP_APP_SECRET, WHATSAPP_WEBHOOK_VERIFY_TOKEN not set")
+        if not self.sms_webhook_secret:
+            off.append("sms: SMS_WEBHOOK_SECRET not set")
+        return off
 
 
 # every variable this module and shared/contact_cipher.py read (tests/unit/test_compose.py)
@@ -103,4 +119,7 @@ ENV_NAMES = (
     "SMS_GATEWAY_URL",
     "SMS_TOKEN",
     "SMS_SENDER",
+    "WHATSAPP_WEBHOOK_VERIFY_TOKEN",
+    "WHATSAPP_APP_SECRET",
+    "SMS_WEBHOOK_SECRET",
 )
