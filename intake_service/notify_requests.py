@@ -44,8 +44,16 @@ class NotifyIn(Schema):
     phone = CleanText(
         load_default=None, allow_none=True, validate=PHONE, metadata={"example": "+62 812 0000 18"}
     )
-    channel = fields.String(load_default="email", validate=validate.OneOf(CHANNELS))
-    language = fields.String(load_default="id", validate=validate.OneOf(LANGUAGES))
+    channel = fields.String(
+        load_default="email",
+        validate=validate.OneOf(CHANNELS),
+        metadata={"description": "email (needs email) or whatsapp/sms (need phone)"},
+    )
+    language = fields.String(
+        load_default="id",
+        validate=validate.OneOf(LANGUAGES),
+        metadata={"description": "the messages' language: id (Bahasa Indonesia) or en"},
+    )
 
     @validates_schema
     def _address_for_channel(self, data, **_):
