@@ -141,6 +141,18 @@ def subscriber_count(conn: Connection, case_id: str) -> int:
     ).scalar_one()
 
 
+def subscriber_counts(conn: Connection, case_ids: list[str]) -> dict[str, int]:
+    """How many follow each of these cases (the staff worklist); absent: none."""
+    if not case_ids:
+        return {}
+    rows = conn.execute(
+        select(SUBSCRIPTIONS.c.case_id, func.count())
+        .where(SUBSCRIPTIONS.c.case_id.in_(sorted(set(case_ids))))
+        .group_by(SUBSCRIPTIONS.c.case_id)
+    ).all()
+    return {case_id: n for case_id, n in rows}
+
+
 def by_token(conn: Connection, token: str) -> Subscription | None:
     t = SUBSCRIPTIONS
     row = conn.execute(

@@ -26,6 +26,7 @@ from followup_service import need_to_know
 from followup_service import photos as case_photos
 from followup_service.domain.case import TRANSITIONS
 from followup_service.domain.visibility import OUTCOME_LABELS, STATUS_LABELS
+from followup_service.notifications.store import subscriber_counts
 from followup_service.pages import queries
 from followup_service.pages.report_pdf import report_pdf
 from shared.pages import page_blueprint
@@ -72,6 +73,10 @@ def build_blueprint():
             photos = case_photos.photos_by_case(conn, [item["id"] for item in items])
         for item in items:
             item["photos"] = photos.get(item["id"])
+        with _engine().connect() as conn:  # how many follow each case, never who (issue 24)
+            followers = subscriber_counts(conn, [item["id"] for item in items])
+        for item in items:
+            item["subscriber_count"] = followers.get(item["id"], 0)
         return render_template(
             "followup/worklist.html",
             verifying=officer,

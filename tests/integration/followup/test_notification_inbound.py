@@ -332,3 +332,26 @@ def test_the_app_says_at_start_which_inbound_stop_is_off(make_settings, caplog, 
     assert off == [
         "inbound STOP off (whatsapp: WHATSAPP_APP_SECRET, WHATSAPP_WEBHOOK_VERIFY_TOKEN not set)"
     ]
+
+
+# --- the staff view: how many, never who ------------------------------------------------
+
+
+def test_the_worklist_shows_how_many_follow_a_case_and_never_who(followup):
+    followed, quiet = followup.open(), followup.open()
+    subscribe(followup, followed["id"], "email", EMAIL)
+    subscribe(followup, followed["id"], "whatsapp", PHONE)
+    subscribe(followup, followed["id"], "sms", "081299990000")
+    client = followup.app.test_client()
+    client.set_cookie("ka_session", followup.supervisor["Authorization"].split()[1])
+    page = client.get("/kerja")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    card = html.split(f'id="subscribers-{followed["tracking_code"]}">')[1].split("</p>")[0]
+    assert card == "Pelanggan kabar: 3"
+    other = html.split(f'id="subscribers-{quiet["tracking_code"]}">')[1].split("</p>")[0]
+    assert other == "Pelanggan kabar: 0"
+    for address in (EMAIL, "ibu.ani", "81244779931", "81299990000"):
+        assert address not in html
+    english = client.get("/kerja?lang=en").get_data(as_text=True)
+    assert f'id="subscribers-{followed["tracking_code"]}">Subscribers to updates: 3<' in english
