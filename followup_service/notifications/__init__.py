@@ -10,6 +10,8 @@
     sender.py     delivers the outbox through the channels; retries, dead letters, metrics
     channels.py   email (SMTP), WhatsApp Business Cloud API, a generic SMS HTTP gateway
     pages.py      unsubscribe, confirm/dispute links, subscribe on /lacak with a one-time code
+    inbound.py    what comes back without a CSRF token: RFC 8058 one-click unsubscribe, and
+                  STOP from the WhatsApp Cloud API webhook and the SMS gateway (signed)
     smtp_sink.py  run.sh's local SMTP server writing each message under .local/mail/
 
 Contacts are sealed with Fernet (shared/contact_cipher.py) wherever they are stored, are

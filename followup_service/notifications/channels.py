@@ -169,17 +169,26 @@ def _http_error(status: int, code, headers: dict) -> ChannelError:
     return ChannelError(reason, retry=retry, retry_after=_retry_after(headers) if retry else None)
 
 
-class WhatsAppChannel(Channel):
-    name = "whatsapp"
+class _PhoneChannel(Channel):
+    """A channel that writes to a phone number over a provider's HTTP API."""
 
     def __init__(self, settings: NotifySettings):
         self.settings = settings
 
+    @staticmethod
+    def digits(address: str) -> str:
+        """The number in international form without "+": 0812... is 62 812... (the same
+        normalisation as the contact digest's, shared.contact_cipher.normalize_address)."""
+        digits = "".join(ch for ch in address if ch.isdigit())
+        return "62" + digits[1:] if digits.startswith("0") else digits
+
+
+class WhatsAppChannel(_PhoneChannel):
+    name = "whatsapp"
+
     def send(self, address: str, outgoing: Outgoing) -> None:
         s = self.settings
-        digits = "".join(ch for ch in address if ch.isdigit())
-        if digits.startswith("0"):
-            digits = "62" + digits[1:]
+        digits = self.digits(address)
         body = {
             "messaging_product": "whatsapp",
             "recipient_type": "individual",
@@ -210,17 +219,12 @@ class WhatsAppChannel(Channel):
         raise _http_error(status, code, headers)
 
 
-class SmsChannel(Channel):
+class SmsChannel(_PhoneChannel):
     name = "sms"
-
-    def __init__(self, settings: NotifySettings):
-        self.settings = settings
 
     def send(self, address: str, outgoing: Outgoing) -> None:
         s = self.settings
-        digits = "".join(ch for ch in address if ch.isdigit())
-        if digits.startswith("0"):
-            digits = "62" + digits[1:]
+        digits = self.digits(address)
         body = {
             "to": "+" + digits,
             "from": s.sms_sender,

@@ -112,19 +112,20 @@ def _digest_of(conn: Connection, subscription_id: str) -> str:
     ).scalar_one()
 
 
+def _select_subscriptions():
+    """The columns of a Subscription, in its fields' order."""
+    t = SUBSCRIPTIONS
+    return select(
+        t.c.subscription_id, t.c.case_id, t.c.channel, t.c.language, t.c.sealed_contact, t.c.token
+    )
+
+
 def subscribers(conn: Connection, case_ids: list[str]) -> dict[str, list[Subscription]]:
     if not case_ids:
         return {}
     t = SUBSCRIPTIONS
     rows = conn.execute(
-        select(
-            t.c.subscription_id,
-            t.c.case_id,
-            t.c.channel,
-            t.c.language,
-            t.c.sealed_contact,
-            t.c.token,
-        )
+        _select_subscriptions()
         .where(t.c.case_id.in_(sorted(set(case_ids))))
         .order_by(t.c.created_at)
     ).all()
@@ -154,17 +155,7 @@ def subscriber_counts(conn: Connection, case_ids: list[str]) -> dict[str, int]:
 
 
 def by_token(conn: Connection, token: str) -> Subscription | None:
-    t = SUBSCRIPTIONS
-    row = conn.execute(
-        select(
-            t.c.subscription_id,
-            t.c.case_id,
-            t.c.channel,
-            t.c.language,
-            t.c.sealed_contact,
-            t.c.token,
-        ).where(t.c.token == token[:64])
-    ).first()
+    row = conn.execute(_select_subscriptions().where(SUBSCRIPTIONS.c.token == token[:64])).first()
     return Subscription(*row) if row else None
 
 
