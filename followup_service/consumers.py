@@ -16,8 +16,6 @@ from sqlalchemy import Connection, delete
 from followup_service import handlers
 from followup_service.bootstrap import Followup
 from followup_service.domain.routing import Area
-from followup_service.photos import forget as forget_photos
-from followup_service.photos import record_from_intake as record_photos
 from followup_service.tables import metadata
 from shared.events.envelope import EventEnvelope
 from shared.eventstore.consumer import OffsetStore
@@ -29,7 +27,13 @@ log = logging.getLogger(__name__)
 
 # The intake events that change cases; others on the topic are skipped.
 HANDLED = frozenset(
-    {"AspirationRecorded", "AspirationAmended", "AspirationBacked", "AspirationWithdrawn"}
+    {
+        "AspirationRecorded",
+        "AspirationAmended",
+        "AspirationBacked",
+        "AspirationWithdrawn",
+        "PhotosRemoved",
+    }
 )
 _REGION_PREFIXES = {"kab": "kab", "kabupaten": "kab", "kota": "kota", "kot": "kota"}
 
@@ -82,6 +86,7 @@ def open_case_command(payload: dict) -> handlers.OpenCase:
         backing_count=payload.get("backing_count") or 0,
         backing_groups=tuple(payload.get("backing_groups") or ()),
         meeting_id=str(payload["meeting_id"]) if payload.get("meeting_id") else None,
+        photos=tuple(payload.get("photos") or ()),
     )
 
 
@@ -125,8 +130,7 @@ class IntakeEventHandler:
     def _decide(work: handlers.Work, event: EventEnvelope) -> None:
         p = event.payload
         if event.event_type == "AspirationRecorded":
-            if handlers.open_case(work, open_case_command(p), event):
-                record_photos(work.conn, handlers.case_stream_id(str(p["aspiration_id"])), p)
+            handlers.open_case(work, open_case_command(p), event)
         elif event.event_type == "AspirationAmended":
             location = p["changes"].get("location")
             area = area_of({"location": location, "kelurahan": ""}) if location else None
@@ -136,7 +140,9 @@ class IntakeEventHandler:
         elif event.event_type == "AspirationBacked":
             handlers.back_from_intake(work, str(p["aspiration_id"]), p, event)
         elif event.event_type == "PhotosRemoved":  # withdrawn or erased at intake (issue 25)
-            forget_photos(work.conn, [str(i) for i in p["photo_ids"]])
+            handlers.remove_photos_from_intake(
+                work, str(p["aspiration_id"]), [str(i) for i in p["photo_ids"]], p["reason"], event
+            )
         elif event.event_type == "AspirationWithdrawn":
             handlers.withdraw_from_intake(
                 work,

@@ -17,7 +17,14 @@ from sqlalchemy import Connection, select
 
 from followup_service import need_to_know, projections
 from followup_service.bootstrap import Followup
-from followup_service.domain.case import Case, IllegalTransitionError, open_sub_case
+from followup_service.domain.case import (
+    Case,
+    CasePhoto,
+    IllegalTransitionError,
+    PhotoNotFoundError,
+    may_remove_photo,
+    open_sub_case,
+)
 from followup_service.domain.deadlines import auto_close_due
 from followup_service.domain.events import CaseEvent, SubCase, event_type, to_payload
 from followup_service.domain.routing import Area
@@ -44,6 +51,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "reopen": frozenset({"supervisor", "officer"}),
     "close": frozenset({"supervisor", "officer"}),
     "split": frozenset({"supervisor", "officer"}),
+    # photos (issue 25): proof photos by the agency's staff and the unit's; removal as
+    # domain.case.may_remove_photo says per photo
+    "attach_photo": frozenset({"supervisor", "liaison", "officer"}),
+    "remove_photo": frozenset({"supervisor", "liaison", "officer", "admin"}),
 }
 SYSTEM = "system"
 
@@ -243,15 +254,62 @@ def acknowledge(fu, case_id, who, *, expected_version=None) -> Case:
     )
 
 
-def note_progress(fu, case_id, who, *, text, public, expected_version=None) -> Case:
+def note_progress(
+    fu, case_id, who, *, text, public, evidence_ref=None, expected_version=None
+) -> Case:
     return _run(
         fu,
         case_id,
         who,
         "note_progress",
-        lambda c: c.note_progress(text, public=public, now=fu.clock(), actor=who.actor),
+        lambda c: c.note_progress(
+            text, public=public, evidence_ref=evidence_ref, now=fu.clock(), actor=who.actor
+        ),
         expected_version,
     )
+
+
+def attach_proof_photo(
+    fu, case_id, who, *, photo_id, sha256, public, expected_version=None
+) -> Case:
+    """A proof photo (kind `after`) whose blob is already in the store; a liaison's
+    carries their agency (who may remove it later)."""
+    agency = who.agency if who.role == "liaison" else None
+    return _run(
+        fu,
+        case_id,
+        who,
+        "attach_photo",
+        lambda c: c.attach_photo(
+            photo_id=photo_id,
+            sha256=sha256,
+            public=public,
+            kind="after",
+            agency_id=agency,
+            now=fu.clock(),
+            actor=who.actor,
+        ),
+        expected_version,
+    )
+
+
+def remove_photo(fu, case_id, who, *, photo_id, reason) -> tuple[Case, CasePhoto]:
+    """Record PhotoRemoved (the caller deletes the blob after the commit). ForbiddenError
+    out of scope or when the photo is not the caller's to remove; PhotoNotFoundError when
+    the case has no such photo (removed already: a second removal changes nothing)."""
+    removed: list[CasePhoto] = []
+
+    def decide(case: Case) -> list[CaseEvent]:
+        photo = case.photo(photo_id)
+        if photo is None:
+            raise PhotoNotFoundError(photo_id)
+        if not may_remove_photo(photo, who.role, getattr(who, "agency", None)):
+            raise ForbiddenError(f"role {who.role!r} may not remove this photo")
+        removed.append(photo)
+        return case.remove_photo(photo_id, reason=reason, now=fu.clock(), actor=who.actor)
+
+    case = _run(fu, case_id, who, "remove_photo", decide)
+    return case, removed[0]
 
 
 def escalate(fu, case_id, who, *, reason, expected_version=None) -> Case:
@@ -424,6 +482,7 @@ class OpenCase:
     backing_count: int = 0
     backing_groups: tuple[str, ...] = ()
     meeting_id: str | None = None
+    photos: tuple[dict, ...] = ()  # AspirationRecorded v6's references: {id, sha256, public}
 
 
 def open_case(work: Work, command: OpenCase, cause: EventEnvelope) -> bool:
@@ -456,6 +515,15 @@ def open_case(work: Work, command: OpenCase, cause: EventEnvelope) -> bool:
             total_count=command.backing_count,
             groups=command.backing_groups,
             meeting_id=command.meeting_id,
+            now=now,
+            actor=actor,
+        )
+    for ref in command.photos:  # the aspiration's photos: references in the case's own log
+        events += case.attach_photo(
+            photo_id=str(ref["id"]),
+            sha256=ref["sha256"],
+            public=bool(ref.get("public")),
+            kind="before",
             now=now,
             actor=actor,
         )
@@ -550,6 +618,22 @@ def withdraw_from_intake(
     except IllegalTransitionError as error:
         log.info("withdrawal of %s ignored: %s", case.case_id, error)
         return
+    work.save(case, version, events, cause)
+
+
+def remove_photos_from_intake(
+    work: Work, aspiration_id: str, photo_ids: list[str], reason: str, cause: EventEnvelope
+) -> None:
+    """Intake removed an aspiration's photos (withdrawal, erasure): the case records it
+    for each photo it still holds (intake has deleted the blobs)."""
+    case = _load_for_intake(work, aspiration_id)
+    if case is None:
+        return
+    version, now, actor = case.version, work.fu.clock(), "system:intake-consumer"
+    events: list[CaseEvent] = []
+    for photo_id in photo_ids:
+        if case.photo(photo_id) is not None:
+            events += case.remove_photo(photo_id, reason=reason, now=now, actor=actor)
     work.save(case, version, events, cause)
 
 

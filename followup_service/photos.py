@@ -1,40 +1,69 @@
-"""Photos on the follow-up side (issue 25): who may see an aspiration's photos here.
+"""Photos on the follow-up side (issue 25): who may see, attach and remove a case's photos.
 
-Intake keeps the uploads; the AspirationRecorded event (v6) names them
-(`photos: [{id, sha256, public}]`, never bytes). The consumer writes those references into
-`case_photos` in the poll's transaction, beside the case it opens. Both services read the
-same photo store (PHOTO_STORE...): this service reads the blob and answers it itself,
-so every fetch meets the rules below (no presigned URL: shared/photos/store.py).
+Intake keeps the officers' uploads; the AspirationRecorded event (v6) names them
+(`photos: [{id, sha256, public}]`, never bytes). Follow-up records those references in
+the case's own stream as it opens the case (`PhotoAttached`, kind `before`), and a proof
+photo a liaison attaches as `PhotoAttached` kind `after`. `case_photos` is the read model
+of those events (followup_service/projections.py), so `rebuild-projections` restores it.
+Both services read the same photo store (PHOTO_STORE...): this service reads the blob and
+answers it itself, so every fetch meets the rules below (no presigned URL:
+shared/photos/store.py).
 
 - **The public** (`/lacak/<code>/foto/<id>` and `.../thumbnail`, Open311 `media_url`):
-  only a photo the officer marked public, of a case that is not status-only. Status-only
-  is THE visibility rule (followup_service.domain.visibility.reveals_status_only: a
-  sensitive category or a confidential aspiration); such a case's photos never leave staff.
+  only a photo marked public, of a case that is not status-only. Status-only is THE
+  visibility rule (followup_service.domain.visibility.reveals_status_only: a sensitive
+  category or a confidential aspiration); such a case's photos never leave staff.
   Anything else answers 404, as an unknown photo.
-- **Staff** (`/api/v1/cases/<case_id>/photos[/<id>[/thumbnail]]`): by the scope rule
-  (shared.need_to_know through followup_service.need_to_know): a liaison sees the photos of
-  their agency's cases, officers their unit's, supervisors their area's. Out of scope: 404.
+- **Staff** (`/api/v1/cases/<case_id>/photos[/<id>[/thumbnail]]`, `/kerja/foto/...`): by
+  the scope rule (shared.need_to_know through followup_service.need_to_know): a liaison
+  sees the photos of their agency's cases, officers their unit's, supervisors their
+  area's. Out of scope: 404.
+- **Proof photos** (`POST /api/v1/photos`, and the worklist's progress and resolve forms):
+  checked and re-encoded like intake's uploads, kept, and attached to the case in scope
+  (`PhotoAttached` kind `after`, private unless marked public); the answer's
+  `evidence_ref` goes into the progress note or the resolution.
+
+**Removing a photo (an erasure request).** `DELETE /api/v1/cases/<case_id>/photos/<id>`
+(or `POST .../hapus`, and "Hapus foto" on `/kerja`) with a short reason: the case's
+stream records `PhotoRemoved`, the projection drops the row (so `/lacak`, Open311 and the
+staff views stop naming it), and after the commit the blob and its thumbnail are deleted
+from the store unless another `case_photos` row still names the same sha256 (blobs are
+content-addressed). Who: a liaison the proof photos their agency attached, the case's
+unit's officers and the area's supervisors the aspiration's photos, an admin (national
+area) any (domain.case.may_remove_photo, on top of the one need-to-know rule); out of
+scope 403; a photo the case does not hold (removed already) 404, so a second removal
+changes nothing. The removal is follow-up's own, even for an aspiration's photo whose
+upload row is intake's: follow-up holds the case and its references, and the services
+share the store; intake's row stays (its `GET /api/v1/photos/<id>` answers 404 once the
+blob is gone). Intake's own removals (withdrawal, `intake_service.cli photos erase`)
+arrive as PhotosRemoved and are recorded here as `PhotoRemoved` too. If the store is away
+after the commit, the removal stands and the blob is left (logged): `photos prune` on
+intake does not know follow-up's removals, so an operator deletes it (see docs/PHOTOS.md).
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 from flask import Blueprint, Flask, current_app, jsonify, request
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 from sqlalchemy import Boolean, Column, DateTime, MetaData, String, Table, false, select
-from sqlalchemy.dialects.postgresql import insert
 
 from followup_service.domain.visibility import reveals_status_only
-from shared.auth import Principal
+from shared.auth import ForbiddenError, Principal
+from shared.fields import CleanText
 from shared.need_to_know import Holding, decide
 from shared.photos import MAX_PHOTO_BYTES, PhotoRejected, StoreUnavailable, process_upload
-from shared.photos.store import photo_key, store_from_env, thumb_key
+from shared.photos.serving import blob_response
+from shared.photos.store import delete_photo, put_photo, store_from_env
 from shared.police import load_police_directory
-from shared.timeutil import utcnow
+from shared.web import json_body
 from shared.web_auth import current_principal, require_role
 
 STAFF = ("officer", "liaison", "supervisor", "admin")
+REMOVERS = ("officer", "liaison", "supervisor", "admin")
+log = logging.getLogger(__name__)
 
 
 class CasePhotoOut(Schema):
@@ -52,19 +81,34 @@ class ProofPhotoOut(Schema):
     url = fields.String(required=True)
     thumbnail_url = fields.String(required=True)
     evidence_ref = fields.String(required=True, metadata={"description": "photo:<id>"})
+    version = fields.Integer(
+        required=True, metadata={"description": "the case's version after attaching it"}
+    )
 
 
 class CasePhotosOut(Schema):
     items = fields.List(fields.Nested(CasePhotoOut), required=True)
 
 
+class RemovePhotoIn(Schema):
+    reason = CleanText(required=True, validate=validate.Length(min=1, max=200))
+
+
+class PhotoRemovedOut(Schema):
+    id = fields.UUID(required=True)
+    removed = fields.Boolean(required=True)
+    version = fields.Integer(required=True)
+
+
 api = Blueprint("followup_photos_api", __name__, url_prefix="/api/v1/cases")
 uploads = Blueprint("followup_photos_upload", __name__, url_prefix="/api/v1/photos")
 public = Blueprint("followup_photos_public", __name__)
 PROOF_ROLES = ("liaison", "officer", "supervisor")  # who may attach a proof photo (in scope)
+PHOTO_FORM_ACTIONS = ("progress", "resolve")  # worklist forms that may carry a proof photo
 
 
 def define_case_photos_table(metadata: MetaData) -> Table:
+    """The read model of the cases' PhotoAttached/PhotoRemoved events (rebuilt by replay)."""
     return Table(
         "case_photos",
         metadata,
@@ -74,6 +118,8 @@ def define_case_photos_table(metadata: MetaData) -> Table:
         Column("public", Boolean, nullable=False, server_default=false()),
         Column("kind", String(10), nullable=False, server_default="before"),  # before | after
         Column("added_at", DateTime(timezone=True), nullable=False),
+        Column("agency_id", String(120)),  # the agency whose staff attached a proof photo
+        Column("added_by", String(120)),  # the event's actor
     )
 
 
@@ -83,48 +129,22 @@ def _tables():
     return case_photos, cases
 
 
-def record_from_intake(conn, case_id: str, payload: dict) -> None:
-    """The references an AspirationRecorded event carries, kept with the case it opens
-    (inside the consumer's transaction; a redelivered event changes nothing)."""
-    refs = payload.get("photos") or []
-    if not refs:
-        return
-    case_photos, _ = _tables()
-    now = utcnow()
-    rows = [
-        {
-            "photo_id": str(ref["id"]),
-            "case_id": case_id,
-            "sha256": ref["sha256"],
-            "public": bool(ref.get("public")),
-            "kind": "before",
-            "added_at": now,
-        }
-        for ref in refs
-    ]
-    conn.execute(insert(case_photos).values(rows).on_conflict_do_nothing())
-
-
-def forget(conn, photo_ids: list[str]) -> None:
-    """Photos intake removed (withdrawal, erasure): no route shows them any more."""
-    if photo_ids:
-        case_photos, _ = _tables()
-        conn.execute(case_photos.delete().where(case_photos.c.photo_id.in_(photo_ids)))
-
-
 def install_photos(app: Flask) -> None:
     app.extensions.setdefault("photo_store", store_from_env(prefix="FOLLOWUP_"))
     app.register_blueprint(api)
     app.register_blueprint(uploads)
     app.register_blueprint(public)
+    from followup_service.pages import photo_pages  # "Hapus foto" on /kerja
+
+    app.register_blueprint(photo_pages.build_blueprint())
 
     @app.before_request
     def _photo_body_limit():
-        """The worklist's resolve form may carry a proof photo: a photo's limit, not the
-        1 MB JSON limit (set before the page's CSRF check reads the form)."""
+        """The worklist's progress and resolve forms may carry a proof photo: a photo's
+        limit, not the 1 MB JSON limit (set before the page's CSRF check reads the form)."""
         if (
             request.endpoint == "followup_staff.act"
-            and (request.view_args or {}).get("action") == "resolve"
+            and (request.view_args or {}).get("action") in PHOTO_FORM_ACTIONS
         ):
             request.max_content_length = MAX_PHOTO_BYTES + 256 * 1024
 
@@ -143,19 +163,17 @@ def _engine():
     return current_app.extensions["followup"].engine
 
 
+def _store():
+    return current_app.extensions["photo_store"]
+
+
 def _not_found():
     return jsonify({"error": "not found", "message": "no such photo"}), 404
 
 
 def _jpeg(sha256: str, thumbnail: bool, cache: str):
-    key = thumb_key(sha256) if thumbnail else photo_key(sha256)
-    data = current_app.extensions["photo_store"].get(key)
-    if data is None:  # deleted (withdrawal, erasure)
-        return _not_found()
-    response = current_app.response_class(data, mimetype="image/jpeg")
-    response.headers["Cache-Control"] = cache
-    response.headers["Content-Disposition"] = "inline"
-    return response
+    """The blob (shared.photos.serving); 404 when the store no longer holds it."""
+    return blob_response(_store(), sha256, thumbnail=thumbnail, cache=cache) or _not_found()
 
 
 # --- the public ------------------------------------------------------------------------
@@ -283,10 +301,12 @@ def list_photos(case_id: str):
     return jsonify({"items": items})
 
 
-def _staff(case_id: str, photo_id, thumbnail: bool):
+def serve_to_staff(case_id: str, photo_id, thumbnail: bool, who: Principal):
+    """A case's photo for staff in its scope (the API's bearer token or, for the
+    worklist's images, the signed-in page); anything else 404."""
     case_photos, _ = _tables()
     with _engine().connect() as conn:
-        if _case_in_scope(conn, case_id, current_principal()) is None:
+        if _case_in_scope(conn, case_id, who) is None:
             return _not_found()
         sha = conn.execute(
             select(case_photos.c.sha256).where(
@@ -301,50 +321,54 @@ def _staff(case_id: str, photo_id, thumbnail: bool):
 @api.get("/<case_id>/photos/<uuid:photo_id>")
 @require_role(*STAFF)
 def staff_photo(case_id: str, photo_id):
-    return _staff(case_id, photo_id, thumbnail=False)
+    return serve_to_staff(case_id, photo_id, False, current_principal())
 
 
 @api.get("/<case_id>/photos/<uuid:photo_id>/thumbnail")
 @require_role(*STAFF)
 def staff_thumbnail(case_id: str, photo_id):
-    return _staff(case_id, photo_id, thumbnail=True)
+    return serve_to_staff(case_id, photo_id, True, current_principal())
 
 
 # --- proof photos (a liaison shows what was fixed) --------------------------------------
 
 
-def store_proof(case_id: str, upload, public_flag: bool, who: Principal) -> dict:
-    """Check, re-encode and keep a proof photo of a case in the caller's scope (kind
-    "after"). Returns the answer; raises PhotoRejected (nothing kept) or LookupError when
-    the case is not the caller's to act on."""
+def store_proof(
+    case_id: str, upload, public_flag: bool, who: Principal, expected_version: int | None = None
+) -> dict:
+    """Check, re-encode and keep a proof photo, and attach it to a case in the caller's
+    scope (PhotoAttached, kind "after"). Returns the answer; raises PhotoRejected (nothing
+    kept), LookupError when the case is not the caller's to see, ForbiddenError when it is
+    not theirs to act on, ConcurrencyError when `expected_version` is stale."""
+    from followup_service import handlers
+
     data = upload.stream.read(MAX_PHOTO_BYTES + 1)
     photo = process_upload(data)  # before anything is looked up or kept
-    case_photos, _ = _tables()
-    with _engine().begin() as conn:
+    with _engine().connect() as conn:
         if _case_in_scope(conn, case_id, who) is None:
             raise LookupError(case_id)
-        store = current_app.extensions["photo_store"]
-        store.put(photo_key(photo.sha256), photo.data, photo.content_type)
-        store.put(thumb_key(photo.sha256), photo.thumbnail, photo.content_type)
-        photo_id = str(uuid.uuid4())
-        conn.execute(
-            case_photos.insert().values(
-                photo_id=photo_id,
-                case_id=case_id,
-                sha256=photo.sha256,
-                public=public_flag,
-                kind="after",
-                added_at=utcnow(),
-            )
-        )
+    # The blob first: an event must never name a blob that is not kept. A failed attach
+    # leaves an unnamed blob (the same bytes again reuse it), never a dangling reference.
+    put_photo(_store(), photo)
+    photo_id = str(uuid.uuid4())
+    case = handlers.attach_proof_photo(
+        current_app.extensions["followup"],
+        case_id,
+        who,
+        photo_id=photo_id,
+        sha256=photo.sha256,
+        public=public_flag,
+        expected_version=expected_version,
+    )
     base = f"/api/v1/cases/{case_id}/photos/{photo_id}"
     return {
         "id": photo_id,
         "sha256": photo.sha256,
         "url": base,
         "thumbnail_url": f"{base}/thumbnail",
-        # what to put in the resolution's evidence_ref: the event carries the reference
+        # what to put in the progress note's or resolution's evidence_ref
         "evidence_ref": f"photo:{photo_id}",
+        "version": case.version,
     }
 
 
@@ -355,43 +379,58 @@ def _flag(value: str | None) -> bool:
 @uploads.post("")
 @require_role(*PROOF_ROLES)
 def upload_proof():
-    """A proof photo for a case (multipart: file, case_id, public)."""
+    """A proof photo for a case (multipart: file, case_id, public, expected_version)."""
     request.max_content_length = MAX_PHOTO_BYTES + 256 * 1024
     upload = request.files.get("file")
     case_id = (request.form.get("case_id") or "").strip()
+    raw_version = (request.form.get("expected_version") or "").strip()
     problems = {}
     if upload is None:
         problems["file"] = ["Send the photo as `file`."]
     if not case_id or len(case_id) > 60:
         problems["case_id"] = ["Name the case the photo shows."]
+    if raw_version and not (
+        raw_version.isascii() and raw_version.isdigit() and len(raw_version) < 10
+    ):
+        problems["expected_version"] = ["A case version such as 3."]
     if problems:
         return jsonify({"error": "validation failed", "fields": problems}), 400
     try:
         answer = store_proof(
-            case_id, upload, _flag(request.form.get("public")), current_principal()
+            case_id,
+            upload,
+            _flag(request.form.get("public")),
+            current_principal(),
+            int(raw_version) if raw_version else None,
         )
     except LookupError:
         return _not_found()
     return jsonify(answer), 201
 
 
-def photos_by_case(conn, case_ids: list[str]) -> dict[str, dict[str, list[dict]]]:
+def photos_by_case(conn, case_ids: list[str], who: Principal | None = None):
     """Before and after photos of the listed cases (the worklist lists only cases in the
-    caller's scope), with the page routes that serve them to a signed-in browser."""
+    caller's scope), with the page routes that serve and remove them for a signed-in
+    browser; `removable` says whether `who` may remove each."""
+    from followup_service.domain.case import CasePhoto, may_remove_photo
+
     if not case_ids:
         return {}
     case_photos, _ = _tables()
     rows = conn.execute(
-        select(case_photos.c.case_id, case_photos.c.photo_id, case_photos.c.kind)
+        select(case_photos)
         .where(case_photos.c.case_id.in_(case_ids))
         .order_by(case_photos.c.added_at, case_photos.c.photo_id)
     ).all()
     out: dict[str, dict[str, list[dict]]] = {}
     for r in rows:
+        held = CasePhoto(r.photo_id, r.sha256, r.public, r.kind, r.agency_id, "", r.added_at)
         entry = {
             "id": r.photo_id,
             "url": f"/kerja/foto/{r.case_id}/{r.photo_id}",
             "thumbnail_url": f"/kerja/foto/{r.case_id}/{r.photo_id}/thumbnail",
+            "removable": who is not None
+            and may_remove_photo(held, who.role, getattr(who, "agency", None)),
         }
         out.setdefault(r.case_id, {"before": [], "after": []})[
             "after" if r.kind == "after" else "before"
@@ -399,17 +438,54 @@ def photos_by_case(conn, case_ids: list[str]) -> dict[str, dict[str, list[dict]]
     return out
 
 
-def serve_to_staff(case_id: str, photo_id, thumbnail: bool, who: Principal):
-    """The staff routes' rule, for a signed-in page (the worklist's images)."""
+# --- removing a photo (an erasure request; see the module) -------------------------------
+
+
+def remove_photo(case_id: str, photo_id: str, reason: str, who: Principal) -> int:
+    """Record PhotoRemoved, then delete the blob no other case photo names. Returns the
+    case's version. ForbiddenError (403), handlers.CaseNotFoundError or
+    domain.case.PhotoNotFoundError (404) as the handler raises them."""
+    from followup_service import handlers
+
+    case, photo = handlers.remove_photo(
+        current_app.extensions["followup"], case_id, who, photo_id=photo_id, reason=reason
+    )
     case_photos, _ = _tables()
     with _engine().connect() as conn:
-        if _case_in_scope(conn, case_id, who) is None:
-            return _not_found()
-        sha = conn.execute(
-            select(case_photos.c.sha256).where(
-                case_photos.c.case_id == case_id, case_photos.c.photo_id == str(photo_id)
-            )
-        ).scalar()
-    if sha is None:
+        still = conn.execute(
+            select(case_photos.c.photo_id).where(case_photos.c.sha256 == photo.sha256).limit(1)
+        ).first()
+    if still is None:
+        try:
+            delete_photo(_store(), photo.sha256)
+        except StoreUnavailable as exc:  # the removal stands; the blob is left (logged)
+            log.warning("photo %s removed but its blob is not deleted yet: %s", photo_id, exc)
+    return case.version
+
+
+def _remove(case_id: str, photo_id):
+    from followup_service.domain.case import PhotoNotFoundError
+    from followup_service.handlers import CaseNotFoundError
+
+    data = RemovePhotoIn().load(json_body() if request.content_length else {})
+    try:
+        version = remove_photo(case_id, str(photo_id), data["reason"], current_principal())
+    except (PhotoNotFoundError, CaseNotFoundError):
         return _not_found()
-    return _jpeg(sha, thumbnail, "private, max-age=3600")
+    except ForbiddenError as exc:
+        return jsonify({"error": "forbidden", "message": str(exc)}), 403
+    return jsonify({"id": str(photo_id), "removed": True, "version": version})
+
+
+@api.delete("/<case_id>/photos/<uuid:photo_id>")
+@require_role(*REMOVERS)
+def delete_photo_route(case_id: str, photo_id):
+    """Remove a photo (JSON `{"reason": ...}`, required, at most 200 characters)."""
+    return _remove(case_id, photo_id)
+
+
+@api.post("/<case_id>/photos/<uuid:photo_id>/hapus")
+@require_role(*REMOVERS)
+def remove_photo_route(case_id: str, photo_id):
+    """The same as DELETE, for clients that cannot send a body with DELETE."""
+    return _remove(case_id, photo_id)

@@ -15,12 +15,19 @@ from sqlalchemy.dialects.postgresql import ARRAY
 
 from followup_service.domain.case import Case
 from followup_service.domain.deadlines import next_deadline
-from followup_service.domain.events import EVENT_TYPES, CaseEscalated, CaseEvent, from_payload
+from followup_service.domain.events import (
+    EVENT_TYPES,
+    CaseEscalated,
+    CaseEvent,
+    PhotoAttached,
+    PhotoRemoved,
+    from_payload,
+)
 from followup_service.domain.routing import RoutingRules
 from followup_service.domain.visibility import is_public, public_view
 from followup_service.report_cards.store import facts_row
 from followup_service.report_cards.tables import report_case_facts
-from followup_service.tables import case_timeline, cases
+from followup_service.tables import case_photos, case_timeline, cases
 from shared import table_swap
 from shared.bulk import copy_rows, insert_rows, rows_parameter, upsert_rows
 from shared.events.envelope import EventEnvelope
@@ -28,8 +35,9 @@ from shared.eventstore.store import EventStore
 
 CASE_STREAM_PREFIX = "case-"  # the log also holds account streams, replayed elsewhere
 
-# every table rebuilt from the case events (report_case_facts: the report cards' facts)
-READ_MODELS = (cases, case_timeline, report_case_facts)
+# every table rebuilt from the case events (report_case_facts: the report cards' facts;
+# case_photos: the photo references, from PhotoAttached/PhotoRemoved, issue 25)
+READ_MODELS = (cases, case_timeline, report_case_facts, case_photos)
 
 
 def to_domain(envelope: EventEnvelope) -> CaseEvent:
@@ -82,6 +90,35 @@ def case_row(case: Case, rules: RoutingRules, updated_at) -> dict:
     }
 
 
+def photo_rows(case: Case) -> list[dict]:
+    """The case's photo references as `case_photos` rows (live and replay alike)."""
+    return [
+        {
+            "photo_id": p.photo_id,
+            "case_id": case.case_id,
+            "sha256": p.sha256,
+            "public": p.public,
+            "kind": p.kind,
+            "agency_id": p.agency_id,
+            "added_by": p.added_by,
+            "added_at": p.added_at,
+        }
+        for p in case.photos
+    ]
+
+
+def _project_photos(conn: Connection, changed: list[Case]) -> None:
+    """Rewrite the photo rows of the cases whose new events attached or removed one."""
+    if not changed:
+        return
+    conn.execute(
+        case_photos.delete().where(case_photos.c.case_id.in_([c.case_id for c in changed]))
+    )
+    rows = [row for case in changed for row in photo_rows(case)]
+    if rows:
+        conn.execute(case_photos.insert(), rows)
+
+
 def timeline_row(envelope: EventEnvelope, event: CaseEvent | None = None) -> dict:
     """The timeline entry of a stored event; `event` is its domain form when already at hand."""
     event = event or to_domain(envelope)
@@ -110,7 +147,10 @@ def project(
     timeline: list[dict] = []
     rows: list[dict] = []
     facts: list[dict] = []
+    with_photos: list[Case] = []
     for case, new in changes:
+        if new and any(e.event_type in _PHOTO_EVENTS for e in new):
+            with_photos.append(case)
         if new:
             # the case's history ends with the domain form of the new events
             recent = case.history[-len(new) :]
@@ -119,6 +159,7 @@ def project(
             facts.append(facts_row(case, row["updated_at"], row["next_deadline_at"]))
     if not rows:
         return {}
+    _project_photos(conn, with_photos)
     conn.execute(
         _PROJECT,
         {
@@ -130,6 +171,7 @@ def project(
     return {row["case_id"]: row["public_view"] for row in rows}
 
 
+_PHOTO_EVENTS = frozenset({PhotoAttached.__name__, PhotoRemoved.__name__})
 _TIMELINE_COLUMNS = [c.name for c in case_timeline.c]
 _CASE_COLUMNS = [c.name for c in cases.c]
 _FACT_COLUMNS = [c.name for c in report_case_facts.c]
@@ -190,16 +232,19 @@ def _replay(conn, store: EventStore, rules: RoutingRules, into: dict[str, str], 
             copy_rows(conn, case_timeline, upcast_rows, into=into[case_timeline.name])
         count, after = count + len(page), last
     facts: list[dict] = []
+    photos: list[dict] = []
 
-    def folded():  # each case folded once for both of its rows
+    def folded():  # each case folded once for all of its rows
         for stream_id, events in streams.items():
             case = Case.from_events(events)
             row = case_row(case, rules, updated_at[stream_id])
             facts.append(facts_row(case, row["updated_at"], row["next_deadline_at"]))
+            photos.extend(photo_rows(case))
             yield row
 
     copy_rows(conn, cases, folded(), into=into[cases.name])
     copy_rows(conn, report_case_facts, facts, into=into[report_case_facts.name])
+    copy_rows(conn, case_photos, photos, into=into[case_photos.name])
     return count
 
 

@@ -37,7 +37,8 @@ from intake_service.domain.access import READERS, WRITERS
 from intake_service.domain.errors import InvalidError, NotFoundError
 from shared.need_to_know import Holding, Scope, decide
 from shared.photos import MAX_PHOTO_BYTES, PhotoRejected, StoreUnavailable, process_upload
-from shared.photos.store import photo_key, store_from_env, thumb_key
+from shared.photos.serving import blob_response
+from shared.photos.store import delete_photo, photo_key, put_photo, store_from_env, thumb_key
 from shared.police import load_police_directory
 from shared.timeutil import utcnow
 from shared.units import unit_id
@@ -148,8 +149,7 @@ def upload_as(principal):
             return jsonify({"error": "conflict", "message": "This id names another photo."}), 409
         return jsonify(_answer(existing)), 200
     store = photo_store()
-    store.put(photo_key(photo.sha256), photo.data, photo.content_type)
-    store.put(thumb_key(photo.sha256), photo.thumbnail, photo.content_type)
+    put_photo(store, photo)
     row = {
         "photo_id": photo_id,
         "sha256": photo.sha256,
@@ -166,7 +166,7 @@ def upload_as(principal):
     return jsonify(_answer(stored)), 201
 
 
-def _serve(photo_id, key_of):
+def _serve(photo_id, thumbnail: bool):
     photos = _table()
     from intake_service.tables import aspirations
 
@@ -184,12 +184,11 @@ def _serve(photo_id, key_of):
             ).first()
     if row is None or not _may_see(row, owner):
         raise NotFoundError(f"photo {photo_id}")
-    data = photo_store().get(key_of(row.sha256))
-    if data is None:
+    response = blob_response(
+        photo_store(), row.sha256, thumbnail=thumbnail, cache="private, max-age=3600"
+    )
+    if response is None:
         raise NotFoundError(f"photo {photo_id}")
-    response = current_app.response_class(data, mimetype="image/jpeg")
-    response.headers["Cache-Control"] = "private, max-age=3600"
-    response.headers["Content-Disposition"] = "inline"
     return response
 
 
@@ -213,13 +212,13 @@ def _may_see(row, owner) -> bool:
 @bp.get("/<uuid:photo_id>")
 @require_role(*READERS)
 def get_photo(photo_id):
-    return _serve(photo_id, photo_key)
+    return _serve(photo_id, thumbnail=False)
 
 
 @bp.get("/<uuid:photo_id>/thumbnail")
 @require_role(*READERS)
 def get_thumbnail(photo_id):
-    return _serve(photo_id, thumb_key)
+    return _serve(photo_id, thumbnail=True)
 
 
 # --- attaching to an aspiration (inside the recording transaction) ----------------------
@@ -297,8 +296,7 @@ def delete_blobs(store, shas: list[str]) -> bool:
     away: the rows already say removed, and `photos prune` deletes them later."""
     try:
         for sha in shas:
-            store.delete(photo_key(sha))
-            store.delete(thumb_key(sha))
+            delete_photo(store, sha)
     except StoreUnavailable as exc:
         log.warning("photo blobs not deleted yet (%s): %d left for prune", exc, len(shas))
         return False

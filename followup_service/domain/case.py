@@ -9,7 +9,8 @@ Where each action leads (TRANSITIONS below says where it may start):
     reopen -> in_progress (last agency) or triage (none left);
     close -> closed/<outcome>; split -> split; conclude_split -> closed/<outcome>;
     amend -> unchanged (routed if the new category needs another agency);
-    withdraw -> closed/withdrawn; back (residents' backing) -> unchanged, any status.
+    withdraw -> closed/withdrawn; back (residents' backing) -> unchanged, any status;
+    attach_photo / remove_photo (issue 25) -> unchanged, any status once opened.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ from followup_service.domain.events import (
     CaseSplit,
     CaseWithdrawn,
     DeadlineMissed,
+    PhotoAttached,
+    PhotoRemoved,
     ProgressNoted,
     ResolutionDisputed,
     SubCase,
@@ -99,6 +102,39 @@ class InvalidCommandError(DomainError, ValueError):
     pass
 
 
+class PhotoNotFoundError(DomainError, LookupError):
+    """The case has no such photo (never attached, or removed already)."""
+
+
+MAX_PROOF_PHOTOS = 10  # `after` photos per case (the aspiration brings at most 5 `before`)
+
+
+@dataclass(frozen=True)
+class CasePhoto:
+    """A photo reference the case holds (the bytes are in the photo store)."""
+
+    photo_id: str
+    sha256: str
+    public: bool
+    kind: str  # before | after
+    agency_id: str | None  # the agency whose staff attached a proof photo
+    added_by: str
+    added_at: datetime
+
+
+def may_remove_photo(photo: CasePhoto, role: str, agency: str | None) -> bool:
+    """Who may remove which photo, for a caller with the case in scope (need to know
+    decides that part): a liaison the proof photos their agency attached; the unit's
+    officers and the area's supervisors the aspiration's photos; an admin any."""
+    if role == "admin":
+        return True
+    if role == "liaison":
+        return photo.kind == "after" and bool(agency) and photo.agency_id == agency
+    if role in ("officer", "supervisor"):
+        return photo.kind == "before"
+    return role == "system"  # intake's withdrawal or erasure, through the consumer
+
+
 @dataclass
 class Case:
     case_id: str = ""
@@ -131,6 +167,7 @@ class Case:
     duplicate_of: str | None = None
     backing_count: int = 0
     backing_ids: frozenset[str] = frozenset()
+    photos: tuple[CasePhoto, ...] = ()
     history: list[CaseEvent] = field(default_factory=list)
 
     @classmethod
@@ -219,11 +256,21 @@ class Case:
         return self._record(CaseAcknowledged(**self._meta(now, actor), agency_id=self._agency().id))
 
     def note_progress(
-        self, text: str, *, public: bool, now: datetime, actor: str
+        self,
+        text: str,
+        *,
+        public: bool,
+        evidence_ref: str | None = None,
+        now: datetime,
+        actor: str,
     ) -> list[CaseEvent]:
         self._require("note_progress")
         _require_text(text, "text")
-        return self._record(ProgressNoted(**self._meta(now, actor), text=text, public=public))
+        return self._record(
+            ProgressNoted(
+                **self._meta(now, actor), text=text, public=public, evidence_ref=evidence_ref
+            )
+        )
 
     def escalate(
         self, rules: RoutingRules, *, reason: str, now: datetime, actor: str
@@ -470,6 +517,48 @@ class Case:
             CaseClosed(**self._meta(now, actor), outcome="withdrawn", reason=reason),
         )
 
+    def photo(self, photo_id: str) -> CasePhoto | None:
+        return next((p for p in self.photos if p.photo_id == photo_id), None)
+
+    def attach_photo(
+        self,
+        *,
+        photo_id: str,
+        sha256: str,
+        public: bool,
+        kind: str,
+        agency_id: str | None = None,
+        now: datetime,
+        actor: str,
+    ) -> list[CaseEvent]:
+        """Attach a photo reference; the same id again changes nothing."""
+        if self.status == "new":
+            raise IllegalTransitionError(self.status, "attach_photo", self.allowed_actions())
+        if self.photo(photo_id) is not None:
+            return []
+        if kind == "after" and sum(p.kind == "after" for p in self.photos) >= MAX_PROOF_PHOTOS:
+            raise InvalidCommandError(f"at most {MAX_PROOF_PHOTOS} proof photos per case")
+        return self._record(
+            PhotoAttached(
+                **self._meta(now, actor),
+                photo_id=photo_id,
+                sha256=sha256,
+                public=public,
+                kind=kind,
+                agency_id=agency_id,
+            )
+        )
+
+    def remove_photo(self, photo_id: str, *, reason: str, now: datetime, actor: str):
+        """Remove a photo (its blob goes too: the caller's part). PhotoNotFoundError when
+        the case has no such photo, so a second removal is a 404, not a new event."""
+        if self.photo(photo_id) is None:
+            raise PhotoNotFoundError(photo_id)
+        _require_text(reason, "reason")
+        return self._record(
+            PhotoRemoved(**self._meta(now, actor), photo_id=photo_id, reason=reason)
+        )
+
     # --- helpers --------------------------------------------------------------------------
 
     def _require(self, action: str) -> None:
@@ -619,6 +708,20 @@ class Case:
             case CaseBacked():
                 self.backing_count = event.total_count
                 self.backing_ids |= {event.backing_id}
+            case PhotoAttached():
+                self.photos += (
+                    CasePhoto(
+                        event.photo_id,
+                        event.sha256,
+                        event.public,
+                        event.kind,
+                        event.agency_id,
+                        event.actor,
+                        event.occurred_at,
+                    ),
+                )
+            case PhotoRemoved():
+                self.photos = tuple(p for p in self.photos if p.photo_id != event.photo_id)
             case VerificationConfirmed() | ResolutionDisputed() | CaseWithdrawn():
                 pass  # facts for the timeline; the state change comes with the event that follows
             case _:

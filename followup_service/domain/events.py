@@ -73,6 +73,7 @@ class CaseAcknowledged(CaseEvent):
 class ProgressNoted(CaseEvent):
     text: str
     public: bool
+    evidence_ref: str | None = None  # e.g. "photo:<id>", a proof photo attached with it
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -180,6 +181,29 @@ class CaseBacked(CaseEvent):
     total_count: int
     groups: tuple[str, ...] = ()
     meeting_id: str | None = None
+
+
+PHOTO_KINDS = ("before", "after")  # the aspiration's (from intake) | an agency's proof
+
+
+@dataclass(frozen=True, kw_only=True)
+class PhotoAttached(CaseEvent):
+    """A photo reference, never bytes: the aspiration's (`before`, named by intake's
+    AspirationRecorded) or a proof photo (`after`) attached by `agency_id`'s staff."""
+
+    photo_id: str
+    sha256: str
+    public: bool = False
+    kind: str = "before"
+    agency_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class PhotoRemoved(CaseEvent):
+    """A photo was removed (withdrawal, erasure request); its blob goes too."""
+
+    photo_id: str
+    reason: str
 
 
 EVENT_TYPES: dict[str, type[CaseEvent]] = {cls.__name__: cls for cls in CaseEvent.__subclasses__()}

@@ -27,7 +27,7 @@ from followup_service import photos as case_photos
 from followup_service.domain.case import TRANSITIONS
 from followup_service.domain.visibility import OUTCOME_LABELS, STATUS_LABELS
 from followup_service.notifications.store import subscriber_counts
-from followup_service.pages import queries
+from followup_service.pages import photo_pages, queries
 from followup_service.pages.report_pdf import report_pdf
 from shared.pages import page_blueprint
 from shared.pages.api_client import call_api
@@ -70,7 +70,7 @@ def build_blueprint():
             return _api_failure(result)
         items = [_decorate(item, officer) for item in result.data["items"]]
         with _engine().connect() as conn:  # before and after photos, side by side (issue 25)
-            photos = case_photos.photos_by_case(conn, [item["id"] for item in items])
+            photos = case_photos.photos_by_case(conn, [i["id"] for i in items], page_principal())
         for item in items:
             item["photos"] = photos.get(item["id"])
         with _engine().connect() as conn:  # how many follow each case, never who (issue 24)
@@ -101,20 +101,11 @@ def build_blueprint():
             body.update(text=text, public=request.form.get("public") == "on")
         elif action == "resolve":
             body["resolution"] = text
-            proof = request.files.get("photo")
-            if proof is not None and proof.filename:  # a proof photo (issue 25)
-                code = request.form.get("code", "")
-                try:
-                    kept = case_photos.store_proof(
-                        case_id, proof, request.form.get("photo_public") == "on", page_principal()
-                    )
-                except case_photos.PhotoRejected as exc:
-                    return redirect(url_for(".worklist", err=f"{code}: {exc.message}"))
-                except LookupError:
-                    raise NotFound() from None
-                body["evidence_ref"] = kept["evidence_ref"]
         elif action in ("decline", "dispute"):
             body["reason"] = text
+        refused = photo_pages.attach_from_form(case_id, action, body)  # a proof photo (25)
+        if refused is not None:
+            return refused
         result = call_api("POST", f"/api/v1/cases/{case_id}/{path}", json=body)
         code = request.form.get("code", "")
         if result.ok:

@@ -110,6 +110,18 @@ class ProgressNotedV1(CaseEventSchema):
     public = fields.Boolean(required=True)
 
 
+@REGISTRY.event("ProgressNoted", version=2)
+class ProgressNotedV2(ProgressNotedV1):
+    """v2: `evidence_ref` ("photo:<id>"), a proof photo attached with the note (issue 25)."""
+
+    evidence_ref = _optional_string(validate=validate.Length(max=500))
+
+
+@REGISTRY.upcaster("ProgressNoted", from_version=1)
+def _progress_noted_v1_to_v2(payload: dict) -> dict:
+    return {**payload, "evidence_ref": None}
+
+
 @REGISTRY.event("DeadlineMissed", version=1)
 class DeadlineMissedV1(CaseEventSchema):
     agency_id = fields.String(required=True)
@@ -205,3 +217,28 @@ class CaseBackedV1(CaseEventSchema):
     total_count = fields.Integer(required=True, validate=validate.Range(min=0))
     groups = fields.List(fields.String(validate=validate.Length(min=1, max=200)), load_default=list)
     meeting_id = fields.String(load_default=None, allow_none=True)
+
+
+PHOTO_KINDS = ("before", "after")
+
+
+@REGISTRY.event("PhotoAttached", version=1)
+class PhotoAttachedV1(CaseEventSchema):
+    """A photo reference in the case's stream (never bytes), so a replay restores
+    `case_photos`: the aspiration's photos (`before`, from intake's AspirationRecorded) and
+    the agencies' proof photos (`after`, with the agency whose staff attached it)."""
+
+    photo_id = fields.UUID(required=True)
+    sha256 = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
+    public = fields.Boolean(load_default=False)
+    kind = fields.String(required=True, validate=validate.OneOf(PHOTO_KINDS))
+    agency_id = _optional_string(validate=validate.Length(max=120))
+
+
+@REGISTRY.event("PhotoRemoved", version=1)
+class PhotoRemovedV1(CaseEventSchema):
+    """A photo was removed from the case (withdrawal, an erasure request): ids only, and
+    the reason given (short text)."""
+
+    photo_id = fields.UUID(required=True)
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=200))

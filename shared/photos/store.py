@@ -56,6 +56,18 @@ def thumb_key(sha256: str) -> str:
     return f"thumbs/{sha256}.jpg"
 
 
+def put_photo(store: PhotoStore, photo) -> None:
+    """Keep a processed photo (shared.photos.ProcessedPhoto): the JPEG and its thumbnail."""
+    store.put(photo_key(photo.sha256), photo.data, photo.content_type)
+    store.put(thumb_key(photo.sha256), photo.thumbnail, photo.content_type)
+
+
+def delete_photo(store: PhotoStore, sha256: str) -> None:
+    """Delete a photo's JPEG and thumbnail (absent ones are fine: deleting twice is a no-op)."""
+    store.delete(photo_key(sha256))
+    store.delete(thumb_key(sha256))
+
+
 def _checked(key: str) -> str:
     parts = key.split("/")
     if len(parts) != 2 or parts[0] not in ("photos", "thumbs") or not parts[1].endswith(".jpg"):

@@ -1,5 +1,6 @@
 """Read models rebuilt from the event store equal the ones kept live, byte for byte."""
 
+import io
 import json
 import uuid
 from datetime import datetime
@@ -10,9 +11,11 @@ from sqlalchemy import select
 from followup_service.accounts.service import ACCOUNT_READ_MODELS, CREDENTIALS
 from followup_service.cli import main as cli_main
 from followup_service.projections import READ_MODELS
-from followup_service.tables import metadata
+from followup_service.tables import case_photos, metadata
 from followup_service.worker import sweep
-from tests.integration.followup.conftest import intake_event
+from shared.photos.store import LocalPhotoStore
+from tests.integration.followup.conftest import aspiration_recorded, intake_event
+from tests.photo_fixtures import small_png
 
 pytestmark = pytest.mark.integration
 EVENT_STORE_TABLES = {
@@ -52,15 +55,12 @@ def test_read_models_cover_every_table_when_event_store_tables_are_left_out():
     # residents' contacts and what is sent to them: a private store, never in an event
     # (followup_service/notifications), erased after the retention
     private = {"notify_subscriptions", "notify_confirmations", "notification_outbox"}
-    # photo references taken from intake's events as the case opens (AspirationRecorded v6,
-    # PhotosRemoved): follow-up's own log does not carry them, so its replay keeps the table
-    consumed = {"case_photos"}
-    others = EVENT_STORE_TABLES | reference | audit | derived | security | private | consumed
+    others = EVENT_STORE_TABLES | reference | audit | derived | security | private
     assert rebuilt | {CREDENTIALS.name} == set(metadata.tables) - others
 
 
 def test_rebuilt_read_models_are_byte_identical_when_replayed_from_the_event_store(
-    followup, monkeypatch
+    followup, monkeypatch, tmp_path
 ):
     lighting = followup.open("street_lighting", backing_count=12)
     followup.open("tawuran")
@@ -118,12 +118,43 @@ def test_rebuilt_read_models_are_byte_identical_when_replayed_from_the_event_sto
     ).json
     assert (relocated["region"], relocated["location_verified"]) == ("36.04.15.2005", True)
     assert relocated["agency"]["id"] == "satpolpp-3604"
+    # photos (issue 25): the aspiration's, a liaison's proof, one removed on an erasure request
+    followup.app.extensions["photo_store"] = LocalPhotoStore(tmp_path / "photos")
+    shown, kept, erased = (str(uuid.uuid4()) for _ in range(3))
+    pictured = aspiration_recorded("street_lighting", kelurahan="Cikande")
+    pictured.payload["photos"] = [
+        {"id": shown, "sha256": "a" * 64, "public": True},
+        {"id": kept, "sha256": "b" * 64, "public": False},
+        {"id": erased, "sha256": "c" * 64, "public": True},
+    ]
+    pictured_case = followup.record(pictured)
+    agency = followup.client.get(
+        f"/api/v1/cases/{pictured_case}", headers=followup.supervisor
+    ).json["agency"]["id"]
+    proof = followup.client.post(
+        "/api/v1/photos",
+        data={"file": (io.BytesIO(small_png()), "bukti.png"), "case_id": pictured_case},
+        headers=followup.liaison(agency),
+        content_type="multipart/form-data",
+    )
+    assert proof.status_code == 201, proof.json
+    removed = followup.client.delete(
+        f"/api/v1/cases/{pictured_case}/photos/{erased}",
+        json={"reason": "permintaan penghapusan"},
+        headers=followup.officer(),
+    )
+    assert removed.status_code == 200, removed.json
     followup.clock.advance(days=9)
     sweep(followup.fu)
     live = _dump(followup.fu.engine)
-    assert len(live["cases"]) == 7 and len(live["case_timeline"]) > 15
+    assert len(live["cases"]) == 8 and len(live["case_timeline"]) > 15
+    photos = "".join(live["case_photos"])
+    assert len(live["case_photos"]) == 3 and erased not in photos
+    assert all(i in photos for i in (shown, kept, proof.json["id"])) and agency in photos
     assert '"backing_count": 16' in "".join(live["cases"])
 
+    with followup.fu.engine.begin() as conn:  # the rows come back from the events alone
+        conn.execute(case_photos.delete())
     monkeypatch.setenv("FOLLOWUP_DATABASE_URL", followup.settings.database_url)
     cli_main(["rebuild-projections"])
 

@@ -24,6 +24,12 @@ def _every_event(rules, open_case) -> list:
     events = list(case.history)
     events += case.acknowledge(now=T1, actor="liaison:a")
     events += case.note_progress("x", public=False, now=T1, actor="liaison:a")
+    proof, sha = "0f8fad5b-d9cb-469f-a165-70867728950e", "ab" * 32
+    events += case.attach_photo(
+        photo_id=proof, sha256=sha, public=True, kind="after", agency_id="a", now=T1, actor="l"
+    )
+    events += case.note_progress("y", public=True, evidence_ref=f"photo:{proof}", now=T1, actor="l")
+    events += case.remove_photo(proof, reason="permintaan penghapusan", now=T1, actor="l")
     events += case.escalate_overdue(rules, now=T0 + timedelta(days=30))
     events += case.resolve(rules, resolution="done", evidence_ref="e", now=T1, actor="l")
     events += case.dispute_resolution(rules, by="community", reason="no", now=T1, actor="p")
