@@ -13,7 +13,7 @@ from functools import cache
 from marshmallow import Schema, fields, validate
 
 from followup_service import api, tracking
-from followup_service.photos import CasePhotosOut, ProofPhotoOut
+from followup_service.photos import CasePhotosOut, PhotoRemovedOut, ProofPhotoOut, RemovePhotoIn
 from shared import open311
 from shared.openapi import (
     WRITE_ERRORS,
@@ -561,8 +561,10 @@ def _photo_paths() -> dict[str, dict]:
     upload = {
         "summary": "Attach a proof photo to a case (what was fixed)",
         "description": "Roles: liaison, officer, supervisor, for cases in their scope (others: "
-        "404). Checked and re-encoded like intake's uploads (no metadata, <= 1600 px). Put "
-        "the answer's evidence_ref in the resolution.",
+        "404). Checked and re-encoded like intake's uploads (no metadata, <= 1600 px), and "
+        "attached to the case (PhotoAttached: the case's version moves on by one; send "
+        "expected_version to guard it). Put the answer's evidence_ref in the progress note "
+        "or the resolution.",
         "requestBody": {
             "required": True,
             "content": {
@@ -574,6 +576,7 @@ def _photo_paths() -> dict[str, dict]:
                             "file": {"type": "string", "format": "binary"},
                             "case_id": {"type": "string"},
                             "public": {"type": "boolean"},
+                            "expected_version": {"type": "integer"},
                         },
                     }
                 }
@@ -584,13 +587,34 @@ def _photo_paths() -> dict[str, dict]:
             **errors(400, 401, 403, 404, 413, 415, 422, 503),
         },
     }
+    remove = {
+        "summary": "Remove a photo on an erasure request",
+        "description": "Roles: a liaison the proof photos their agency attached; the case's "
+        "unit's officers and the area's supervisors the aspiration's photos; an admin with "
+        "the national area any; always for a case in scope (others: 403). Records "
+        "PhotoRemoved with the reason and deletes the blob and thumbnail from the store. A "
+        "photo the case does not hold (removed already): 404.",
+        "parameters": [CASE_ID, photo],
+        "requestBody": {"required": True, **json_content("RemovePhotoIn")},
+        "responses": {
+            "200": {"description": "removed", **json_content("PhotoRemovedOut")},
+            **errors(*WRITE_ERRORS, 401, 403, 404, 503),
+        },
+    }
     return {
         "/api/v1/photos": {"post": upload},
         "/api/v1/cases/{case_id}/photos": {
             "get": _read("The photos the aspiration names (before) and proof photos (after)",
                          "CasePhotosOut", [CASE_ID], codes=(401, 403, 404)),
         },
-        "/api/v1/cases/{case_id}/photos/{photo_id}": {"get": read("A case's photo")},
+        "/api/v1/cases/{case_id}/photos/{photo_id}": {
+            "get": read("A case's photo"),
+            "delete": remove,
+        },
+        "/api/v1/cases/{case_id}/photos/{photo_id}/hapus": {
+            "post": {**remove, "summary": "Remove a photo (the same as DELETE, for clients "
+                     "that cannot send a body with DELETE)"},
+        },
         "/api/v1/cases/{case_id}/photos/{photo_id}/thumbnail": {
             "get": read("A case's photo as a thumbnail (long side <= 320 px)")
         },
@@ -603,6 +627,7 @@ SCHEMAS = {
         PublicCaseOut, CaseOut, MovedOnOut, CasePage, IllegalTransitionOut, StaleVersionOut,
         SplitOut, StatsOut, DisputeOut, PublicPage, Open311Discovery, Open311Service,
         Open311ServiceDefinition, Open311Request, Open311Update, CasePhotosOut, ProofPhotoOut,
+        RemovePhotoIn, PhotoRemovedOut,
     )
 } | open311.SCHEMAS  # fmt: skip
 

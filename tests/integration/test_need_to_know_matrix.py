@@ -306,3 +306,115 @@ def test_lists_and_csv_hold_only_rows_in_scope(world):
 def _meeting_aspirations(client, tokens, row, meeting_id) -> set[str]:
     meeting = client.get(f"/api/v1/meetings/{meeting_id}", headers=headers(tokens, row)).json
     return {a["id"] for a in meeting["aspirations"] if a["category"] == "tawuran"}
+
+
+# --- photos (issue 25): every route that could serve, list, attach or remove one --------
+
+
+PHOTO_REMOVERS = {"officer, same unit", "supervisor, in area", "admin, national"}
+PROOF_ATTACHERS = {"officer", "liaison", "supervisor"}
+
+
+def test_photo_routes_refuse_a_confidential_aspirations_photo_out_of_scope(world, tmp_path):
+    """A confidential tawuran tip's photo, marked public by the officer: no public route
+    serves it to anyone; staff routes only in scope (others 401/403/404); a proof photo
+    only by the roles that may attach one, in scope; removal only by who may remove it."""
+    from shared.photos import process_upload
+    from shared.photos.store import LocalPhotoStore, put_photo
+    from tests.photo_fixtures import phone_jpeg, small_png
+
+    fu, client, tokens = world["followup"], world["client"], world["tokens"]
+    store = LocalPhotoStore(tmp_path / "photos")
+    for app in (fu.app, world["intake"]):
+        app.extensions["photo_store"] = store
+    photo = process_upload(phone_jpeg(640, 480))
+    put_photo(store, photo)
+
+    def pictured_case() -> tuple[str, str, str]:
+        """A fresh copy of the Cikande tip whose aspiration names a photo (as v6 does)."""
+        event = aspiration_recorded("tawuran", confidential=True, **CIKANDE)
+        event.payload["unit"] = "Polsek Cikande"
+        photo_id = str(uuid.uuid4())
+        event.payload["photos"] = [{"id": photo_id, "sha256": photo.sha256, "public": True}]
+        case_id = fu.record(event)
+        code = fu.client.get(f"/api/v1/cases/{case_id}", headers=fu.supervisor).json[
+            "tracking_code"
+        ]
+        return case_id, code, photo_id
+
+    case_id, code, photo_id = pictured_case()
+    # intake's own copy: an upload by the unit's officer, named by a confidential tip
+    officer = headers(tokens, "officer, same unit")
+    uploaded = client.post(
+        "/api/v1/photos",
+        data={"file": (io.BytesIO(small_png()), "foto.png")},
+        headers=officer,
+        content_type="multipart/form-data",
+    )
+    assert uploaded.status_code == 201, uploaded.json
+    tip = {
+        "category": "tawuran",
+        "summary": "Rencana tawuran, foto lokasi",
+        "confidential": True,
+        "photos": [{"id": uploaded.json["id"], "public": True}],
+    }
+    batch = client.post(
+        f"/api/v1/meetings/{world['meeting']}/aspirations",
+        json={"aspirations": [tip]},
+        headers=officer,
+    )
+    assert batch.status_code == 201, batch.json
+    public_routes = [
+        f"/lacak/{code}/foto/{photo_id}",
+        f"/lacak/{code}/foto/{photo_id}/thumbnail",
+        f"/kerja/foto/{case_id}/{photo_id}",  # the page route: a session, never a token
+        f"/kerja/foto/{case_id}/{photo_id}/thumbnail",
+    ]
+    staff_routes = [
+        f"/api/v1/cases/{case_id}/photos",
+        f"/api/v1/cases/{case_id}/photos/{photo_id}",
+        f"/api/v1/cases/{case_id}/photos/{photo_id}/thumbnail",
+    ]
+    intake_routes = [uploaded.json["url"], uploaded.json["thumbnail_url"]]
+    for row in ROWS:
+        fu_auth, intake_auth = headers(fu.tokens, row), headers(tokens, row)
+        for path in public_routes:
+            status = fu.client.get(path, headers=fu_auth).status_code
+            assert status in (302, 401, 403, 404), (row, path, status)
+        for path in (f"/lacak/{code}", f"/open311/v2/requests/{case_id}.json"):
+            assert photo_id not in fu.client.get(path, headers=fu_auth).get_data(as_text=True)
+        for path in staff_routes:
+            response = fu.client.get(path, headers=fu_auth)
+            if row in CASE_IN_SCOPE:
+                assert response.status_code == 200, (row, path, response.status_code)
+            else:
+                assert response.status_code in (401, 403, 404), (row, path, response.status_code)
+                assert photo.sha256 not in response.get_data(as_text=True)
+        for path in intake_routes:
+            status = client.get(path, headers=intake_auth).status_code
+            wanted = (200,) if row in ASPIRATION_IN_SCOPE else (401, 403, 404)
+            assert status in wanted, (row, path, status)
+        # a proof photo: only the roles that attach one, and only in scope
+        proof = fu.client.post(
+            "/api/v1/photos",
+            data={"file": (io.BytesIO(small_png()), "bukti.png"), "case_id": case_id},
+            headers=fu_auth,
+            content_type="multipart/form-data",
+        )
+        if ROWS[row] is None:
+            assert proof.status_code == 401, row
+        elif ROWS[row][0] not in PROOF_ATTACHERS:
+            assert proof.status_code == 403, (row, proof.json)
+        elif row not in CASE_IN_SCOPE:
+            assert proof.status_code in (403, 404), (row, proof.json)
+        else:
+            assert proof.status_code == 201, (row, proof.json)
+        # removal of the aspiration's photo, on a fresh copy each time (it succeeds once)
+        fresh_case, _, fresh_photo = pictured_case()
+        removed = fu.client.delete(
+            f"/api/v1/cases/{fresh_case}/photos/{fresh_photo}",
+            json={"reason": "permintaan penghapusan"},
+            headers=fu_auth,
+        )
+        wanted = 401 if ROWS[row] is None else 200 if row in PHOTO_REMOVERS else 403
+        assert removed.status_code == wanted, (row, removed.json)
