@@ -254,6 +254,7 @@ class Systems:
             "token": "no-such-token",  # an e-mailed link's token (issue 24)
             "change": "nonaktifkan",
             "open311_key": self.open311_key,
+            "photo_id": "3f0c8a52-6f1e-4b8e-9a55-2d0f4c1b7e21",  # a photo no case holds
         }
 
     def row_counts(self) -> tuple[int, ...]:
@@ -335,6 +336,10 @@ def skeletons(ids: dict) -> dict[str, object]:
         "followup_admin.create_integration": {"name": "SIPD", "agency": "pln-up3"},
         "followup_staff.act": {"version": "1", "text": "Dikerjakan", "public": "on", "code": "K"},
         "followup_tracking.dispute": {"reason": "Belum beres"},
+        # removing a photo (issue 25): JSON {reason} on the API, a form on /kerja
+        "followup_photos_api.delete_photo_route": {"reason": "Permintaan penghapusan"},
+        "followup_photos_api.remove_photo_route": {"reason": "Permintaan penghapusan"},
+        "followup_photo_pages.remove_photo": {"reason": "Permintaan penghapusan", "code": "K"},
     }
 
 
