@@ -15,6 +15,7 @@ from shared.eventstore.store import ConcurrencyError
 from shared.pages import page_blueprint
 from shared.pages.api_client import call_api
 from shared.pages.i18n import pick
+from shared.pages.notice import seal
 from shared.pages.session import login_required, page_principal
 
 WORKLIST = "followup_staff.worklist"
@@ -38,10 +39,10 @@ def build_blueprint():
         if result.status in (403, 404):
             abort(result.status)
         if result.ok:
-            return redirect(url_for(WORKLIST, ok=code) + f"#c-{code}")
+            return redirect(url_for(WORKLIST, ok=seal(code)) + f"#c-{code}")
         problems = (result.data or {}).get("fields") or {}
         message = "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in problems.items())
-        return redirect(url_for(WORKLIST, err=f"{code}: {message or result.message}"))
+        return redirect(url_for(WORKLIST, err=seal(f"{code}: {message or result.message}")))
 
     return bp
 
@@ -64,13 +65,13 @@ def attach_from_form(case_id: str, action: str, body: dict):
             case_id, proof, request.form.get("photo_public") == "on", page_principal(), expected
         )
     except case_photos.PhotoRejected as exc:
-        return redirect(url_for(WORKLIST, err=f"{code}: {exc.message}"))
+        return redirect(url_for(WORKLIST, err=seal(f"{code}: {exc.message}")))
     except LookupError:
         raise NotFound() from None
     except ForbiddenError:
         abort(403)
     except ConcurrencyError:
-        return redirect(url_for(WORKLIST, err=f"{code}: {pick(STALE)}"))
+        return redirect(url_for(WORKLIST, err=seal(f"{code}: {pick(STALE)}")))
     body["evidence_ref"] = kept["evidence_ref"]
     if expected is not None:
         body["expected_version"] = kept["version"]

@@ -32,6 +32,7 @@ from followup_service.pages.report_pdf import report_pdf
 from shared.pages import page_blueprint
 from shared.pages.api_client import call_api
 from shared.pages.i18n import current_lang, pick
+from shared.pages.notice import seal, unseal
 from shared.pages.session import login_required, page_principal
 from shared.taxonomy import load_categories
 
@@ -82,8 +83,8 @@ def build_blueprint():
             verifying=officer,
             items=items,
             total=result.data["total"],
-            ok=request.args.get("ok"),
-            err=request.args.get("err"),
+            ok=unseal(request.args.get("ok")),
+            err=unseal(request.args.get("err")),
         )
 
     @bp.post("/kerja/<case_id>/<action>")
@@ -109,8 +110,8 @@ def build_blueprint():
         result = call_api("POST", f"/api/v1/cases/{case_id}/{path}", json=body)
         code = request.form.get("code", "")
         if result.ok:
-            return redirect(url_for(".worklist", ok=code) + f"#c-{code}")
-        return redirect(url_for(".worklist", err=f"{code}: {_problem(result)}"))
+            return redirect(url_for(".worklist", ok=seal(code)) + f"#c-{code}")
+        return redirect(url_for(".worklist", err=seal(f"{code}: {_problem(result)}")))
 
     @bp.get("/kerja/foto/<case_id>/<uuid:photo_id>")
     @login_required(*WORKLIST_ROLES)

@@ -35,6 +35,7 @@ from werkzeug.exceptions import NotFound
 
 from shared.pages import install_pages, page_blueprint
 from shared.pages.api_client import call_api
+from shared.pages.notice import seal, unseal
 from shared.pages.session import login_required, page_principal
 from shared.regions.unit_area import unit_place
 from shared.security_headers import allow_camera
@@ -98,8 +99,8 @@ def register_pages(app: Flask) -> None:
             "intake/locations.html",
             items=items,
             total=result.data.get("total", 0) if result.ok else 0,
-            ok=request.args.get("ok"),
-            err=request.args.get("err"),
+            ok=unseal(request.args.get("ok")),
+            err=unseal(request.args.get("err")),
         )
 
     @bp.post("/lokasi/<uuid:aspiration_id>")
@@ -115,9 +116,9 @@ def register_pages(app: Flask) -> None:
         )
         code = request.form.get("code", "")
         if result.ok:
-            return redirect(url_for(".unverified_locations", ok=code))
+            return redirect(url_for(".unverified_locations", ok=seal(code)))
         problem = result.data.get("fields") or result.data.get("message") or result.status
-        return redirect(url_for(".unverified_locations", err=f"{code}: {problem}"))
+        return redirect(url_for(".unverified_locations", err=seal(f"{code}: {problem}")))
 
     @bp.get("/aspirasi/<uuid:aspiration_id>")
     @login_required(*LOGGERS)

@@ -208,6 +208,14 @@ def test_hapus_foto_on_the_worklist_and_an_admin_removing_any_photo(two):  # noq
         data={"csrf_token": csrf, "code": code, "reason": ""},
     )
     assert empty.status_code == 302 and "err=" in empty.headers["Location"]
+    # the refusal shows after the redirect; a notice written by someone else never does
+    shown = supervisor.get(empty.headers["Location"]).get_data(as_text=True)
+    assert 'role="alert"' in shown and f"{code}: reason" in shown, shown
+    forged = supervisor.get("/kerja?err=Akun+Anda+dikunci,+hubungi+0812&ok=0812").get_data(
+        as_text=True
+    )  # (the language link keeps the query, URL-encoded: shown nowhere)
+    assert "hubungi 0812" not in forged and ">0812<" not in forged
+    assert 'role="alert"' not in forged and 'class="ok"' not in forged
     assert first["id"] in _listed(two, case_id)
     done = supervisor.post(
         f"/kerja/foto/{case_id}/{first['id']}/hapus",
