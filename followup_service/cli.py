@@ -151,6 +151,12 @@ def main(argv: list[str] | None = None) -> None:
         from shared.migrations import upgrade
 
         upgrade(SERVICE_DIR, settings.database_url)
+        from followup_service.bootstrap import bootstrap
+        from followup_service.handlers import record_legacy_photos
+
+        upgraded = record_legacy_photos(bootstrap(settings))
+        if upgraded:
+            print(f"recorded {upgraded} photos kept before the cases' events named them")
         return
     if args.command == "routing-report":
         sys.exit(routing_report_command(args, settings))

@@ -649,6 +649,62 @@ def load_case(fu: Followup, case_id: str) -> Case:
         return Work(fu, conn).load(case_id)
 
 
+# --- upgrade --------------------------------------------------------------------------
+
+
+def record_legacy_photos(fu: Followup) -> int:
+    """Give the photos that `case_photos` held before the cases' own events carried them
+    (before migration a7c3e5f90b12) their PhotoAttached event, so that a rebuild, or the
+    next change of such a case (which rewrites its rows from its events), keeps them.
+
+    Run by `migrate` after the schema upgrade; a row that already has its event is left
+    alone, so running it again appends nothing. Returns how many events it appended."""
+    from followup_service.tables import case_photos
+
+    attached = fu.store.events.alias("attached")
+    has_event = (
+        select(attached.c.global_position)
+        .where(
+            attached.c.stream_id == case_photos.c.case_id,
+            attached.c.event_type == "PhotoAttached",
+            attached.c.payload["photo_id"].as_string() == case_photos.c.photo_id,
+        )
+        .exists()
+    )
+    touched: Touched = {}
+    appended = 0
+    with fu.engine.begin() as conn:
+        rows = conn.execute(
+            select(case_photos).where(~has_event).order_by(case_photos.c.added_at)
+        ).all()
+        work = Work(fu, conn, touched)
+        work.preload({row.case_id for row in rows})
+        by_case: dict[str, list] = {}
+        for row in rows:
+            by_case.setdefault(row.case_id, []).append(row)
+        for case_id, photos in by_case.items():
+            case = work.find(case_id)
+            if case is None:
+                log.warning("case_photos names case %s, which has no events; left as is", case_id)
+                continue
+            version, events = case.version, []
+            for row in photos:
+                events += case.attach_photo(
+                    photo_id=row.photo_id,
+                    sha256=row.sha256,
+                    public=row.public,
+                    kind=row.kind,
+                    agency_id=row.agency_id,
+                    now=row.added_at,
+                    actor=row.added_by or "system:photo-upgrade",
+                )
+            work.save(case, version, events)
+            appended += len(events)
+        work.flush()
+    refresh_cache(fu, touched)
+    return appended
+
+
 # --- the deadline worker's commands ------------------------------------------------------
 
 

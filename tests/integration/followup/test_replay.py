@@ -3,7 +3,7 @@
 import io
 import json
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
@@ -161,3 +161,39 @@ def test_rebuilt_read_models_are_byte_identical_when_replayed_from_the_event_sto
     rebuilt = _dump(followup.fu.engine)
     for table in live:
         assert rebuilt[table] == live[table], table
+
+
+def test_photos_kept_before_the_case_events_named_them_survive_migrate_and_a_rebuild(
+    followup, monkeypatch
+):
+    """An upgraded database holds case_photos rows written by the old consumer, with no
+    PhotoAttached behind them: `migrate` records one for each, once; a rebuild keeps them."""
+    case = followup.open("street_lighting")
+    legacy = str(uuid.uuid4())
+    with followup.fu.engine.begin() as conn:
+        conn.execute(
+            case_photos.insert().values(
+                photo_id=legacy,
+                case_id=case["id"],
+                sha256="d" * 64,
+                public=True,
+                kind="before",
+                added_at=datetime(2026, 11, 1, 8, 0, tzinfo=UTC),
+            )
+        )
+    monkeypatch.setenv("FOLLOWUP_DATABASE_URL", followup.settings.database_url)
+    cli_main(["migrate"])
+    cli_main(["migrate"])  # again: nothing more
+    with followup.fu.engine.connect() as conn:
+        attached = [
+            e.payload
+            for e in followup.fu.store.read_stream(conn, case["id"])
+            if e.event_type == "PhotoAttached"
+        ]
+    assert [(p["photo_id"], p["sha256"], p["public"]) for p in attached] == [
+        (legacy, "d" * 64, True)
+    ]
+    cli_main(["rebuild-projections"])
+    with followup.fu.engine.connect() as conn:
+        rows = conn.execute(select(case_photos).where(case_photos.c.case_id == case["id"])).all()
+    assert [(r.photo_id, r.public, r.kind) for r in rows] == [(legacy, True, "before")]
