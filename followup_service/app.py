@@ -47,7 +47,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from followup_service.api import bp as api_bp
     from followup_service.openapi import bp as openapi_bp
     from followup_service.pages import register_pages
-    from followup_service.photos import install_photos
+    from followup_service.photos.api import install_photos
     from followup_service.tracking import bp as tracking_bp
 
     app.register_blueprint(api_bp)

@@ -13,7 +13,7 @@ from functools import cache
 from marshmallow import Schema, fields, validate
 
 from followup_service import api, tracking
-from followup_service.photos import CasePhotosOut, PhotoRemovedOut, ProofPhotoOut, RemovePhotoIn
+from followup_service.photos.api import CasePhotosOut, PhotoRemovedOut, ProofPhotoOut, RemovePhotoIn
 from shared import open311
 from shared.openapi import (
     WRITE_ERRORS,
@@ -540,7 +540,7 @@ def _paths() -> dict[str, dict]:
 
 
 def _photo_paths() -> dict[str, dict]:
-    """Issue 25: a case's photos for staff in scope (followup_service/photos.py)."""
+    """Issue 25: a case's photos for staff in scope (followup_service/photos/api.py)."""
     photo = path_param("photo_id", "uuid")
     jpeg = {
         "200": {

@@ -23,7 +23,7 @@ from sqlalchemy import (
 
 from followup_service.accounts.tables import define_account_tables
 from followup_service.notifications.tables import define_notification_tables
-from followup_service.photos import define_case_photos_table
+from followup_service.photos.tables import define_case_photos_table
 from shared.eventstore.tables import define_event_tables
 from shared.regions.store import define_regions_table
 

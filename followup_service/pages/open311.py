@@ -55,7 +55,7 @@ from sqlalchemy import select
 from followup_service.domain.visibility import ROLES as STAFF_ROLES
 from followup_service.domain.visibility import is_offered_publicly
 from followup_service.listing import publicly_listed
-from followup_service.photos import public_media_urls
+from followup_service.photos.api import public_media_urls
 from followup_service.tables import cases
 from shared.auth import AuthError
 from shared.open311 import FORMATS, XML_NAMES, error, respond
@@ -297,7 +297,7 @@ def _relayed(status: int, headers, body: bytes) -> Response:
 
 def service_request(row, media_url: str = "") -> dict:
     """One case as a GeoReport v2 service request: public fields only (`media_url`: its
-    first public photo, followup_service.photos.public_media_urls)."""
+    first public photo, followup_service.photos.api.public_media_urls)."""
     view = row.public_view or {}
     lang = _lang()
     category = _categories().get(row.category)

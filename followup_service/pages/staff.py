@@ -23,12 +23,13 @@ from flask import (
 from werkzeug.exceptions import NotFound
 
 from followup_service import need_to_know
-from followup_service import photos as case_photos
 from followup_service.domain.case import TRANSITIONS
 from followup_service.domain.visibility import OUTCOME_LABELS, STATUS_LABELS
 from followup_service.notifications.store import subscriber_counts
-from followup_service.pages import photo_pages, queries
+from followup_service.pages import queries
 from followup_service.pages.report_pdf import report_pdf
+from followup_service.photos import api as case_photos
+from followup_service.photos import pages as photo_pages
 from shared.pages import page_blueprint
 from shared.pages.api_client import call_api
 from shared.pages.i18n import current_lang, pick

@@ -13,7 +13,7 @@ from urllib.parse import quote
 from flask import abort, current_app, make_response, redirect, render_template, request, url_for
 
 from followup_service.metrics import TRACKING_MISSES
-from followup_service.photos import public_photos_for_code
+from followup_service.photos.api import public_photos_for_code
 from followup_service.tracking import miss_key, miss_limit, miss_limit_breached, missed
 from shared.pages import page_blueprint
 from shared.pages.api_client import call_api

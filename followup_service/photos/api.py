@@ -48,7 +48,7 @@ import uuid
 
 from flask import Blueprint, Flask, current_app, jsonify, request
 from marshmallow import Schema, fields, validate
-from sqlalchemy import Boolean, Column, DateTime, MetaData, String, Table, false, select
+from sqlalchemy import select
 
 from followup_service.domain.visibility import reveals_status_only
 from shared.auth import ForbiddenError, Principal
@@ -107,22 +107,6 @@ PROOF_ROLES = ("liaison", "officer", "supervisor")  # who may attach a proof pho
 PHOTO_FORM_ACTIONS = ("progress", "resolve")  # worklist forms that may carry a proof photo
 
 
-def define_case_photos_table(metadata: MetaData) -> Table:
-    """The read model of the cases' PhotoAttached/PhotoRemoved events (rebuilt by replay)."""
-    return Table(
-        "case_photos",
-        metadata,
-        Column("photo_id", String(36), primary_key=True),
-        Column("case_id", String(60), nullable=False, index=True),
-        Column("sha256", String(64), nullable=False),
-        Column("public", Boolean, nullable=False, server_default=false()),
-        Column("kind", String(10), nullable=False, server_default="before"),  # before | after
-        Column("added_at", DateTime(timezone=True), nullable=False),
-        Column("agency_id", String(120)),  # the agency whose staff attached a proof photo
-        Column("added_by", String(120)),  # the event's actor
-    )
-
-
 def _tables():
     from followup_service.tables import case_photos, cases
 
@@ -134,7 +118,7 @@ def install_photos(app: Flask) -> None:
     app.register_blueprint(api)
     app.register_blueprint(uploads)
     app.register_blueprint(public)
-    from followup_service.pages import photo_pages  # "Hapus foto" on /kerja
+    from followup_service.photos import pages as photo_pages  # "Hapus foto" on /kerja
 
     app.register_blueprint(photo_pages.build_blueprint())
 

@@ -1,7 +1,7 @@
 """The worklist's photo actions (issue 25), beside followup_service/pages/staff.py:
 "Hapus foto" (remove a photo on an erasure request) and the proof photo a progress note
 or a resolution may carry. Both act through the follow-up API's rules as the signed-in
-staff member (followup_service/photos.py says who may do what).
+staff member (followup_service/photos/api.py says who may do what).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import abort, redirect, request, url_for
 from werkzeug.exceptions import NotFound
 
-from followup_service import photos as case_photos
+from followup_service.photos import api as case_photos
 from shared.auth import ForbiddenError
 from shared.eventstore.store import ConcurrencyError
 from shared.pages import page_blueprint
