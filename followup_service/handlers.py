@@ -213,8 +213,10 @@ def _run(
     action: str,
     decide: Callable[[Case], list[CaseEvent]],
     expected_version: int | None = None,
+    then: Callable[[Connection], None] | None = None,
 ) -> Case:
-    """Load, authorize, check the caller's version, decide, append and project; one commit."""
+    """Load, authorize, check the caller's version, decide, append and project, and `then`
+    (what must commit with the events); one commit."""
     touched: Touched = {}
     with fu.engine.begin() as conn:
         work = Work(fu, conn, touched)
@@ -225,6 +227,8 @@ def _run(
         version = case.version
         work.save(case, version, decide(case))
         work.flush()
+        if then is not None:
+            then(conn)
     refresh_cache(fu, touched)
     return case
 
@@ -294,9 +298,13 @@ def attach_proof_photo(
 
 
 def remove_photo(fu, case_id, who, *, photo_id, reason) -> tuple[Case, CasePhoto]:
-    """Record PhotoRemoved (the caller deletes the blob after the commit). ForbiddenError
-    out of scope or when the photo is not the caller's to remove; PhotoNotFoundError when
-    the case has no such photo (removed already: a second removal changes nothing)."""
+    """Record PhotoRemoved and, in the same commit, queue its blob for deletion
+    (photos.blobs: the caller asks the store after the commit, the worker again later).
+    ForbiddenError out of scope or when the photo is not the caller's to remove;
+    PhotoNotFoundError when the case has no such photo (removed already: a second removal
+    changes nothing)."""
+    from followup_service.photos import blobs
+
     removed: list[CasePhoto] = []
 
     def decide(case: Case) -> list[CaseEvent]:
@@ -308,7 +316,10 @@ def remove_photo(fu, case_id, who, *, photo_id, reason) -> tuple[Case, CasePhoto
         removed.append(photo)
         return case.remove_photo(photo_id, reason=reason, now=fu.clock(), actor=who.actor)
 
-    case = _run(fu, case_id, who, "remove_photo", decide)
+    def queue_blob(conn: Connection) -> None:
+        blobs.request_deletion(conn, removed[0].sha256, fu.clock())
+
+    case = _run(fu, case_id, who, "remove_photo", decide, then=queue_blob)
     return case, removed[0]
 
 

@@ -23,7 +23,10 @@ from sqlalchemy import (
 
 from followup_service.accounts.tables import define_account_tables
 from followup_service.notifications.tables import define_notification_tables
-from followup_service.photos.tables import define_case_photos_table
+from followup_service.photos.tables import (
+    define_case_photos_table,
+    define_photo_blob_deletions_table,
+)
 from shared.eventstore.tables import define_event_tables
 from shared.regions.store import define_regions_table
 
@@ -34,6 +37,8 @@ regions = define_regions_table(metadata)
 notification_tables = define_notification_tables(metadata)
 # the photos an aspiration names (issue 25): references from intake's events, never bytes
 case_photos = define_case_photos_table(metadata)
+# blobs a photo removal still has to delete from the store (a queue, not a read model)
+photo_blob_deletions = define_photo_blob_deletions_table(metadata)
 
 # One row per case: the case list, per-agency queues, the deadline worker's agenda
 # (next_deadline_at) and the public tracking view (public_view).

@@ -103,6 +103,7 @@ def run_worker(
             _attempt("deadline sweep", lambda: _sweep_and_log(fu))
             _attempt("publishing the credential cache", accounts.publish_all)
             _attempt("refreshing the report cards", lambda: _refresh_report_cards(fu))
+            _attempt("deleting removed photos' blobs", lambda: _delete_photo_blobs(fu))
         else:
             _attempt("checking the credential cache", accounts.rebuild_credentials)
         prune_due = pruned_at is None or datetime.now(UTC) - pruned_at >= PRUNE_EVERY
@@ -116,6 +117,22 @@ def _refresh_report_cards(fu: Followup) -> None:
     from followup_service.report_cards.store import refresh_if_due
 
     refresh_if_due(fu.engine, fu.rules, fu.clock())
+
+
+_photo_store = None  # made at first use: a store that is away at start is waited for
+
+
+def _delete_photo_blobs(fu: Followup) -> None:
+    """Blobs of removed photos the API could not delete at once (the store was away)."""
+    global _photo_store
+    from followup_service.photos import blobs
+    from shared.photos.store import store_from_env
+
+    if _photo_store is None:
+        _photo_store = store_from_env(prefix="FOLLOWUP_")
+    deleted = blobs.delete_due(fu.engine, _photo_store, fu.clock())
+    if deleted:
+        log.info("deleted %d removed photos' blobs", deleted)
 
 
 def _sweep_and_log(fu: Followup) -> None:

@@ -36,9 +36,10 @@ changes nothing. The removal is follow-up's own, even for an aspiration's photo 
 upload row is intake's: follow-up holds the case and its references, and the services
 share the store; intake's row stays (its `GET /api/v1/photos/<id>` answers 404 once the
 blob is gone). Intake's own removals (withdrawal, `intake_service.cli photos erase`)
-arrive as PhotosRemoved and are recorded here as `PhotoRemoved` too. If the store is away
-after the commit, the removal stands and the blob is left (logged): `photos prune` on
-intake does not know follow-up's removals, so an operator deletes it (see docs/PHOTOS.md).
+arrive as PhotosRemoved and are recorded here as `PhotoRemoved` too. The blob to delete
+is queued in the removal's own transaction (followup_service/photos/blobs.py): if the
+store is away after the commit, or the process dies before asking it, the worker deletes
+it later, so an erasure request is never forgotten.
 """
 
 from __future__ import annotations
@@ -51,12 +52,13 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from followup_service.domain.visibility import reveals_status_only
+from followup_service.photos import blobs
 from shared.auth import ForbiddenError, Principal
 from shared.fields import CleanText
 from shared.need_to_know import Holding, decide
 from shared.photos import MAX_PHOTO_BYTES, PhotoRejected, StoreUnavailable, process_upload
 from shared.photos.serving import blob_response
-from shared.photos.store import delete_photo, put_photo, store_from_env
+from shared.photos.store import put_photo, store_from_env
 from shared.police import load_police_directory
 from shared.web import json_body
 from shared.web_auth import current_principal, require_role
@@ -426,24 +428,18 @@ def photos_by_case(conn, case_ids: list[str], who: Principal | None = None):
 
 
 def remove_photo(case_id: str, photo_id: str, reason: str, who: Principal) -> int:
-    """Record PhotoRemoved, then delete the blob no other case photo names. Returns the
+    """Record PhotoRemoved with its blob queued, then ask the store to delete the blob
+    (photos.blobs: unless another case photo names it; later by the worker if the store is
+    away). Returns the
     case's version. ForbiddenError (403), handlers.CaseNotFoundError or
     domain.case.PhotoNotFoundError (404) as the handler raises them."""
     from followup_service import handlers
 
-    case, photo = handlers.remove_photo(
-        current_app.extensions["followup"], case_id, who, photo_id=photo_id, reason=reason
-    )
-    case_photos, _ = _tables()
-    with _engine().connect() as conn:
-        still = conn.execute(
-            select(case_photos.c.photo_id).where(case_photos.c.sha256 == photo.sha256).limit(1)
-        ).first()
-    if still is None:
-        try:
-            delete_photo(_store(), photo.sha256)
-        except StoreUnavailable as exc:  # the removal stands; the blob is left (logged)
-            log.warning("photo %s removed but its blob is not deleted yet: %s", photo_id, exc)
+    followup = current_app.extensions["followup"]
+    case, photo = handlers.remove_photo(followup, case_id, who, photo_id=photo_id, reason=reason)
+    # the removal is committed with its blob queued: a store that is away now leaves the
+    # deletion to the worker (photos.blobs), never forgotten
+    blobs.delete_due(_engine(), _store(), followup.clock(), only=photo.sha256)
     return case.version
 
 

@@ -55,7 +55,9 @@ def test_read_models_cover_every_table_when_event_store_tables_are_left_out():
     # residents' contacts and what is sent to them: a private store, never in an event
     # (followup_service/notifications), erased after the retention
     private = {"notify_subscriptions", "notify_confirmations", "notification_outbox"}
-    others = EVENT_STORE_TABLES | reference | audit | derived | security | private
+    # removed photos' blobs the store has still to delete: work outside the database
+    queue = {"photo_blob_deletions"}
+    others = EVENT_STORE_TABLES | reference | audit | derived | security | private | queue
     assert rebuilt | {CREDENTIALS.name} == set(metadata.tables) - others
 
 

@@ -5,9 +5,15 @@ and on s3proxy."""
 from __future__ import annotations
 
 import io
+import socket
+from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
+from followup_service.photos import blobs
+from followup_service.tables import photo_blob_deletions
+from shared.photos.store import S3PhotoStore
 from tests import photo_fixtures as fx
 from tests.integration.photos.conftest import photo_store, photo_store_env  # noqa: F401
 from tests.integration.photos.test_photo_visibility import two  # noqa: F401
@@ -183,6 +189,48 @@ def test_removing_a_photo_through_the_api_records_it_and_deletes_the_blob_once(t
         ),
         what="no media_url",
     )
+
+
+def _nothing_listens() -> str:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{probe.getsockname()[1]}"
+
+
+def test_a_removal_while_the_store_is_away_is_kept_and_the_worker_deletes_the_blob(two):  # noqa: F811
+    """An erasure request must not be forgotten because the store blinked: the removal
+    commits with its blob queued, and the worker deletes it once the store answers."""
+    before = two.upload(fx.small_png())
+    code, case_id = two.record([{"id": before["id"], "public": True}])
+    sha, officer = before["sha256"], two.auth()
+    fu = two.followup_app.extensions["followup"]
+    store = two.followup_app.extensions["photo_store"]
+    # the store is away: a real S3 client whose endpoint refuses connections
+    two.followup_app.extensions["photo_store"] = S3PhotoStore(
+        endpoint=_nothing_listens(), bucket="away", access_key="k", secret_key="s"
+    )
+    try:
+        removed = two.followup.delete(
+            f"/api/v1/cases/{case_id}/photos/{before['id']}",
+            json={"reason": "Permintaan penghapusan"},
+            headers=officer,
+        )
+    finally:
+        two.followup_app.extensions["photo_store"] = store
+    assert removed.status_code == 200, removed.json
+    assert _listed(two, case_id) == {}
+    assert f"photos/{sha}.jpg" in set(two.store.keys())  # not deleted yet, not forgotten
+    with fu.engine.connect() as conn:
+        queued = conn.execute(select(photo_blob_deletions)).all()
+    assert [(q.sha256, q.attempts) for q in queued] == [(sha, 1)]
+    assert "s3 photo store" in queued[0].last_error
+    # the worker before the backoff is over: nothing; after it: the blob and thumbnail go
+    assert blobs.delete_due(fu.engine, store, fu.clock()) == 0
+    assert blobs.delete_due(fu.engine, store, fu.clock() + timedelta(minutes=1)) == 1
+    assert not [key for key in list(two.store.keys()) if sha in key]
+    with fu.engine.connect() as conn:
+        assert blobs.pending(conn) == 0
+    assert two.followup.get(f"/lacak/{code}/foto/{before['id']}").status_code == 404
 
 
 def test_hapus_foto_on_the_worklist_and_an_admin_removing_any_photo(two):  # noqa: F811
