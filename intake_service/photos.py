@@ -36,8 +36,8 @@ from sqlalchemy import (
 from intake_service.domain.access import READERS, WRITERS
 from intake_service.domain.errors import InvalidError, NotFoundError
 from shared.need_to_know import Holding, Scope, decide
-from shared.photos import MAX_PHOTO_BYTES, PhotoRejected, StoreUnavailable, process_upload
-from shared.photos.serving import blob_response
+from shared.photos import MAX_PHOTO_BYTES, StoreUnavailable, process_upload
+from shared.photos.serving import PHOTO_FORM_LIMIT, blob_response, install_photo_answers
 from shared.photos.store import delete_photo, photo_key, put_photo, store_from_env, thumb_key
 from shared.police import load_police_directory
 from shared.timeutil import utcnow
@@ -84,22 +84,8 @@ def install_photos(app: Flask) -> None:
     app.extensions.setdefault("photo_store", store_from_env(prefix="INTAKE_"))
     app.register_blueprint(bp)
 
-    @app.before_request
-    def _photo_body_limit():
-        """/catat's outbox sends photos through its page route: a photo's limit, not the
-        1 MB JSON limit (set before the page's CSRF check reads the form)."""
-        if request.endpoint == "intake_pages.forward_photo":
-            request.max_content_length = MAX_PHOTO_BYTES + 256 * 1024
-
-    @app.errorhandler(PhotoRejected)
-    def _rejected(exc: PhotoRejected):
-        return jsonify(exc.as_json()), exc.status
-
-    @app.errorhandler(StoreUnavailable)
-    def _store_away(exc: StoreUnavailable):
-        response = jsonify({"error": "service unavailable", "unavailable": "photo store"})
-        response.headers["Retry-After"] = "5"
-        return response, 503
+    # /catat's outbox sends photos through its page route
+    install_photo_answers(app, lambda: request.endpoint == "intake_pages.forward_photo")
 
 
 def links(photo_id: str) -> dict:
@@ -127,7 +113,7 @@ def upload():
 
 def upload_as(principal):
     """The upload, for a bearer token (the API) or a signed-in page (/catat's outbox)."""
-    request.max_content_length = MAX_PHOTO_BYTES + 256 * 1024  # the form around the file
+    request.max_content_length = PHOTO_FORM_LIMIT
     upload = request.files.get("file")
     if upload is None:
         return jsonify(

@@ -56,8 +56,8 @@ from followup_service.photos import blobs
 from shared.auth import ForbiddenError, Principal
 from shared.fields import CleanText
 from shared.need_to_know import Holding, decide
-from shared.photos import MAX_PHOTO_BYTES, PhotoRejected, StoreUnavailable, process_upload
-from shared.photos.serving import blob_response
+from shared.photos import MAX_PHOTO_BYTES, process_upload
+from shared.photos.serving import PHOTO_FORM_LIMIT, blob_response, install_photo_answers
 from shared.photos.store import put_photo, store_from_env
 from shared.police import load_police_directory
 from shared.web import json_body
@@ -123,26 +123,15 @@ def install_photos(app: Flask) -> None:
     from followup_service.photos import pages as photo_pages  # "Hapus foto" on /kerja
 
     app.register_blueprint(photo_pages.build_blueprint())
+    install_photo_answers(app, _carries_proof_photo)
 
-    @app.before_request
-    def _photo_body_limit():
-        """The worklist's progress and resolve forms may carry a proof photo: a photo's
-        limit, not the 1 MB JSON limit (set before the page's CSRF check reads the form)."""
-        if (
-            request.endpoint == "followup_staff.act"
-            and (request.view_args or {}).get("action") in PHOTO_FORM_ACTIONS
-        ):
-            request.max_content_length = MAX_PHOTO_BYTES + 256 * 1024
 
-    @app.errorhandler(PhotoRejected)
-    def _rejected(exc: PhotoRejected):
-        return jsonify(exc.as_json()), exc.status
-
-    @app.errorhandler(StoreUnavailable)
-    def _store_away(exc: StoreUnavailable):
-        response = jsonify({"error": "service unavailable", "unavailable": "photo store"})
-        response.headers["Retry-After"] = "5"
-        return response, 503
+def _carries_proof_photo() -> bool:
+    """The worklist's progress and resolve forms may carry a proof photo."""
+    return (
+        request.endpoint == "followup_staff.act"
+        and (request.view_args or {}).get("action") in PHOTO_FORM_ACTIONS
+    )
 
 
 def _engine():
@@ -366,7 +355,7 @@ def _flag(value: str | None) -> bool:
 @require_role(*PROOF_ROLES)
 def upload_proof():
     """A proof photo for a case (multipart: file, case_id, public, expected_version)."""
-    request.max_content_length = MAX_PHOTO_BYTES + 256 * 1024
+    request.max_content_length = PHOTO_FORM_LIMIT
     upload = request.files.get("file")
     case_id = (request.form.get("case_id") or "").strip()
     raw_version = (request.form.get("expected_version") or "").strip()

@@ -210,6 +210,10 @@ def test_a_removal_while_the_store_is_away_is_kept_and_the_worker_deletes_the_bl
         endpoint=_nothing_listens(), bucket="away", access_key="k", secret_key="s"
     )
     try:
+        # an upload meanwhile: 503 with Retry-After, naming the part (never a 500)
+        refused = _proof(two, case_id, two.auth("liaison", agency=two.agency_of(case_id)))
+        assert refused.status_code == 503 and refused.headers["Retry-After"], refused.data
+        assert refused.json["unavailable"] == "photo store"
         removed = two.followup.delete(
             f"/api/v1/cases/{case_id}/photos/{before['id']}",
             json={"reason": "Permintaan penghapusan"},
