@@ -145,8 +145,9 @@ supervise() {
     child=$!
     echo "$child" >"$pidfile"
     if (( restarts )); then
-      say "$name restarted (pid $child)"
+      # the log first: whoever reads the terminal line finds it in the log too
       echo "run: $(date -u +%FT%TZ) $name restarted (pid $child)" >>"$log"
+      say "$name restarted (pid $child)"
     fi
     wait "$child" 2>/dev/null; status=$?   # (no "Killed" notice from bash)
     # a trapped SIGTERM ends the wait early: wait again until the process has exited
@@ -161,8 +162,8 @@ supervise() {
     (( status > 128 )) && what+=" (SIG$(kill -l "$status"))"
     what="$name (pid $child) exited with $what after ${up}s; restarting it in ${delay}s"
     child=''
-    say "$what"
     echo "run: $(date -u +%FT%TZ) $what" >>"$log"
+    say "$what"
     sleep "$delay" & pause=$!; wait "$pause" 2>/dev/null; pause=""
     (( stopping )) && return 0
     delay=$(( delay * 2 > RESTART_MAX_DELAY ? RESTART_MAX_DELAY : delay * 2 ))

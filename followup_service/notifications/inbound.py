@@ -45,6 +45,7 @@ UNSUBSCRIBED = {
 }
 
 STOP_WORDS = frozenset({"stop", "berhenti", "unsubscribe"})
+BLUEPRINT = "notifications_inbound"  # the only page routes without the CSRF check
 
 
 class BadDelivery(ValueError):
@@ -119,7 +120,7 @@ def build_blueprint() -> Blueprint:
         _t,
     )
 
-    bp = Blueprint("notifications_inbound", __name__)
+    bp = Blueprint(BLUEPRINT, __name__)
     for line in NotifySettings.from_env().inbound_stop_off():
         log.warning("inbound STOP off (%s)", line)
 

@@ -176,7 +176,12 @@ def test_a_failed_rebuild_leaves_the_live_tables_as_they_were_and_no_fresh_table
 
     assert _schema(followup.fu.engine) == before
     assert _dump(followup.fu.engine) == live
-    assert {t.name for t in READ_MODELS} == {"cases", "case_timeline", "report_case_facts"}
+    assert {t.name for t in READ_MODELS} == {
+        "cases",
+        "case_timeline",
+        "report_case_facts",
+        "case_photos",
+    }
 
 
 def test_events_stored_at_an_older_version_are_rebuilt_in_their_upcast_form(followup, monkeypatch):
