@@ -143,6 +143,7 @@ supervise() {
     started=$SECONDS
     "$@" >>"$log" 2>&1 &   # $! is the process itself: bash execs the command (env execs)
     child=$!
+    (( stopping )) && kill -TERM "$child" 2>/dev/null  # stopped while it was being started
     echo "$child" >"$pidfile"
     if (( restarts )); then
       # the log first: whoever reads the terminal line finds it in the log too

@@ -167,6 +167,13 @@ class RunningSystem:
     run_dir: str = ""  # run.sh's RUN_DIR: the supervised processes' pid files
 
 
+def _sigint_as_in_a_terminal() -> None:
+    """Ctrl-C reaches run.sh as a terminal's foreground job, with SIGINT at its default.
+    A suite started as a background job (`... &` without job control) hands SIGINT down
+    ignored, and bash cannot trap a signal ignored at its start: reset it for run.sh."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.fixture(scope="module")
 def run_sh(tmp_path_factory, stack_env):
     names = ("INTAKE_PORT", "FOLLOWUP_PORT", "KAFKA_PORT", "KAFKA_CONTROLLER_PORT")
@@ -197,6 +204,7 @@ def run_sh(tmp_path_factory, stack_env):
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
+        preexec_fn=_sigint_as_in_a_terminal,
     )
     output: list[str] = []
     deadline = time.monotonic() + 300
