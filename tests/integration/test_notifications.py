@@ -551,9 +551,15 @@ class GatewayStub(WhatsAppStub):
 
 
 def _outbox_sender(make_settings, channel_name: str, notify: NotifySettings, channel, address):
-    """A sender over a fresh follow-up database holding one message for `address`."""
+    """A sender over a fresh follow-up database holding one message for `address`. These
+    tests are about answers and retries and run at any hour: quiet hours are off here
+    (they have their own test, test_whatsapp_and_sms_wait_out_the_quiet_hours...)."""
+    import dataclasses
+
     from followup_service.bootstrap import system_clock
     from shared.db import make_engine
+
+    notify = dataclasses.replace(notify, quiet_hours="off")
 
     engine = make_engine(make_settings("followup").database_url)
     cipher = ContactCipher.from_env()
