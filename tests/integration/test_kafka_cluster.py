@@ -62,14 +62,28 @@ class Cluster:
         subprocess.run([SCRIPT, *args], env=self.env, check=True, capture_output=True, timeout=180)
 
     def leader_of(self, topic: str, partition: int = 0) -> int:
-        admin = KafkaAdminClient(bootstrap_servers=self.bootstrap)
-        try:
-            [described] = admin.describe_topics([topic])
-        finally:
-            admin.close()
-        return next(
-            p["leader_id"] for p in described["partitions"] if p["partition_index"] == partition
-        )
+        """The partition's leader, once the cluster knows one: a topic created a moment
+        ago may be described with no partitions yet (its metadata still on its way)."""
+
+        def leader() -> int | None:
+            admin = KafkaAdminClient(bootstrap_servers=self.bootstrap)
+            try:
+                [described] = admin.describe_topics([topic])
+            finally:
+                admin.close()
+            leaders = [
+                p["leader_id"]
+                for p in described["partitions"]
+                if p["partition_index"] == partition and p["leader_id"] >= 0
+            ]
+            return leaders[0] if leaders else None
+
+        return wait_for(
+            lambda: (found := leader()) is not None and (found,),
+            timeout=30,
+            interval=0.5,
+            what=f"a leader of {topic} partition {partition}",
+        )[0]
 
 
 @pytest.fixture(scope="module")
