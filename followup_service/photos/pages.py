@@ -17,6 +17,7 @@ from shared.pages.api_client import call_api
 from shared.pages.i18n import pick
 from shared.pages.notice import seal
 from shared.pages.session import login_required, page_principal
+from shared.photos import PhotoRejected
 
 WORKLIST = "followup_staff.worklist"
 STALE = {
@@ -64,7 +65,7 @@ def attach_from_form(case_id: str, action: str, body: dict):
         kept = case_photos.store_proof(
             case_id, proof, request.form.get("photo_public") == "on", page_principal(), expected
         )
-    except case_photos.PhotoRejected as exc:
+    except PhotoRejected as exc:
         return redirect(url_for(WORKLIST, err=seal(f"{code}: {exc.message}")))
     except LookupError:
         raise NotFound() from None

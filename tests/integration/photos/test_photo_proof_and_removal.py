@@ -90,6 +90,29 @@ def test_liaison_notes_progress_with_a_proof_photo_through_the_api_and_the_page(
     assert two.followup.get(f"/lacak/{code}/foto/{page_photo}/thumbnail").status_code == 200
     worklist = page.get("/kerja").get_data(as_text=True)
     assert f"/kerja/foto/{case_id}/{page_photo}/thumbnail" in worklist
+    # a file that is no photo: the form says why; another agency's liaison: 404 (never 500)
+    refused = page.post(
+        f"/kerja/{case_id}/progress",
+        data={
+            **form,
+            "csrf_token": csrf_of(page, "/kerja"),
+            "photo": (io.BytesIO(b"%PDF-1.4"), "x.jpg"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert refused.status_code == 302 and "err=" in refused.headers["Location"], refused.headers
+    stranger = _page_client(two, "liaison-lain", "liaison", agency="dishub-3604")
+    foreign = stranger.post(
+        f"/kerja/{case_id}/progress",
+        data={
+            **form,
+            "csrf_token": csrf_of(stranger, "/kerja"),
+            "photo": (io.BytesIO(fx.small_png()), "b.png"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert foreign.status_code in (403, 404), foreign.status_code
+    assert set(_listed(two, case_id)) == {kept.json["id"], page_photo}
     # a photo with no text attaches nothing (the note is refused)
     form.update(
         text="", photo=(io.BytesIO(fx.small_png()), "x.png"), csrf_token=csrf_of(page, "/kerja")
